@@ -1,0 +1,92 @@
+# tcpdrop: one static binary with its BPF object inside.
+#
+#   make            build ./tcpdrop (installs missing build tools as root)
+#   make run        build and run it
+#   make test       unit tests (no root) and live tests (root)
+#   make clean
+
+CLANG     ?= clang
+MUSL_CC   ?= musl-gcc
+HOST_CC   ?= cc
+BUILD     := build
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+CFLAGS_COMMON := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
+	-D_GNU_SOURCE -DTCPDROP_VERSION='"$(VERSION)"' -Ibpf -Isrc
+# musl-gcc searches only musl's own headers; the kernel's uapi headers
+# (linux/, asm/, asm-generic/) come from linux-libc-dev through a directory
+# of symlinks, so glibc's headers never mix in.
+UAPI      := $(BUILD)/uapi
+MUSL_CFLAGS := $(CFLAGS_COMMON) -isystem $(UAPI)
+HOST_CFLAGS := $(CFLAGS_COMMON) -fsanitize=address,undefined -fno-omit-frame-pointer
+
+# -mcpu=v2: the instruction set every kernel since 4.14 accepts.
+BPF_CFLAGS := -target bpf -mcpu=v2 -O2 -g -Wall -Werror -Ibpf
+
+SRC       := $(wildcard src/*.c)
+LIB_SRC   := $(filter-out src/main.c,$(SRC))
+HEADERS   := $(wildcard src/*.h bpf/*.h)
+BPF_OBJ   := $(BUILD)/tcpdrop.bpf.o
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
+
+.PHONY: all deps run test unit live tools clean
+all: tcpdrop
+
+deps:
+	@sh tools/deps.sh
+
+$(UAPI)/.stamp: | deps
+	@mkdir -p $(UAPI)
+	@ln -sfn /usr/include/linux $(UAPI)/linux
+	@ln -sfn /usr/include/asm-generic $(UAPI)/asm-generic
+	@ln -sfn /usr/include/$$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/asm $(UAPI)/asm
+	@touch $@
+
+$(BPF_OBJ): bpf/tcpdrop.bpf.c $(wildcard bpf/*.h) | deps
+	@mkdir -p $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The object is embedded with .incbin; the assembler records it as a
+# dependency only through this rule.
+$(BUILD)/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) | deps
+	$(MUSL_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' $< -o $@
+
+$(BUILD)/musl/%.o: src/%.c $(HEADERS) $(UAPI)/.stamp
+	@mkdir -p $(BUILD)/musl
+	$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+
+tcpdrop: $(patsubst src/%.c,$(BUILD)/musl/%.o,$(SRC)) $(BUILD)/bpf_blob.o
+	$(MUSL_CC) -static -s -o $@ $^
+
+run: tcpdrop
+	./tcpdrop
+
+# Tools used by the tests, static too so they fit in a test initramfs.
+$(BUILD)/dropgen: tools/dropgen.c $(UAPI)/.stamp
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $<
+$(BUILD)/bpfobjs: tools/bpfobjs.c $(BUILD)/musl/sys.o $(UAPI)/.stamp
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $< $(BUILD)/musl/sys.o
+tools: $(TOOLS)
+
+# Unit tests: host compiler with ASan/UBSan, linked with every source but
+# main.c, and with the BPF object for the tests that load it as data.
+$(BUILD)/host/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(BUILD)/host
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+$(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ)
+	@mkdir -p $(BUILD)/host
+	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' $< -o $@
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
+	@mkdir -p $(BUILD)/unit
+	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -o $@ $< $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
+
+unit: $(UNIT_BIN)
+live: tcpdrop tools
+
+test: tcpdrop tools $(UNIT_BIN)
+	@sh tests/run.sh $(UNIT_BIN)
+
+clean:
+	rm -rf $(BUILD) tcpdrop

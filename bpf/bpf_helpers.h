@@ -1,0 +1,41 @@
+/* The few BPF helpers tcpdrop calls, declared by hand so that the BPF side
+ * needs no kernel or libbpf headers. Helper numbers are the kernel's stable
+ * ABI (enum bpf_func_id in include/uapi/linux/bpf.h). */
+#ifndef TCPDROP_BPF_HELPERS_H
+#define TCPDROP_BPF_HELPERS_H
+
+#define SEC(name) __attribute__((section(name), used))
+
+/* The verifier never sees these names: calls compile to `call N`. */
+static unsigned long long (*bpf_ktime_get_ns)(void) = (void *)5;
+static unsigned int (*bpf_get_smp_processor_id)(void) = (void *)8;
+static unsigned long long (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static long (*bpf_get_current_comm)(void *buf, unsigned int size) = (void *)16;
+static long (*bpf_perf_event_output)(void *ctx, void *map,
+				     unsigned long long flags, void *data,
+				     unsigned long long size) = (void *)25;
+static long (*bpf_get_stackid)(void *ctx, void *map,
+			       unsigned long long flags) = (void *)27;
+/* 5.5+. On older kernels the loader rewrites these calls to helper 4,
+ * bpf_probe_read, which has the same arguments (see event.h). */
+static long (*bpf_probe_read_kernel)(void *dst, unsigned int size,
+				     const void *src) = (void *)113;
+
+#define BPF_F_CURRENT_CPU 0xffffffffULL
+
+/* Map definitions live in the "maps" section, one symbol a map; the loader
+ * reads them with its own ELF reader. max_entries 0 on a perf event array
+ * means "one slot per possible CPU", filled in at load time. */
+struct tcpdrop_map_def {
+	unsigned int type;
+	unsigned int key_size;
+	unsigned int value_size;
+	unsigned int max_entries;
+	unsigned int flags;
+};
+
+/* CO-RE: __builtin_preserve_field_info kinds (enum bpf_core_relo_kind). */
+#define TCPDROP_FIELD_EXISTS 2
+#define field_exists(field) __builtin_preserve_field_info(field, TCPDROP_FIELD_EXISTS)
+
+#endif

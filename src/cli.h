@@ -1,0 +1,31 @@
+/* Command line -> struct options. Parsing only: no kernel, no I/O but the
+ * help and usage texts. */
+#ifndef TCPDROP_CLI_H
+#define TCPDROP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "errmsg.h"
+
+#define EXIT_USAGE 2
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+struct options {
+	enum cli_action action;
+	uint16_t family;      /* 0, AF_INET (-4) or AF_INET6 (-6) */
+	bool stack;           /* false with -S */
+	unsigned duration;    /* seconds, 0 = until interrupted */
+	bool verbose;
+};
+
+/* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */
+int cli_parse(int argc, char **argv, struct options *opts,
+	      struct errmsg *msg);
+
+void cli_print_help(FILE *out);
+void cli_print_usage_hint(FILE *out);
+
+#endif

@@ -1,0 +1,183 @@
+#include "kernel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+static int effective_caps(uint64_t *caps)
+{
+	char *status = NULL, *line;
+	size_t len;
+	int ret = read_whole_file("/proc/self/status", &status, &len);
+
+	if (ret)
+		return ret;
+	line = strstr(status, "\nCapEff:");
+	ret = line ? 0 : -ENOENT;
+	if (line)
+		*caps = strtoull(line + 8, NULL, 16);
+	free(status);
+	return ret;
+}
+
+int kernel_check_privileges(struct errmsg *msg)
+{
+	uint64_t caps = 0, need = 1ull << CAP_SYS_ADMIN_BIT;
+
+	if (effective_caps(&caps))
+		return geteuid() == 0 ? 0 :
+		       errmsg_set(msg, -EPERM, "must run as root");
+	/* CAP_SYS_ADMIN alone does it all; CAP_BPF and CAP_PERFMON (5.8+)
+	 * cover bpf() and perf_event_open(). */
+	if ((caps & need) ||
+	    (caps & (1ull << CAP_BPF_BIT) && caps & (1ull << CAP_PERFMON_BIT)))
+		return 0;
+	return errmsg_set(msg, -EPERM, "must run as root (needs CAP_SYS_ADMIN, "
+			  "or CAP_BPF and CAP_PERFMON); try: sudo tcpdrop");
+}
+
+static int open_tracefs(struct kernel_facts *k, struct errmsg *msg)
+{
+	int ret = tracefs_open(&k->tracefs);
+
+	if (ret)
+		return errmsg_set(msg, ret, "tracefs is not mounted and mounting "
+				  "it failed (%s); mount it: mount -t tracefs "
+				  "nodev /sys/kernel/tracing", strerror(-ret));
+	k->tracefs_open = true;
+	return 0;
+}
+
+static int read_format(struct kernel_facts *k, struct errmsg *msg)
+{
+	int ret = tracefs_event_format(&k->tracefs, "skb", "kfree_skb",
+				       &k->kfree_skb);
+
+	if (ret == -ENOENT)
+		return errmsg_set(msg, ret, "the kernel has no skb:kfree_skb "
+				  "tracepoint (%s/events/skb/kfree_skb); it "
+				  "needs CONFIG_TRACEPOINTS", k->tracefs.root);
+	if (ret)
+		return errmsg_set(msg, ret, "cannot read the skb:kfree_skb "
+				  "format file: %s", strerror(-ret));
+	k->have_format = true;
+	k->has_reason = tp_format_field(&k->kfree_skb, "reason") != NULL;
+	k->has_rx_sk = tp_format_field(&k->kfree_skb, "rx_sk") != NULL;
+	if (!tp_format_field(&k->kfree_skb, "skbaddr") ||
+	    !tp_format_field(&k->kfree_skb, "location") ||
+	    !tp_format_field(&k->kfree_skb, "protocol"))
+		return errmsg_set(msg, -EINVAL, "skb:kfree_skb has an unknown "
+				  "record layout (no skbaddr, location or "
+				  "protocol field)");
+	return 0;
+}
+
+static int read_btf(struct kernel_facts *k, struct errmsg *msg)
+{
+	int ret = btf_load_file(&k->btf, KERNEL_BTF_PATH);
+
+	if (ret == -ENOENT)
+		return errmsg_set(msg, ret, "no kernel BTF at %s: the kernel was "
+				  "built without CONFIG_DEBUG_INFO_BTF",
+				  KERNEL_BTF_PATH);
+	if (ret)
+		return errmsg_set(msg, ret, "cannot read kernel BTF %s: %s",
+				  KERNEL_BTF_PATH, strerror(-ret));
+	return 0;
+}
+
+/* SKB_NOT_DROPPED_YET and SKB_CONSUMED are numbered below NOT_SPECIFIED
+ * in every kernel with reasons. The format file's table is what the
+ * tracepoint itself prints; BTF is the fallback. */
+static uint32_t find_reason_min_drop(const struct kernel_facts *k)
+{
+	uint64_t value;
+	int64_t btf_value;
+
+	if (tp_format_symbol_value(&k->kfree_skb, "NOT_SPECIFIED", &value) == 0)
+		return (uint32_t)value;
+	if (k->btf && btf_enum_value(k->btf, "skb_drop_reason",
+				     "SKB_DROP_REASON_NOT_SPECIFIED",
+				     &btf_value) == 0)
+		return (uint32_t)btf_value;
+	return 0;
+}
+
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return false;
+	return maj > major || (maj == major && min >= minor);
+}
+
+static bool find_probe_read_kernel(const struct kernel_facts *k)
+{
+	int64_t id;
+
+	if (k->btf)
+		return btf_enum_value(k->btf, "bpf_func_id",
+				      "BPF_FUNC_probe_read_kernel", &id) == 0;
+	return kernel_at_least(5, 5);
+}
+
+int kernel_facts_read(struct kernel_facts *k, struct errmsg *msg)
+{
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	ret = open_tracefs(k, msg);
+	if (ret == 0)
+		ret = read_format(k, msg);
+	/* The attachment needs only the tracepoint id, already read: a mount
+	 * of our own is gone before the program even loads. */
+	if (k->tracefs_open) {
+		tracefs_close(&k->tracefs);
+		k->tracefs_open = false;
+	}
+	if (ret == 0)
+		ret = read_btf(k, msg);
+	if (ret) {
+		kernel_facts_free(k);
+		return ret;
+	}
+	k->reason_min_drop = find_reason_min_drop(k);
+	k->has_probe_read_kernel = find_probe_read_kernel(k);
+	return 0;
+}
+
+void kernel_facts_free(struct kernel_facts *k)
+{
+	if (k->have_format)
+		tp_format_free(&k->kfree_skb);
+	btf_free(k->btf);
+	if (k->tracefs_open)
+		tracefs_close(&k->tracefs);
+	memset(k, 0, sizeof(*k));
+}
+
+const char *kernel_reason_name(const struct kernel_facts *k, uint32_t reason,
+			       char *buf, size_t size)
+{
+	const char *name = tp_format_symbol_name(&k->kfree_skb, reason);
+
+	if (name)
+		return name;
+	if (reason >> 16)
+		snprintf(buf, size, "SUBSYS_%u_%u", reason >> 16,
+			 reason & 0xffff);
+	else
+		snprintf(buf, size, "REASON_%u", reason);
+	return buf;
+}

@@ -1,0 +1,44 @@
+/* What the running kernel offers, read once at start: tracefs and the
+ * skb:kfree_skb record layout and reason names (its format file), the
+ * kernel's BTF, and which BPF helper reads kernel memory. Nothing about the
+ * record layout or the reason numbering is compiled in. */
+#ifndef TCPDROP_KERNEL_H
+#define TCPDROP_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btf.h"
+#include "errmsg.h"
+#include "tpformat.h"
+#include "tracefs.h"
+
+#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+
+struct kernel_facts {
+	struct tracefs tracefs;
+	bool tracefs_open;
+	struct tp_format kfree_skb;       /* parsed format file */
+	bool have_format;
+	struct btf *btf;                  /* kernel BTF */
+	bool has_reason;                  /* 5.17+ */
+	bool has_rx_sk;                   /* 6.11+ */
+	uint32_t reason_min_drop;         /* NOT_SPECIFIED's value */
+	bool has_probe_read_kernel;       /* helper 113, 5.5+ */
+};
+
+/* Fails with a message when we lack the privileges to load and attach BPF
+ * programs (root, or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN for tracefs). */
+int kernel_check_privileges(struct errmsg *msg);
+
+int kernel_facts_read(struct kernel_facts *k, struct errmsg *msg);
+void kernel_facts_free(struct kernel_facts *k);
+
+/* The kernel's name for a reason ("NO_SOCKET"), else "REASON_<n>", or
+ * "SUBSYS_<s>_<n>" for a subsystem reason (high 16 bits, 6.4+) that the
+ * format file does not list. */
+const char *kernel_reason_name(const struct kernel_facts *k, uint32_t reason,
+			       char *buf, size_t size);
+
+#endif

@@ -1,0 +1,225 @@
+/* tcpdrop: options, the run loop, signals, exit codes. Everything else is
+ * in the pipeline (tracer.c) and the per-drop report (report.c). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "output.h"
+#include "report.h"
+#include "tracer.h"
+
+#define RING_PAGES 64
+#define VERIFIER_TAIL_LINES 20
+/* epoll tags of the fds that are not rings (rings use their index). */
+#define TAG_SIGNAL (1ull << 32)
+#define TAG_STDOUT (TAG_SIGNAL + 1)
+
+static void print_verifier_log(const struct tracer *t, bool all)
+{
+	const char *log = t->verifier_log, *start;
+	size_t len = t->verifier_log_len;
+	int lines = 0;
+
+	if (!log || !len)
+		return;
+	start = log + len;
+	/* The cause of a refusal is at the end of the log. */
+	while (!all && start > log && lines <= VERIFIER_TAIL_LINES)
+		if (*--start == '\n')
+			lines++;
+	if (start > log)
+		start++;
+	fprintf(stderr, "tcpdrop: verifier log%s:\n%s%s", all ? "" : " (tail; "
+		"-v for all)", start, log[len - 1] == '\n' ? "" : "\n");
+}
+
+/* Signals are blocked from the start and read through a signalfd in the
+ * loop, so one arriving during set-up waits until every step is done and
+ * ends the run through the same cleanup path. */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	/* A closed pipe shows up as EPIPE from the write instead. */
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* With stdout a pipe, its reader going away is an EPOLLERR on our end:
+ * the run ends even when no drop is being written. */
+static void watch_stdout(struct tracer *t)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		tracer_watch_fd(t, STDOUT_FILENO, 0, TAG_STDOUT);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int drain_ring(struct tracer *t, int i, struct report *r)
+{
+	int ret = ring_drain(&t->rings[i], report_sample, report_lost, r);
+
+	if (ret == -EINVAL) {
+		fprintf(stderr, "tcpdrop: corrupt record in the ring of CPU "
+			"%d, skipped\n", t->rings[i].cpu);
+		return 0;
+	}
+	return ret;
+}
+
+static int drain_all(struct tracer *t, struct report *r)
+{
+	int i, ret;
+
+	for (i = 0; i < t->nrings; i++) {
+		ret = drain_ring(t, i, r);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Returns when a signal, the duration, or a closed stdout ends the run
+ * (0), or on an error (-errno). */
+static int run_loop(struct tracer *t, struct report *r, unsigned duration)
+{
+	int64_t deadline = duration ? now_ms() + (int64_t)duration * 1000 : 0;
+	struct epoll_event events[16];
+
+	for (;;) {
+		int timeout = -1, n, i, ret;
+
+		if (deadline) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0)
+				return 0;
+			timeout = (int)left;
+		}
+		n = epoll_wait(t->epoll_fd, events, 16, timeout);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			uint64_t tag = events[i].data.u64;
+
+			if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
+				return 0;
+			ret = drain_ring(t, (int)tag, r);
+			if (ret)
+				return ret;
+		}
+	}
+}
+
+static int announce(void)
+{
+	printf("Tracing TCP drops. Hit Ctrl-C to end.\n");
+	return output_header(stdout);
+}
+
+static int trace(const struct options *opts, int signal_fd)
+{
+	struct tracer_config cfg = {
+		.family = opts->family,
+		.stack = opts->stack,
+		.ring_pages = RING_PAGES,
+	};
+	struct tracer t;
+	struct report r;
+	struct errmsg msg;
+	int ret;
+
+	tracer_init(&t);
+	report_init(&r);
+	ret = tracer_start(&t, &cfg, &msg);
+	if (ret) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		print_verifier_log(&t, opts->verbose);
+		free(t.verifier_log);
+		return EXIT_FAILURE;
+	}
+	tracer_watch_fd(&t, signal_fd, EPOLLIN, TAG_SIGNAL);
+	watch_stdout(&t);
+	r.out = stdout;
+	r.diag = stderr;
+	r.kernel = &t.kernel;
+	r.stack_map_fd = opts->stack ? t.stack_map_fd : -1;
+	ret = announce();
+	if (ret == 0)
+		ret = run_loop(&t, &r, opts->duration);
+	/* Detach first, then read what is still in the rings. */
+	detach(t.perf_fd);
+	t.perf_fd = -1;
+	if (ret == 0)
+		ret = drain_all(&t, &r);
+	fflush(stdout);
+	tracer_stop(&t);
+	report_free(&r);
+	fprintf(stderr, "tcpdrop: %llu drops traced, %llu lost\n",
+		(unsigned long long)r.drops, (unsigned long long)r.lost);
+	if (ret && ret != -EPIPE && ret != -EIO) {
+		fprintf(stderr, "tcpdrop: %s\n", strerror(-ret));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct errmsg msg;
+	int signal_fd, ret;
+
+	if (cli_parse(argc, argv, &opts, &msg)) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		cli_print_usage_hint(stderr);
+		return EXIT_USAGE;
+	}
+	if (opts.action == CLI_HELP) {
+		cli_print_help(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (opts.action == CLI_VERSION) {
+		printf("tcpdrop %s\n", TCPDROP_VERSION);
+		return EXIT_SUCCESS;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal_fd = block_signals();
+	if (signal_fd < 0) {
+		fprintf(stderr, "tcpdrop: cannot set up signals: %s\n",
+			strerror(-signal_fd));
+		return EXIT_FAILURE;
+	}
+	if (kernel_check_privileges(&msg)) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		return EXIT_FAILURE;
+	}
+	ret = trace(&opts, signal_fd);
+	close(signal_fd);
+	return ret;
+}

@@ -1,0 +1,100 @@
+/* The embedded BPF object turned into what the kernel loads: map specs with
+ * their initial data, programs as instruction arrays, and the relocations
+ * that join them. The steps run in this order, each once:
+ *
+ *   object_open()           parse the ELF, copy programs, find maps
+ *   object_set_rodata() ..  fill in the constants the program reads
+ *   object_core_relocate()  rewrite field offsets for the running kernel
+ *   object_create_maps()    BPF_MAP_CREATE, .rodata filled and frozen
+ *   object_load()           map references patched, BPF_PROG_LOAD
+ *   object_close()          every fd closed, every buffer freed
+ *
+ * Only bpf() is called here; the program is not attached anywhere. */
+#ifndef TCPDROP_OBJECT_H
+#define TCPDROP_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btf.h"
+#include "core.h"
+#include "elf.h"
+#include "sys.h"
+
+#define OBJECT_MAPS_MAX 8
+#define OBJECT_PROGS_MAX 4
+#define OBJECT_NAME_MAX 64
+
+struct object_map {
+	char name[OBJECT_NAME_MAX];
+	struct sys_map_spec spec;
+	int sec_idx;          /* "maps" or ".rodata" */
+	uint64_t sec_off;     /* where its definition starts in that section */
+	uint8_t *data;        /* initial value (.rodata), owned */
+	int fd;
+};
+
+struct object_prog {
+	char name[OBJECT_NAME_MAX];
+	char sec_name[OBJECT_NAME_MAX * 2];
+	uint32_t type;        /* BPF_PROG_TYPE_*, from the section name */
+	int sec_idx;
+	struct bpf_insn *insns; /* owned copy, patched in place */
+	size_t insn_cnt;
+	int fd;
+};
+
+struct bpf_object {
+	struct elf_file elf;
+	struct btf *btf;             /* the object's own .BTF */
+	const void *btf_ext;
+	size_t btf_ext_len;
+	char license[64];
+	struct object_map maps[OBJECT_MAPS_MAX];
+	int nmaps;
+	int rodata;                  /* index in maps[], -1 if none */
+	struct object_prog progs[OBJECT_PROGS_MAX];
+	int nprogs;
+};
+
+/* Describes what went wrong, for the one-line error the user sees. */
+struct object_error {
+	char what[160];
+	char *log;                   /* verifier log of a refused program */
+	size_t log_len;
+};
+
+int object_open(struct bpf_object *obj, const void *buf, size_t len,
+		struct object_error *err);
+
+/* Sets the .rodata variable `name` (its size must be `size`). */
+int object_set_rodata(struct bpf_object *obj, const char *name,
+		      const void *value, size_t size);
+
+/* Overrides the max_entries of map `name`. */
+int object_set_max_entries(struct bpf_object *obj, const char *name,
+			   uint32_t max_entries);
+
+/* Applies every CO-RE relocation of .BTF.ext against `target`. */
+int object_core_relocate(struct bpf_object *obj,
+			 const struct core_target *target,
+			 struct object_error *err);
+
+/* Replaces every call to helper `from` with a call to helper `to`, for
+ * kernels that only have an older helper with the same arguments. */
+void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to);
+
+int object_create_maps(struct bpf_object *obj, struct object_error *err);
+
+/* Patches map references and loads every program. On a verifier refusal,
+ * err->log holds the verifier's log (malloc'd; object_error_free). */
+int object_load(struct bpf_object *obj, struct object_error *err);
+
+int object_map_fd(const struct bpf_object *obj, const char *name);
+int object_prog_fd(const struct bpf_object *obj, const char *name);
+
+void object_close(struct bpf_object *obj);
+void object_error_free(struct object_error *err);
+
+#endif

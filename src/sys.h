@@ -1,0 +1,50 @@
+/* One thin wrapper per bpf() command and perf_event_open(). Each zeroes its
+ * union bpf_attr, sets only the fields the command reads, and returns a file
+ * descriptor or 0 on success, -errno on failure. No printing here. */
+#ifndef TCPDROP_SYS_H
+#define TCPDROP_SYS_H
+
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sys_map_spec {
+	const char *name;        /* up to BPF_OBJ_NAME_LEN - 1 chars kept */
+	uint32_t type, key_size, value_size, max_entries, flags;
+};
+
+int sys_map_create(const struct sys_map_spec *spec);
+int sys_map_update(int map_fd, const void *key, const void *value,
+		   uint64_t flags);
+int sys_map_lookup(int map_fd, const void *key, void *value);
+int sys_map_delete(int map_fd, const void *key);
+int sys_map_freeze(int map_fd);
+
+struct sys_prog_load {
+	uint32_t type;                 /* BPF_PROG_TYPE_TRACEPOINT, ... */
+	const char *name;
+	const struct bpf_insn *insns;
+	size_t insn_cnt;
+	const char *license;
+	uint32_t kern_version;         /* needed by kprobe programs before 5.0 */
+	char *log_buf;                 /* NULL: no log requested */
+	size_t log_size;
+	uint32_t log_level;
+};
+
+int sys_prog_load(const struct sys_prog_load *load);
+
+/* Enumeration and introspection of loaded objects, for the tests' leak
+ * check: BPF_{PROG,MAP}_GET_NEXT_ID, *_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD. */
+int sys_prog_next_id(uint32_t start, uint32_t *next);
+int sys_map_next_id(uint32_t start, uint32_t *next);
+int sys_prog_fd_by_id(uint32_t id);
+int sys_map_fd_by_id(uint32_t id);
+int sys_obj_info(int fd, void *info, uint32_t *info_len);
+
+int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu,
+			int group_fd, unsigned long flags);
+
+#endif

@@ -1,0 +1,240 @@
+#include "tracer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cpus.h"
+#include "event.h"
+
+extern const unsigned char tcpdrop_bpf_object[];
+extern const unsigned char tcpdrop_bpf_object_end[];
+
+#define PROG_NAME "tcpdrop_kfree_skb"
+#define CTX_TYPE "trace_event_raw_kfree_skb"
+
+void tracer_init(struct tracer *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->perf_fd = -1;
+	t->stack_map_fd = -1;
+	t->epoll_fd = -1;
+}
+
+/* Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK, whose default is
+ * tiny. Raising it may be refused (containers); then carry on: kernels that
+ * charge the memory cgroup do not need it. */
+static void raise_memlock_limit(void)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+}
+
+static int configure(struct tracer *t, const struct tracer_config *cfg,
+		     int possible_cpus)
+{
+	const struct kernel_facts *k = &t->kernel;
+	uint32_t family = cfg->family, want_stack = cfg->stack;
+	uint32_t min_drop = k->reason_min_drop;
+	int ret;
+
+	ret = object_set_rodata(&t->obj, "cfg_family", &family, sizeof(family));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_want_stack", &want_stack,
+					sizeof(want_stack));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_reason_min_drop",
+					&min_drop, sizeof(min_drop));
+	if (ret == 0)
+		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
+					     (uint32_t)possible_cpus);
+	if (ret == 0 && !k->has_probe_read_kernel)
+		object_replace_helper(&t->obj, TCPDROP_HELPER_PROBE_READ_KERNEL,
+				      TCPDROP_HELPER_PROBE_READ);
+	return ret;
+}
+
+static int explain_map_failure(int ret, const struct object_error *oerr,
+			       struct errmsg *msg)
+{
+	if (ret == -EPERM)
+		return errmsg_set(msg, ret, "%s (before Linux 5.11 BPF maps count "
+				  "against 'ulimit -l'; raise it)", oerr->what);
+	return errmsg_set(msg, ret, "%s", oerr->what);
+}
+
+static int load_object(struct tracer *t, const struct tracer_config *cfg,
+		       int possible_cpus, struct errmsg *msg)
+{
+	struct core_target target = {
+		.btf = t->kernel.btf,
+		.ctx_type = CTX_TYPE,
+		.ctx_fmt = &t->kernel.kfree_skb,
+	};
+	struct object_error oerr = { 0 };
+	size_t len = (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object);
+	int ret;
+
+	ret = object_open(&t->obj, tcpdrop_bpf_object, len, &oerr);
+	if (ret)
+		return errmsg_set(msg, ret, "%s", oerr.what);
+	t->obj_open = true;
+	ret = configure(t, cfg, possible_cpus);
+	if (ret)
+		return errmsg_set(msg, ret, "BPF object lacks a setting: %s",
+				  strerror(-ret));
+	ret = object_core_relocate(&t->obj, &target, &oerr);
+	if (ret)
+		return errmsg_set(msg, ret, "%s", oerr.what);
+	raise_memlock_limit();
+	ret = object_create_maps(&t->obj, &oerr);
+	if (ret)
+		return explain_map_failure(ret, &oerr, msg);
+	ret = object_load(&t->obj, &oerr);
+	t->verifier_log = oerr.log;
+	t->verifier_log_len = oerr.log_len;
+	if (ret)
+		return errmsg_set(msg, ret, "%s", oerr.what);
+	t->stack_map_fd = object_map_fd(&t->obj, "tcpdrop_stacks");
+	return 0;
+}
+
+static int open_ring(struct tracer *t, int cpu, size_t pages)
+{
+	struct perf_ring *ring = &t->rings[t->nrings];
+	int events_fd = object_map_fd(&t->obj, "tcpdrop_events");
+	int ret;
+
+	/* Ring memory is locked memory; where the limit is low, a smaller
+	 * ring still works. */
+	do {
+		ret = ring_open(ring, cpu, pages);
+		pages /= 2;
+	} while (ret == -EPERM && pages >= 1);
+	if (ret)
+		return ret;
+	t->nrings++;
+	ret = sys_map_update(events_fd, &cpu, &ring->fd, BPF_ANY);
+	if (ret == 0)
+		ret = tracer_watch_fd(t, ring->fd, EPOLLIN,
+				      (uint64_t)(t->nrings - 1));
+	return ret;
+}
+
+static int open_rings(struct tracer *t, const struct tracer_config *cfg,
+		      const bool *online, int ncpus, struct errmsg *msg)
+{
+	int cpu, ret;
+
+	t->rings = calloc((size_t)ncpus, sizeof(*t->rings));
+	if (!t->rings)
+		return errmsg_set(msg, -ENOMEM, "out of memory");
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		if (!online[cpu])
+			continue;
+		ret = open_ring(t, cpu, cfg->ring_pages);
+		if (ret)
+			return errmsg_set(msg, ret, "cannot open the perf ring "
+					  "of CPU %d: %s", cpu, strerror(-ret));
+	}
+	return 0;
+}
+
+static int attach(struct tracer *t, struct errmsg *msg)
+{
+	int prog_fd = object_prog_fd(&t->obj, PROG_NAME);
+	int ret = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
+
+	if (ret < 0)
+		return errmsg_set(msg, ret, "cannot attach to tracepoint "
+				  "skb:kfree_skb: %s", strerror(-ret));
+	t->perf_fd = ret;
+	return 0;
+}
+
+static int read_cpus(bool *possible, bool *online, int *npossible,
+		     struct errmsg *msg)
+{
+	int ret = cpus_possible(possible, CPUS_MAX);
+
+	if (ret < 0)
+		return errmsg_set(msg, ret, "cannot read the possible CPUs: %s",
+				  strerror(-ret));
+	*npossible = ret;
+	ret = cpus_online(online, CPUS_MAX);
+	if (ret < 0)
+		return errmsg_set(msg, ret, "cannot read the online CPUs: %s",
+				  strerror(-ret));
+	return 0;
+}
+
+/* Rings before the attachment: the "Tracing" line must mean that every
+ * drop from now on is seen. */
+int tracer_start(struct tracer *t, const struct tracer_config *cfg,
+		 struct errmsg *msg)
+{
+	static bool possible[CPUS_MAX], online[CPUS_MAX];
+	int npossible = 0, ret;
+
+	ret = kernel_facts_read(&t->kernel, msg);
+	if (ret)
+		goto out;
+	t->kernel_read = true;
+	ret = read_cpus(possible, online, &npossible, msg);
+	if (ret)
+		goto out;
+	ret = load_object(t, cfg, npossible, msg);
+	if (ret)
+		goto out;
+	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epoll_fd < 0) {
+		ret = errmsg_set(msg, -errno, "epoll_create1: %s",
+				 strerror(errno));
+		goto out;
+	}
+	ret = open_rings(t, cfg, online, npossible, msg);
+	if (ret)
+		goto out;
+	ret = attach(t, msg);
+out:
+	if (ret)
+		tracer_stop(t);
+	return ret;
+}
+
+int tracer_watch_fd(struct tracer *t, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	if (epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
+}
+
+void tracer_stop(struct tracer *t)
+{
+	int i;
+
+	detach(t->perf_fd);
+	t->perf_fd = -1;
+	for (i = 0; i < t->nrings; i++)
+		ring_close(&t->rings[i]);
+	free(t->rings);
+	t->rings = NULL;
+	t->nrings = 0;
+	if (t->epoll_fd >= 0)
+		close(t->epoll_fd);
+	t->epoll_fd = -1;
+	if (t->obj_open)
+		object_close(&t->obj);
+	t->obj_open = false;
+	t->stack_map_fd = -1;
+	if (t->kernel_read)
+		kernel_facts_free(&t->kernel);
+	t->kernel_read = false;
+}
