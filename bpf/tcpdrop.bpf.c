@@ -14,8 +14,9 @@
 
 #define CORE __attribute__((preserve_access_index))
 
-#define ETH_P_IP_BE 0x0008    /* htons(0x0800) */
-#define ETH_P_IPV6_BE 0xdd86  /* htons(0x86dd) */
+/* The tracepoint stores ntohs(skb->protocol). */
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
 #define IPPROTO_TCP 6
 #define AF_INET 2
 #define AF_INET6 10
@@ -215,9 +216,9 @@ static void read_context(struct trace_event_raw_kfree_skb *ctx,
 
 static int family_wanted(unsigned short protocol)
 {
-	if (protocol == ETH_P_IP_BE)
+	if (protocol == ETH_P_IP)
 		return cfg_family != AF_INET6;
-	if (protocol == ETH_P_IPV6_BE)
+	if (protocol == ETH_P_IPV6)
 		return cfg_family != AF_INET;
 	return 0;
 }

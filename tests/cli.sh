@@ -1,0 +1,65 @@
+#!/bin/sh
+# The binary itself, without root: usage errors (exit 2, one line and a
+# hint), --help, --version, and the build's promises (static, stripped).
+top=$(cd "$(dirname "$0")/.." && pwd)
+TCPDROP=${TCPDROP:-$top/tcpdrop}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+. "$top/tests/live/lib.sh"
+
+# usage_error NAME WANT_FIRST_LINE ARGS...
+usage_error() {
+	name=$1 want=$2
+	shift 2
+	"$TCPDROP" "$@" >"$WORK/out" 2>"$WORK/err"
+	status=$?
+	if [ "$status" -ne 2 ]; then
+		fail "usage_$name" "exit status $status, want 2"
+	elif [ -s "$WORK/out" ]; then
+		fail "usage_$name" "wrote to stdout: $(cat "$WORK/out")"
+	elif [ "$(sed -n 1p "$WORK/err")" != "$want" ]; then
+		fail "usage_$name" "stderr: $(cat "$WORK/err")"
+	elif [ "$(sed -n 2p "$WORK/err")" != "Try 'tcpdrop --help' for more information." ] ||
+	     [ "$(wc -l <"$WORK/err")" -ne 2 ]; then
+		fail "usage_$name" "want one line and the hint, got: $(cat "$WORK/err")"
+	else
+		pass "usage_$name"
+	fi
+}
+
+usage_error unknown_long "tcpdrop: unknown option '--bogus'" --bogus
+usage_error unknown_short "tcpdrop: unknown option '-x'" -x
+usage_error missing_value "tcpdrop: option '-d' needs a value" -d
+usage_error bad_duration "tcpdrop: invalid duration 'abc': want whole seconds, 1 or more" -d abc
+usage_error zero_duration "tcpdrop: invalid duration '0': want whole seconds, 1 or more" --duration 0
+usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
+usage_error extra_argument "tcpdrop: unexpected argument 'eth0'" eth0
+
+if "$TCPDROP" --help >"$WORK/out" 2>&1 && grep -q '^Usage: tcpdrop' "$WORK/out" &&
+   grep -q '^Examples:' "$WORK/out"; then
+	pass help
+else
+	fail help "$(head -n 3 "$WORK/out")"
+fi
+
+version=$(cat "$top/VERSION")
+if [ "$("$TCPDROP" -V 2>&1)" = "tcpdrop $version" ]; then
+	pass version
+else
+	fail version "$("$TCPDROP" -V 2>&1)"
+fi
+
+# The binary carries no program interpreter and no symbol table.
+if command -v readelf >/dev/null 2>&1; then
+	if readelf -l "$TCPDROP" | grep -q INTERP; then
+		fail static "has a program interpreter"
+	elif readelf -S "$TCPDROP" | grep -q '\.symtab'; then
+		fail static "not stripped"
+	elif readelf -d "$TCPDROP" 2>/dev/null | grep -q NEEDED; then
+		fail static "needs shared libraries"
+	else
+		pass static
+	fi
+else
+	skip static "readelf is not installed"
+fi

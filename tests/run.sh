@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs the unit test binaries given as arguments, then the live tests, and
+# adds up their PASS / FAIL / SKIP lines into one closing line.
+# Usage: sh tests/run.sh build/unit/test_* (from the top directory)
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+log=$(mktemp)
+one=$(mktemp)
+trap 'rm -f "$log" "$one"' EXIT
+
+for bin in "$@"; do
+	echo "== $bin"
+	"$bin" >"$one" 2>&1
+	status=$?
+	cat "$one"
+	cat "$one" >>"$log"
+	# A crash (ASan, a signal) after its last PASS line must still count.
+	if [ "$status" -ne 0 ] && ! grep -q "^FAIL" "$one"; then
+		echo "FAIL $bin: exited with status $status" | tee -a "$log"
+	fi
+done
+
+echo "== command line"
+sh tests/cli.sh >"$one" 2>&1
+cat "$one"
+cat "$one" >>"$log"
+
+echo "== live tests"
+sh tests/live/live.sh >"$one" 2>&1
+cat "$one"
+cat "$one" >>"$log"
+
+passed=$(grep -c '^PASS' "$log")
+failed=$(grep -c '^FAIL' "$log")
+skipped=$(grep -c '^SKIP' "$log")
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
