@@ -6,6 +6,7 @@
 #   make clean
 
 CLANG     ?= clang
+LLVM_STRIP ?= llvm-strip
 MUSL_CC   ?= musl-gcc
 HOST_CC   ?= cc
 BUILD     := build
@@ -32,6 +33,9 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
 
 .PHONY: all deps run test unit live tools clean
+# Keep the objects that unit tests link; make would delete them as
+# intermediates and rebuild them for every test binary.
+.SECONDARY:
 all: tcpdrop
 
 deps:
@@ -44,9 +48,12 @@ $(UAPI)/.stamp: | deps
 	@ln -sfn /usr/include/$$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/asm $(UAPI)/asm
 	@touch $@
 
+# DWARF is dropped before embedding; .BTF and .BTF.ext (the CO-RE records)
+# stay. That is what llvm-strip, from the llvm package, is needed for.
 $(BPF_OBJ): bpf/tcpdrop.bpf.c $(wildcard bpf/*.h) | deps
 	@mkdir -p $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/tcpdrop.bpf.debug.o
+	$(LLVM_STRIP) -g $(BUILD)/tcpdrop.bpf.debug.o -o $@
 
 # The object is embedded with .incbin; the assembler records it as a
 # dependency only through this rule.

@@ -43,7 +43,9 @@ void ring_init_mem(struct perf_ring *ring, struct perf_event_mmap_page *meta,
  * skips other types. A non-zero return of `on_sample` stops the drain
  * (records up to and including that one are released) and is returned.
  * A record header whose size is < 8 or larger than the ring is -EINVAL
- * (the ring is then reset to data_head). */
+ * (the ring is then reset to data_head); so is a record larger than what
+ * data_head publishes, or a SAMPLE/LOST record too short for its own
+ * contents. -ENOMEM (scratch buffer) leaves that record in the ring. */
 int ring_drain(struct perf_ring *ring, ring_sample_fn on_sample,
 	       ring_lost_fn on_lost, void *ctx);
 

@@ -38,7 +38,7 @@ stop_tracer() {
 # rows NAME SADDR DADDR: the rows whose SADDR:SPORT and DADDR:DPORT columns
 # are these. Fields are counted from the right: COMM may hold spaces.
 rows() {
-	awk -v s="$2" -v d="$3" '$(NF-4) == s && $(NF-3) == d' "$WORK/$1.out"
+	awk -v s="$2" -v d="$3" 'NF >= 5 && $(NF-4) == s && $(NF-3) == d' "$WORK/$1.out"
 }
 
 # wait_rows NAME SADDR DADDR: waits up to 10 s for a first such row.
@@ -60,7 +60,7 @@ stack_of() {
 	awk -v s="$2" -v d="$3" '
 		found && /^\t/ { print; next }
 		found { exit }
-		$(NF-4) == s && $(NF-3) == d { found = 1 }' "$WORK/$1.out"
+		NF >= 5 && $(NF-4) == s && $(NF-3) == d { found = 1 }' "$WORK/$1.out"
 }
 
 # expect_row TEST NAME SADDR DADDR STATE FLAGS REASON [COUNT]: the rows for

@@ -1,0 +1,752 @@
+/*
+ * dropgen: make the kernel drop one known kind of TCP packet, over loopback,
+ * in the current network namespace, so that a test knows in advance which
+ * row tcpdrop has to print.
+ *
+ * usage: dropgen MODE SRC SPORT DST DPORT [MS]
+ *
+ *   syn4  SRC SPORT DST DPORT   SYN from SRC:SPORT to the closed port
+ *                               DST:DPORT (IPv4): NO_SOCKET in tcp_v4_rcv
+ *   syn6  SRC SPORT DST DPORT   the same over IPv6: NO_SOCKET in tcp_v6_rcv
+ *   md5   SRC SPORT DST DPORT [MS]
+ *                               data from SRC:SPORT to an established peer
+ *                               at DST:DPORT that expects an MD5 signature:
+ *                               TCP_MD5NOTFOUND, once plus once per
+ *                               retransmit during MS milliseconds (300);
+ *                               IPv4 or IPv6, picked from the addresses
+ *   csum4 SRC SPORT DST DPORT   raw IPv4 SYN with a wrong TCP checksum to a
+ *                               listener on DST:DPORT: TCP_CSUM
+ *
+ * Only loopback addresses are accepted (127.0.0.0/8, ::1). On success one
+ * line goes to stdout and the exit status is 0:
+ *
+ *   family=ipv4 saddr=127.0.0.2 sport=40001 daddr=127.0.0.3 dport=9
+ *   flags=SYN expected=NO_SOCKET count=1
+ *
+ * (one line), where the tuple and flags are those of the dropped packet(s),
+ * expected is the drop reason's name as the kernel spells it and count is
+ * how many times the kernel dropped such a packet. On failure one line goes
+ * to stderr and the exit status is 1. Every blocking step has a timeout and
+ * every socket is closed before exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS		2000
+#define COUNTER_TIMEOUT_MS	1000
+#define MD5_DEFAULT_MS		300
+#define MD5_MAX_MS		10000
+#define MD5_KEY_LEN		7	/* any key will do: nobody signs */
+#define NETSTAT			"/proc/net/netstat"
+#define SNMP			"/proc/net/snmp"
+
+struct endpoint {
+	int family;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+		struct sockaddr_storage ss;
+	} addr;
+	socklen_t len;
+};
+
+struct tuple {
+	struct endpoint src, dst;
+};
+
+/* What the kernel was made to drop, as printed on the result line. */
+struct drop_report {
+	const char *flags;
+	const char *expected;
+	uint64_t count;
+};
+
+struct mode {
+	const char *name;
+	int family;		/* AF_UNSPEC: taken from the addresses */
+	int takes_ms;
+	int (*run)(const struct tuple *t, unsigned int ms,
+		   struct drop_report *report);
+};
+
+/* Prints the one stderr line of a failed run (err 0: no errno text) and
+ * returns -err, or -EINVAL for err 0, so that a failing step can end with
+ * "return fail(...)". */
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dropgen: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+	return err ? -err : -EINVAL;
+}
+
+static int fail_errno(const char *what)
+{
+	return fail(errno, "%s", what);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static int parse_port(const char *text, uint16_t *port)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || end == text || *end || value == 0 || value > 65535)
+		return fail(0, "bad port '%s'", text);
+	*port = (uint16_t)value;
+	return 0;
+}
+
+/* Raw packets and stray SYNs must never leave the host: only loopback. */
+static int is_loopback(const struct endpoint *ep)
+{
+	if (ep->family == AF_INET)
+		return (ntohl(ep->addr.v4.sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&ep->addr.v6.sin6_addr);
+}
+
+static int parse_endpoint(const char *host, const char *port_text,
+			  struct endpoint *ep)
+{
+	struct in6_addr in6;
+	struct in_addr in4;
+	uint16_t port = 0;
+	int err;
+
+	err = parse_port(port_text, &port);
+	if (err)
+		return err;
+	memset(ep, 0, sizeof(*ep));
+	if (inet_pton(AF_INET, host, &in4) == 1) {
+		ep->family = AF_INET;
+		ep->addr.v4.sin_family = AF_INET;
+		ep->addr.v4.sin_addr = in4;
+		ep->addr.v4.sin_port = htons(port);
+		ep->len = sizeof(ep->addr.v4);
+	} else if (inet_pton(AF_INET6, host, &in6) == 1) {
+		ep->family = AF_INET6;
+		ep->addr.v6.sin6_family = AF_INET6;
+		ep->addr.v6.sin6_addr = in6;
+		ep->addr.v6.sin6_port = htons(port);
+		ep->len = sizeof(ep->addr.v6);
+	} else {
+		return fail(0, "bad address '%s'", host);
+	}
+	if (!is_loopback(ep))
+		return fail(0, "%s is not a loopback address", host);
+	return 0;
+}
+
+static uint16_t endpoint_port(const struct endpoint *ep)
+{
+	if (ep->family == AF_INET)
+		return ntohs(ep->addr.v4.sin_port);
+	return ntohs(ep->addr.v6.sin6_port);
+}
+
+static const void *endpoint_inaddr(const struct endpoint *ep)
+{
+	if (ep->family == AF_INET)
+		return &ep->addr.v4.sin_addr;
+	return &ep->addr.v6.sin6_addr;
+}
+
+static int parse_tuple(char **argv, int family, struct tuple *t)
+{
+	int err;
+
+	err = parse_endpoint(argv[0], argv[1], &t->src);
+	if (!err)
+		err = parse_endpoint(argv[2], argv[3], &t->dst);
+	if (err)
+		return err;
+	if (t->src.family != t->dst.family)
+		return fail(0, "source and destination families differ");
+	if (family != AF_UNSPEC && t->src.family != family)
+		return fail(0, "this mode needs %s addresses",
+			    family == AF_INET ? "IPv4" : "IPv6");
+	/* The same address and port at both ends is a TCP self-connect,
+	 * which succeeds instead of being dropped. */
+	if (t->src.len == t->dst.len &&
+	    !memcmp(&t->src.addr, &t->dst.addr, t->src.len))
+		return fail(0, "source and destination are the same");
+	return 0;
+}
+
+/* ---- sockets with timeouts ---------------------------------------------- */
+
+/* Returns 0 when fd is ready, -ETIMEDOUT or -errno otherwise; prints
+ * nothing, so that callers can name the step that failed. */
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n;
+
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == 0 ? -ETIMEDOUT : 0;
+}
+
+/* "127.0.0.1:80" or "[::1]:80", for messages. */
+static const char *endpoint_str(const struct endpoint *ep, char *buf,
+				size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	inet_ntop(ep->family, endpoint_inaddr(ep), host, sizeof(host));
+	snprintf(buf, size, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 host, endpoint_port(ep));
+	return buf;
+}
+
+/* Non-blocking, so that connect() and accept() can be bounded by poll(). */
+static int open_tcp_socket(const struct endpoint *ep)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+	int fd, one = 1, err = 0;
+
+	fd = socket(ep->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_errno("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		err = fail_errno("setsockopt SO_REUSEADDR");
+	else if (bind(fd, &ep->addr.sa, ep->len) < 0)
+		err = fail(errno, "bind %s",
+			   endpoint_str(ep, name, sizeof(name)));
+	if (err)
+		close_fd(&fd);
+	return err ? err : fd;
+}
+
+static int open_listener(const struct endpoint *ep)
+{
+	int fd, err = 0;
+
+	fd = open_tcp_socket(ep);
+	if (fd < 0)
+		return fd;
+	if (listen(fd, 8) < 0) {
+		err = fail_errno("listen");
+		close_fd(&fd);
+	}
+	return err ? err : fd;
+}
+
+/* Returns 0 once connected, else the connection's -errno, unprinted:
+ * ECONNREFUSED is the result some callers want. */
+static int connect_bounded(int fd, const struct endpoint *dst)
+{
+	socklen_t len = sizeof(int);
+	int err;
+
+	if (connect(fd, &dst->addr.sa, dst->len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	err = wait_fd(fd, POLLOUT, IO_TIMEOUT_MS);
+	if (err)
+		return err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
+static int fail_connect(int err, const struct endpoint *dst)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+
+	return fail(-err, "connect %s", endpoint_str(dst, name, sizeof(name)));
+}
+
+static int accept_bounded(int listen_fd)
+{
+	int fd, err;
+
+	err = wait_fd(listen_fd, POLLIN, IO_TIMEOUT_MS);
+	if (err)
+		return fail(-err, "accept");
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return fail_errno("accept");
+	return fd;
+}
+
+/* close() then sends a RST and frees the socket at once: nothing is left
+ * in FIN_WAIT or TIME_WAIT to disturb the next run with the same ports. */
+static void close_abortive(int *fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (*fd >= 0)
+		setsockopt(*fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close_fd(fd);
+}
+
+/* ---- the kernel's SNMP counters ------------------------------------------- */
+
+static int read_small_file(const char *path, char *buf, size_t size)
+{
+	size_t used = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno(path);
+	while (used < size - 1) {
+		n = read(fd, buf + used, size - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = fail_errno(path);
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	close(fd);
+	return err;
+}
+
+/* Finds the line after *pos that starts with prefix, NUL-terminates it and
+ * moves *pos past it. */
+static char *next_line_with(char **pos, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	char *line = *pos, *end;
+
+	while (line && *line) {
+		end = strchr(line, '\n');
+		if (end)
+			*end++ = '\0';
+		if (!strncmp(line, prefix, plen)) {
+			*pos = end;
+			return line + plen;
+		}
+		line = end;
+	}
+	*pos = NULL;
+	return NULL;
+}
+
+/* /proc/net/snmp and /proc/net/netstat print each group as two lines,
+ * "Group: Name1 Name2 ..." and then "Group: 1 2 ...". They are per network
+ * namespace, so in a fresh namespace they count exactly our drops. */
+static int read_net_counter(const char *path, const char *group,
+			    const char *name, uint64_t *value)
+{
+	char buf[16384], prefix[32], *pos = buf, *names, *values;
+	char *name_save, *value_save, *n, *v;
+	int err;
+
+	err = read_small_file(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	snprintf(prefix, sizeof(prefix), "%s: ", group);
+	names = next_line_with(&pos, prefix);
+	values = names ? next_line_with(&pos, prefix) : NULL;
+	if (!values)
+		return fail(ENOENT, "%s: no %s group", path, group);
+	n = strtok_r(names, " ", &name_save);
+	v = strtok_r(values, " ", &value_save);
+	for (; n && v; n = strtok_r(NULL, " ", &name_save),
+		       v = strtok_r(NULL, " ", &value_save)) {
+		if (!strcmp(n, name)) {
+			*value = strtoull(v, NULL, 10);
+			return 0;
+		}
+	}
+	return fail(ENOENT, "%s: no %s %s", path, group, name);
+}
+
+/* The receive path runs in softirq context, normally before the sending
+ * syscall returns on loopback, but not always (ksoftirqd): poll briefly. */
+static int wait_counter_above(const char *path, const char *group,
+			      const char *name, uint64_t before,
+			      uint64_t *after)
+{
+	uint64_t deadline = now_ms() + COUNTER_TIMEOUT_MS;
+	int err;
+
+	for (;;) {
+		err = read_net_counter(path, group, name, after);
+		if (err || *after > before)
+			return err;
+		if (now_ms() >= deadline)
+			return fail(0, "the kernel did not count a drop "
+				    "(%s %s stayed at %llu)", group, name,
+				    (unsigned long long)before);
+		sleep_ms(10);
+	}
+}
+
+/* ---- syn4, syn6: a SYN to a closed port ------------------------------- */
+
+/* No socket matches the SYN, so tcp_v{4,6}_rcv answers with a RST and frees
+ * the SYN with NO_SOCKET. The RST refuses the connection at once, long
+ * before the first SYN retransmit (1 s), so exactly one SYN is dropped. */
+static int run_syn(const struct tuple *t, unsigned int ms,
+		   struct drop_report *report)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+	int fd, err;
+
+	fd = open_tcp_socket(&t->src);
+	if (fd < 0)
+		return fd;
+	err = connect_bounded(fd, &t->dst);
+	if (err == -ECONNREFUSED) {
+		err = 0;
+		report->flags = "SYN";
+		report->expected = "NO_SOCKET";
+		report->count = 1;
+	} else if (err == 0) {
+		err = fail(0, "%s accepted the connection: port not closed",
+			   endpoint_str(&t->dst, name, sizeof(name)));
+	} else {
+		err = fail_connect(err, &t->dst);
+	}
+	close_fd(&fd);
+	return err;
+}
+
+/* ---- md5: data on an established connection --------------------------- */
+
+/*
+ * Once a socket holds an MD5 key (RFC 2385) for its peer, it must drop
+ * every segment from that peer that carries no MD5 signature option; this is
+ * checked in tcp_v{4,6}_rcv before the segment reaches the socket. Adding
+ * the key to the accepted socket after the handshake makes the server drop
+ * the client's next data segment and each retransmit of it with
+ * TCP_MD5NOTFOUND, while the socket is ESTABLISHED. The client sends
+ * nothing else, so those are the only drops.
+ */
+static int set_md5_key(int fd, const struct endpoint *peer, int keylen)
+{
+	struct tcp_md5sig md5;
+
+	memset(&md5, 0, sizeof(md5));
+	memcpy(&md5.tcpm_addr, &peer->addr, peer->len);
+	md5.tcpm_keylen = (uint16_t)keylen;
+	memcpy(md5.tcpm_key, "dropgen", MD5_KEY_LEN);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0)
+		return fail_errno("setsockopt TCP_MD5SIG");
+	return 0;
+}
+
+struct md5_conn {
+	int listen_fd, client_fd, server_fd;
+};
+
+static int md5_connect(struct md5_conn *c, const struct tuple *t)
+{
+	int err;
+
+	c->listen_fd = open_listener(&t->dst);
+	if (c->listen_fd < 0)
+		return c->listen_fd;
+	c->client_fd = open_tcp_socket(&t->src);
+	if (c->client_fd < 0)
+		return c->client_fd;
+	err = connect_bounded(c->client_fd, &t->dst);
+	if (err)
+		return fail_connect(err, &t->dst);
+	c->server_fd = accept_bounded(c->listen_fd);
+	return c->server_fd < 0 ? c->server_fd : 0;
+}
+
+/* Leaves the key removed again, and counts the drops only then, when no
+ * more can happen. */
+static int md5_send_unsigned_data(struct md5_conn *c, const struct tuple *t,
+				  unsigned int ms, uint64_t *dropped)
+{
+	static const char payload[] = "dropgen md5\n";
+	const size_t len = sizeof(payload) - 1;
+	uint64_t before, after;
+	int err;
+
+	err = read_net_counter(NETSTAT, "TcpExt", "TCPMD5NotFound", &before);
+	if (err)
+		return err;
+	err = set_md5_key(c->server_fd, &t->src, MD5_KEY_LEN);
+	if (err)
+		return err;
+	if (send(c->client_fd, payload, len, MSG_NOSIGNAL) != (ssize_t)len)
+		err = fail_errno("send");
+	if (!err)
+		err = wait_counter_above(NETSTAT, "TcpExt", "TCPMD5NotFound",
+					 before, &after);
+	if (!err)
+		sleep_ms(ms);	/* the retransmits are dropped too */
+	if (!err)
+		err = set_md5_key(c->server_fd, &t->src, 0);
+	if (!err)
+		err = read_net_counter(NETSTAT, "TcpExt", "TCPMD5NotFound",
+				       &after);
+	*dropped = err ? 0 : after - before;
+	return err;
+}
+
+/* Teardown order matters, or it adds drops of its own. The server's key is
+ * gone already, so that the server's RST carries no MD5 option (the client,
+ * which has no key, would drop it with TCP_MD5UNEXPECTED), and the server
+ * closes first, so that its RST matches the client's rcv_nxt exactly and
+ * resets the client. A RST from the client would not be exact, since the
+ * server never took the data: the server would drop it (TCP_RESET) and
+ * send a challenge ACK (RFC 5961) to a closed port (NO_SOCKET). The client
+ * then closes in state CLOSE and sends nothing. */
+static void md5_teardown(struct md5_conn *c)
+{
+	close_fd(&c->listen_fd);
+	close_abortive(&c->server_fd);
+	close_abortive(&c->client_fd);
+}
+
+static int run_md5(const struct tuple *t, unsigned int ms,
+		   struct drop_report *report)
+{
+	struct md5_conn c = { -1, -1, -1 };
+	int err;
+
+	err = md5_connect(&c, t);
+	if (!err)
+		err = md5_send_unsigned_data(&c, t, ms, &report->count);
+	md5_teardown(&c);
+	report->flags = "PSH|ACK";
+	report->expected = "TCP_MD5NOTFOUND";
+	return err;
+}
+
+/* ---- csum4: a SYN with a bad checksum --------------------------------- */
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+/* Internet checksum, in network byte order. */
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+struct syn_packet {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+static uint16_t tcp4_checksum(const struct syn_packet *pkt)
+{
+	uint8_t pseudo[12];
+	uint16_t tcp_len = sizeof(pkt->tcp);
+
+	memcpy(pseudo, &pkt->ip.saddr, 4);
+	memcpy(pseudo + 4, &pkt->ip.daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_TCP;
+	pseudo[10] = (uint8_t)(tcp_len >> 8);
+	pseudo[11] = (uint8_t)tcp_len;
+	return csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)),
+				  &pkt->tcp, sizeof(pkt->tcp)));
+}
+
+static void build_bad_syn(const struct tuple *t, struct syn_packet *pkt)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ip.version = 4;
+	pkt->ip.ihl = sizeof(pkt->ip) / 4;
+	pkt->ip.tot_len = htons(sizeof(*pkt));
+	pkt->ip.id = htons(0x6467);
+	pkt->ip.frag_off = htons(IP_DF);
+	pkt->ip.ttl = 64;
+	pkt->ip.protocol = IPPROTO_TCP;
+	pkt->ip.saddr = t->src.addr.v4.sin_addr.s_addr;
+	pkt->ip.daddr = t->dst.addr.v4.sin_addr.s_addr;
+	pkt->ip.check = csum_fold(csum_add(0, &pkt->ip, sizeof(pkt->ip)));
+
+	pkt->tcp.source = t->src.addr.v4.sin_port;
+	pkt->tcp.dest = t->dst.addr.v4.sin_port;
+	pkt->tcp.seq = htonl(0x64726f70);
+	pkt->tcp.doff = sizeof(pkt->tcp) / 4;
+	pkt->tcp.syn = 1;
+	pkt->tcp.window = htons(65535);
+	/* Flipping alternate bits can never turn one encoding of a sum into
+	 * the other (0x0000 and 0xffff both mean zero in ones' complement),
+	 * so the result is wrong whatever the right value was. */
+	pkt->tcp.check = tcp4_checksum(pkt) ^ 0x5555;
+}
+
+static int send_raw_ipv4(const struct tuple *t, const void *pkt, size_t len)
+{
+	int fd, err = 0;
+
+	/* IPPROTO_RAW implies IP_HDRINCL: the kernel sends our header as is,
+	 * and loopback hands the skb to tcp_v4_rcv with CHECKSUM_NONE, so
+	 * TCP verifies the checksum in software. */
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return fail_errno("raw socket");
+	if (sendto(fd, pkt, len, MSG_DONTWAIT, &t->dst.addr.sa,
+		   t->dst.len) != (ssize_t)len)
+		err = fail_errno("sendto");
+	close_fd(&fd);
+	return err;
+}
+
+/* TCP checks the checksum before looking up a socket, so the listener is
+ * there only to make the drop unmistakably not a NO_SOCKET one. The kernel
+ * counts each such drop in Tcp InCsumErrors, which confirms it happened. */
+static int run_csum4(const struct tuple *t, unsigned int ms,
+		     struct drop_report *report)
+{
+	struct syn_packet pkt;
+	uint64_t before, after;
+	int listen_fd, err;
+
+	listen_fd = open_listener(&t->dst);
+	if (listen_fd < 0)
+		return listen_fd;
+	err = read_net_counter(SNMP, "Tcp", "InCsumErrors", &before);
+	if (!err) {
+		build_bad_syn(t, &pkt);
+		err = send_raw_ipv4(t, &pkt, sizeof(pkt));
+	}
+	if (!err)
+		err = wait_counter_above(SNMP, "Tcp", "InCsumErrors", before,
+					 &after);
+	close_fd(&listen_fd);
+	report->flags = "SYN";
+	report->expected = "TCP_CSUM";
+	report->count = err ? 0 : after - before;
+	return err;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const struct mode modes[] = {
+	{ "syn4", AF_INET, 0, run_syn },
+	{ "syn6", AF_INET6, 0, run_syn },
+	{ "md5", AF_UNSPEC, 1, run_md5 },
+	{ "csum4", AF_INET, 0, run_csum4 },
+};
+
+static const struct mode *find_mode(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(modes[i].name, name))
+			return &modes[i];
+	return NULL;
+}
+
+static int parse_ms(const char *text, unsigned int *ms)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || end == text || *end || value > MD5_MAX_MS)
+		return fail(0, "bad time '%s' (0..%d ms)", text, MD5_MAX_MS);
+	*ms = (unsigned int)value;
+	return 0;
+}
+
+static void print_report(const struct tuple *t,
+			 const struct drop_report *report)
+{
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+
+	inet_ntop(t->src.family, endpoint_inaddr(&t->src), saddr,
+		  sizeof(saddr));
+	inet_ntop(t->dst.family, endpoint_inaddr(&t->dst), daddr,
+		  sizeof(daddr));
+	printf("family=%s saddr=%s sport=%u daddr=%s dport=%u flags=%s "
+	       "expected=%s count=%llu\n",
+	       t->src.family == AF_INET ? "ipv4" : "ipv6",
+	       saddr, endpoint_port(&t->src), daddr, endpoint_port(&t->dst),
+	       report->flags, report->expected,
+	       (unsigned long long)report->count);
+}
+
+int main(int argc, char **argv)
+{
+	const struct mode *mode = argc > 1 ? find_mode(argv[1]) : NULL;
+	struct drop_report report = { 0 };
+	unsigned int ms = MD5_DEFAULT_MS;
+	struct tuple t;
+
+	if (!mode || argc < 6 || argc > 6 + mode->takes_ms) {
+		fprintf(stderr, "usage: dropgen syn4|syn6|md5|csum4 "
+			"SRC SPORT DST DPORT [MS (md5 only)]\n");
+		return 1;
+	}
+	if (parse_tuple(argv + 2, mode->family, &t))
+		return 1;
+	if (argc == 7 && parse_ms(argv[6], &ms))
+		return 1;
+	if (mode->run(&t, ms, &report))
+		return 1;
+	print_report(&t, &report);
+	return fflush(stdout) ? 1 : 0;
+}
