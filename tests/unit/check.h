@@ -9,6 +9,7 @@
 #include <string.h>
 
 static int check_failed_in_test;
+static int check_skipped_in_test;
 static int check_passed, check_failed;
 
 #define CHECK_FAIL_(...)                                                    \
@@ -51,17 +52,23 @@ static const char *check_current_ = "";
 	do {                                                                 \
 		check_current_ = #fn;                                        \
 		check_failed_in_test = 0;                                    \
+		check_skipped_in_test = 0;                                   \
 		fn();                                                        \
 		if (check_failed_in_test) {                                  \
 			check_failed++;                                      \
-		} else {                                                     \
+		} else if (!check_skipped_in_test) {                         \
 			check_passed++;                                      \
 			printf("PASS %s\n", #fn);                            \
 		}                                                            \
 	} while (0)
 
-/* Prints a SKIP line: the test could not run here, and says why. */
-#define SKIP(fn, why) printf("SKIP %s: %s\n", #fn, why)
+/* Prints a SKIP line: the test could not run here, and says why. Called
+ * inside a test, the test then counts as skipped, not passed. */
+#define SKIP(fn, why)                                                       \
+	do {                                                                 \
+		printf("SKIP %s: %s\n", #fn, why);                          \
+		check_skipped_in_test = 1;                                   \
+	} while (0)
 
 static inline int check_exit_code(void)
 {

@@ -1,6 +1,7 @@
 /* tpformat: the four kfree_skb format fixtures (real 6.18, hand-written
  * 5.10 / 6.1 / 6.12 from those kernels' sources) and malformed input. */
 #include "check.h"
+#include "fixture.h"
 
 #include "fileio.h"
 #include "tpformat.h"
@@ -8,37 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	const char *dir = getenv("TCPDROP_FIXTURES");
-	char path[512];
-	char *buf = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures",
-		 name);
-	if (read_whole_file(path, &buf, len))
-		return NULL;
-	return buf;
-}
-
-/* Parses a fixture; fails the test (and returns -1) if it is missing. */
-static int parse_fixture(struct tp_format *fmt, const char *name)
-{
-	size_t len;
-	char *text = read_fixture(name, &len);
-	int err;
-
-	if (!text) {
-		CHECK_FAIL_("fixture %s not found (run from the repo top or "
-			    "set TCPDROP_FIXTURES)", name);
-		return -1;
-	}
-	err = tp_format_parse(fmt, text, len);
-	free(text);
-	CHECK_INT(err, 0);
-	return err ? -1 : 0;
-}
 
 static void check_field(const struct tp_format *fmt, const char *name,
 			uint32_t offset, uint32_t size, const char *type)

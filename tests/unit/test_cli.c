@@ -1,0 +1,83 @@
+/* Option parsing: values, defaults, and the exact usage errors. */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "cli.h"
+
+#define ARGV(...) ((char *[]){ "tcpdrop", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "tcpdrop", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(opts, msg, ...) cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), opts, msg)
+
+static void test_defaults(void)
+{
+	char *argv[] = { "tcpdrop", NULL };
+	struct options opts;
+	struct errmsg msg;
+
+	CHECK_INT(cli_parse(1, argv, &opts, &msg), 0);
+	CHECK_INT(opts.action, CLI_RUN);
+	CHECK_INT(opts.family, 0);
+	CHECK(opts.stack);
+	CHECK_INT(opts.duration, 0);
+	CHECK(!opts.verbose);
+}
+
+static void test_values(void)
+{
+	struct options opts;
+	struct errmsg msg;
+
+	CHECK_INT(PARSE(&opts, &msg, "-4", "-S", "-d", "30", "-v"), 0);
+	CHECK_INT(opts.family, AF_INET);
+	CHECK(!opts.stack);
+	CHECK_INT(opts.duration, 30);
+	CHECK(opts.verbose);
+	CHECK_INT(PARSE(&opts, &msg, "--ipv6", "--no-stack", "--duration=5"), 0);
+	CHECK_INT(opts.family, AF_INET6);
+	CHECK(!opts.stack);
+	CHECK_INT(opts.duration, 5);
+	CHECK_INT(PARSE(&opts, &msg, "-4", "-4"), 0);
+	CHECK_INT(opts.family, AF_INET);
+	CHECK_INT(PARSE(&opts, &msg, "-h"), 0);
+	CHECK_INT(opts.action, CLI_HELP);
+	CHECK_INT(PARSE(&opts, &msg, "--version"), 0);
+	CHECK_INT(opts.action, CLI_VERSION);
+}
+
+static void expect_error(int ret, const struct errmsg *msg, const char *want)
+{
+	CHECK_INT(ret, -EINVAL);
+	CHECK_STR(msg->text, want);
+}
+
+static void test_errors(void)
+{
+	struct options opts;
+	struct errmsg msg;
+
+	expect_error(PARSE(&opts, &msg, "--bogus"), &msg,
+		     "unknown option '--bogus'");
+	expect_error(PARSE(&opts, &msg, "-x"), &msg, "unknown option '-x'");
+	expect_error(PARSE(&opts, &msg, "-d"), &msg,
+		     "option '-d' needs a value");
+	expect_error(PARSE(&opts, &msg, "-d", "-1"), &msg,
+		     "invalid duration '-1': want whole seconds, 1 or more");
+	expect_error(PARSE(&opts, &msg, "-d", "1.5"), &msg,
+		     "invalid duration '1.5': want whole seconds, 1 or more");
+	expect_error(PARSE(&opts, &msg, "-d", "99999999999999999999"), &msg,
+		     "invalid duration '99999999999999999999': want whole "
+		     "seconds, 1 or more");
+	expect_error(PARSE(&opts, &msg, "-6", "-4"), &msg,
+		     "-4 and -6 exclude each other");
+	expect_error(PARSE(&opts, &msg, "-S", "extra"), &msg,
+		     "unexpected argument 'extra'");
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_values);
+	RUN(test_errors);
+	return check_exit_code();
+}

@@ -1,0 +1,221 @@
+/* The embedded object as the loader sees it: programs, maps, constants,
+ * CO-RE relocation against each kernel's record layout, and corrupt copies.
+ * Needs no root: nothing here calls bpf(). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "event.h"
+#include "fixture.h"
+#include "object.h"
+
+extern const unsigned char tcpdrop_bpf_object[];
+extern const unsigned char tcpdrop_bpf_object_end[];
+
+#define OBJ_LEN ((size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object))
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+static const struct object_map *map_named(const struct bpf_object *obj,
+					  const char *name)
+{
+	int i;
+
+	for (i = 0; i < obj->nmaps; i++)
+		if (strcmp(obj->maps[i].name, name) == 0)
+			return &obj->maps[i];
+	return NULL;
+}
+
+static void test_open(void)
+{
+	struct object_error err = { 0 };
+	const struct object_map *m;
+	struct bpf_object obj;
+
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	CHECK_INT(obj.nprogs, 1);
+	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
+	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
+	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
+	CHECK_STR(obj.license, "GPL");
+	CHECK_INT(obj.nmaps, 3);
+	m = map_named(&obj, "tcpdrop_events");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
+	      m->spec.max_entries == 0);
+	m = map_named(&obj, "tcpdrop_stacks");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_STACK_TRACE &&
+	      m->spec.value_size == 127 * 8 && m->spec.max_entries == 1024);
+	m = map_named(&obj, "tcpdrop_rodata");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
+	      m->spec.max_entries == 1 && m->spec.flags == BPF_F_RDONLY_PROG &&
+	      m->spec.value_size == 3 * sizeof(uint32_t));
+	object_close(&obj);
+}
+
+static void test_settings(void)
+{
+	struct object_error err = { 0 };
+	struct bpf_object obj;
+	uint32_t family = 10, cpus = 8;
+	uint16_t small = 1;
+	uint8_t before[12];
+	const struct object_map *rodata;
+
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	rodata = map_named(&obj, "tcpdrop_rodata");
+	if (!rodata) {
+		CHECK(rodata);
+		object_close(&obj);
+		return;
+	}
+	memcpy(before, rodata->data, sizeof(before));
+	CHECK_INT(object_set_rodata(&obj, "cfg_family", &family, 4), 0);
+	CHECK(memcmp(before, rodata->data, sizeof(before)) != 0);
+	CHECK_INT(object_set_rodata(&obj, "cfg_family", &small, 2), -EINVAL);
+	CHECK_INT(object_set_rodata(&obj, "cfg_nothing", &family, 4), -ENOENT);
+	CHECK_INT(object_set_max_entries(&obj, "tcpdrop_events", cpus), 0);
+	CHECK_INT(map_named(&obj, "tcpdrop_events")->spec.max_entries, 8);
+	CHECK_INT(object_set_max_entries(&obj, "nope", cpus), -ENOENT);
+	object_close(&obj);
+}
+
+static size_t count_calls(const struct bpf_object *obj, int32_t helper)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < obj->progs[0].insn_cnt; i++)
+		if (obj->progs[0].insns[i].code == (BPF_JMP | BPF_CALL) &&
+		    obj->progs[0].insns[i].imm == helper)
+			n++;
+	return n;
+}
+
+static void test_replace_helper(void)
+{
+	struct object_error err = { 0 };
+	struct bpf_object obj;
+	size_t n;
+
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	n = count_calls(&obj, TCPDROP_HELPER_PROBE_READ_KERNEL);
+	CHECK(n > 0);
+	CHECK_INT(count_calls(&obj, TCPDROP_HELPER_PROBE_READ), 0);
+	object_replace_helper(&obj, TCPDROP_HELPER_PROBE_READ_KERNEL,
+			      TCPDROP_HELPER_PROBE_READ);
+	CHECK_INT(count_calls(&obj, TCPDROP_HELPER_PROBE_READ), n);
+	CHECK_INT(count_calls(&obj, TCPDROP_HELPER_PROBE_READ_KERNEL), 0);
+	object_close(&obj);
+}
+
+/* What a relocated tracepoint-record access became. */
+struct ctx_access {
+	const struct bpf_object *obj;
+	const char *access;       /* "0:3" = 4th member */
+	uint32_t kind;
+	int found;
+	struct bpf_insn insn;     /* as patched */
+};
+
+static int find_ctx_access(void *arg, const char *sec,
+			   const struct bpf_core_relo *relo)
+{
+	struct ctx_access *want = arg;
+	const struct btf_type *t = btf_type_by_id(want->obj->btf, relo->type_id);
+
+	if (!t || strcmp(btf_str(want->obj->btf, t->name_off),
+			 "trace_event_raw_kfree_skb") != 0 ||
+	    strcmp(btf_str(want->obj->btf, relo->access_str_off),
+		   want->access) != 0 || relo->kind != want->kind)
+		return 0;
+	want->found++;
+	want->insn = want->obj->progs[0].insns[relo->insn_off / 8];
+	return 0;
+}
+
+static struct bpf_insn ctx_insn(const struct bpf_object *obj,
+				const char *access, uint32_t kind)
+{
+	struct ctx_access want = { obj, access, kind, 0, { 0 } };
+
+	btf_ext_for_each_core_relo(obj->btf, obj->btf_ext, obj->btf_ext_len,
+				   find_ctx_access, &want);
+	CHECK(want.found > 0);
+	return want.insn;
+}
+
+/* Relocates against kernel BTF plus a record layout, and checks the
+ * instructions that read the record: the protocol load's offset, and the
+ * existence tests of reason and rx_sk. Local member order in
+ * bpf/tcpdrop.bpf.c: skbaddr, location, rx_sk, protocol, reason. */
+static void check_layout(const struct btf *kbtf, const char *fixture,
+			 int16_t protocol_off, int has_rx_sk, int has_reason)
+{
+	struct object_error err = { 0 };
+	struct tp_format fmt;
+	struct bpf_object obj;
+	struct core_target target = { kbtf, "trace_event_raw_kfree_skb", &fmt };
+
+	if (parse_fixture(&fmt, fixture))
+		return;
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	CHECK_INT(object_core_relocate(&obj, &target, &err), 0);
+	if (err.what[0])
+		printf("     %s: %s\n", fixture, err.what);
+	CHECK_INT(ctx_insn(&obj, "0:3", BPF_CORE_FIELD_BYTE_OFFSET).off,
+		  protocol_off);
+	CHECK_INT(ctx_insn(&obj, "0:2", BPF_CORE_FIELD_EXISTS).imm, has_rx_sk);
+	CHECK_INT(ctx_insn(&obj, "0:4", BPF_CORE_FIELD_EXISTS).imm, has_reason);
+	object_close(&obj);
+	tp_format_free(&fmt);
+}
+
+static void test_core_layouts(void)
+{
+	struct btf *kbtf = NULL;
+
+	if (btf_load_file(&kbtf, KERNEL_BTF)) {
+		SKIP(test_core_layouts, KERNEL_BTF " is not readable here");
+		return;
+	}
+	check_layout(kbtf, "kfree_skb-5.10.format", 24, 0, 0);
+	check_layout(kbtf, "kfree_skb-6.1.format", 24, 0, 1);
+	check_layout(kbtf, "kfree_skb-6.12.format", 32, 1, 1);
+	check_layout(kbtf, "kfree_skb-6.18.format", 32, 1, 1);
+	btf_free(kbtf);
+}
+
+/* Every truncation of the object is refused cleanly (ASan watches). */
+static void test_truncated(void)
+{
+	struct object_error err;
+	struct bpf_object obj;
+	size_t len;
+	int accepted = 0;
+
+	for (len = 0; len < OBJ_LEN; len++) {
+		unsigned char *copy = malloc(len ? len : 1);
+
+		memcpy(copy, tcpdrop_bpf_object, len);
+		memset(&err, 0, sizeof(err));
+		if (object_open(&obj, copy, len, &err) == 0) {
+			accepted++;
+			object_close(&obj);
+		} else {
+			CHECK(err.what[0] != '\0');
+		}
+		free(copy);
+	}
+	/* The section headers are at the end: no prefix can be whole. */
+	CHECK_INT(accepted, 0);
+}
+
+int main(void)
+{
+	RUN(test_open);
+	RUN(test_settings);
+	RUN(test_replace_helper);
+	RUN(test_core_layouts);
+	RUN(test_truncated);
+	return check_exit_code();
+}

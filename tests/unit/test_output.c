@@ -1,0 +1,170 @@
+/* Row formatting: exact text for IPv4 and IPv6 rows, flags, states. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "output.h"
+
+static struct tcpdrop_event v4_event(void)
+{
+	struct tcpdrop_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.2", ev.saddr);
+	inet_pton(AF_INET, "10.1.2.3", ev.daddr);
+	ev.sport = 40001;
+	ev.dport = 9;
+	ev.pid = 1234;
+	ev.tcpflags = TCPDROP_SYN;
+	memcpy(ev.comm, "curl", 5);
+	return ev;
+}
+
+static void test_addr_port(void)
+{
+	uint8_t addr[16] = { 0 };
+	char buf[ADDR_PORT_MAX];
+
+	inet_pton(AF_INET, "192.168.1.20", addr);
+	format_addr_port(buf, sizeof(buf), AF_INET, addr, 443);
+	CHECK_STR(buf, "192.168.1.20:443");
+	inet_pton(AF_INET6, "2001:db8::1", addr);
+	format_addr_port(buf, sizeof(buf), AF_INET6, addr, 65535);
+	CHECK_STR(buf, "[2001:db8::1]:65535");
+	inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", addr);
+	format_addr_port(buf, sizeof(buf), AF_INET6, addr, 65535);
+	CHECK_STR(buf, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	format_addr_port(buf, sizeof(buf), 0, addr, 1);
+	CHECK_STR(buf, "-");
+}
+
+static void test_flags(void)
+{
+	char buf[TCP_FLAGS_MAX];
+
+	format_tcp_flags(buf, sizeof(buf), 0);
+	CHECK_STR(buf, "-");
+	format_tcp_flags(buf, sizeof(buf), TCPDROP_SYN);
+	CHECK_STR(buf, "SYN");
+	format_tcp_flags(buf, sizeof(buf), TCPDROP_PSH | TCPDROP_ACK);
+	CHECK_STR(buf, "PSH|ACK");
+	format_tcp_flags(buf, sizeof(buf), 0xff);
+	CHECK_STR(buf, "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR");
+	/* A short buffer truncates but stays a string. */
+	format_tcp_flags(buf, 6, TCPDROP_SYN | TCPDROP_ACK);
+	CHECK_STR(buf, "SYN|A");
+}
+
+static void test_states(void)
+{
+	char buf[16];
+
+	CHECK_STR(tcp_state_name(TCPDROP_NO_STATE, buf, sizeof(buf)), "-");
+	CHECK_STR(tcp_state_name(1, buf, sizeof(buf)), "ESTABLISHED");
+	CHECK_STR(tcp_state_name(10, buf, sizeof(buf)), "LISTEN");
+	CHECK_STR(tcp_state_name(12, buf, sizeof(buf)), "NEW_SYN_RECV");
+	CHECK_STR(tcp_state_name(99, buf, sizeof(buf)), "STATE_99");
+}
+
+/* Renders a row into a string through a memory stream. */
+static char *render(const struct drop_row *row)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	output_row(out, row);
+	fclose(out);
+	return text;
+}
+
+static void test_row_ipv4(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_row row = { .ev = &ev, .reason = "NO_SOCKET" };
+	char *text;
+
+	row.when.tv_sec = 3 * 3600 + 4 * 60 + 5; /* 03:04:05 UTC */
+	text = render(&row);
+	CHECK_STR(text, "03:04:05 1234    curl             127.0.0.2:40001       "
+		  "10.1.2.3:9            -           SYN         NO_SOCKET\n");
+	free(text);
+}
+
+static void test_row_ipv6_established(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_row row = { .ev = &ev, .reason = "TCP_MD5NOTFOUND" };
+	char *text;
+
+	ev.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", ev.saddr);
+	inet_pton(AF_INET6, "fe80::2", ev.daddr);
+	ev.state = 1;
+	ev.tcpflags = TCPDROP_PSH | TCPDROP_ACK;
+	memcpy(ev.comm, "swapper/1\0", 10);
+	ev.pid = 0;
+	text = render(&row);
+	CHECK_STR(text, "00:00:00 0       swapper/1        [::1]:40001           "
+		  "[fe80::2]:9           ESTABLISHED PSH|ACK     TCP_MD5NOTFOUND\n");
+	free(text);
+}
+
+/* A comm that fills all 16 bytes has no NUL in the event. */
+static void test_row_full_comm(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_row row = { .ev = &ev, .reason = "X" };
+	char *text;
+
+	memcpy(ev.comm, "abcdefghijklmnop", 16);
+	text = render(&row);
+	CHECK(text && strstr(text, " abcdefghijklmnop 127.0.0.2:40001"));
+	free(text);
+}
+
+static void test_header(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	CHECK_INT(output_header(out), 0);
+	fclose(out);
+	CHECK_STR(text, "TIME     PID     COMM             SADDR:SPORT           "
+		  "DADDR:DPORT           STATE       FLAGS       REASON\n");
+	free(text);
+}
+
+/* A stream that fails reports it, so the run can end. */
+static void test_write_error(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_row row = { .ev = &ev, .reason = "NO_SOCKET" };
+	FILE *full = fopen("/dev/full", "w");
+
+	if (!full) {
+		SKIP(test_write_error, "no /dev/full");
+		return;
+	}
+	setvbuf(full, NULL, _IONBF, 0);
+	CHECK(output_row(full, &row) < 0);
+	fclose(full);
+}
+
+int main(void)
+{
+	setenv("TZ", "UTC", 1);
+	RUN(test_addr_port);
+	RUN(test_flags);
+	RUN(test_states);
+	RUN(test_row_ipv4);
+	RUN(test_row_ipv6_established);
+	RUN(test_row_full_comm);
+	RUN(test_header);
+	RUN(test_write_error);
+	return check_exit_code();
+}
