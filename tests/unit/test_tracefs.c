@@ -1,0 +1,56 @@
+/* Finding tracefs (or debugfs) in a /proc/mounts text. */
+#include <errno.h>
+
+#include "check.h"
+#include "tracefs.h"
+
+static const char mounts[] =
+	"proc /proc proc rw,relatime 0 0\n"
+	"sysfs /sys sysfs rw,relatime 0 0\n"
+	"none /sys/kernel/debug debugfs rw 0 0\n"
+	"nodev /mnt/my\\040trace tracefs rw,relatime 0 0\n";
+
+static void test_find(void)
+{
+	char dir[64];
+
+	CHECK_INT(tracefs_find_mount(mounts, "tracefs", dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/mnt/my trace");
+	CHECK_INT(tracefs_find_mount(mounts, "debugfs", dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/sys/kernel/debug");
+	CHECK_INT(tracefs_find_mount(mounts, "proc", dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/proc");
+}
+
+static void test_not_found(void)
+{
+	char dir[64];
+
+	CHECK_INT(tracefs_find_mount("", "tracefs", dir, sizeof(dir)), -ENOENT);
+	/* "tracefs" must be the whole type, not a prefix of another. */
+	CHECK_INT(tracefs_find_mount("x /a tracefsx rw 0 0\n", "tracefs", dir,
+				     sizeof(dir)), -ENOENT);
+	/* A line without the type column. */
+	CHECK_INT(tracefs_find_mount("x /a\n", "tracefs", dir, sizeof(dir)),
+		  -ENOENT);
+	/* Last line without a newline. */
+	CHECK_INT(tracefs_find_mount("x /t tracefs rw 0 0", "tracefs", dir,
+				     sizeof(dir)), 0);
+	CHECK_STR(dir, "/t");
+}
+
+static void test_short_buffer(void)
+{
+	char dir[5];
+
+	CHECK_INT(tracefs_find_mount(mounts, "debugfs", dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/sys");
+}
+
+int main(void)
+{
+	RUN(test_find);
+	RUN(test_not_found);
+	RUN(test_short_buffer);
+	return check_exit_code();
+}
