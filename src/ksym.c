@@ -106,7 +106,12 @@ static int parse_line(char *line, char *end, struct ksym *sym, bool *nonzero)
 		return 0;
 	sym->addr = addr;
 	sym->name = p;
-	return split_name_module(p, end, &sym->module) ? -EINVAL : 1;
+	if (split_name_module(p, end, &sym->module))
+		return -EINVAL;
+	/* __pfx_ symbols name the padding before a function (6.2+,
+	 * CONFIG_CALL_PADDING), never code: a return address that lands there
+	 * belongs to the function before it, as the kernel's %pS says. */
+	return strncmp(sym->name, "__pfx_", 6) == 0 ? 0 : 1;
 }
 
 static size_t count_lines(const char *text, size_t len)

@@ -191,6 +191,10 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	ret = load_object(t, cfg, npossible, msg);
 	if (ret)
 		goto out;
+	/* Kernel BTF (megabytes) only served the relocation: give it back
+	 * before the long run. */
+	btf_free(t->kernel.btf);
+	t->kernel.btf = NULL;
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epoll_fd < 0) {
 		ret = errmsg_set(msg, -errno, "epoll_create1: %s",

@@ -21,6 +21,8 @@ static const char sample_text[] =
 	"ffffffff81c00300 r rodata_thing\n"          /* rodata: skipped */
 	"ffffffffc0a02000 T bar\t[nf_tables]\n"
 	"ffffffff81c00800 w weak_lower\n"
+	"ffffffff81c00ff0 t __pfx_next_fn\n"         /* padding: skipped */
+	"ffffffff81c01000 t next_fn\n"
 	"ffffffff81c00000 T alias_of_tcp_v4_rcv\n"   /* same address */
 	"ffffffffc0a03000 t last_one\t[ext4]";       /* no final newline */
 
@@ -67,6 +69,10 @@ static void test_lookup(void)
 	/* Inside: data symbols do not end a function. */
 	check_lookup(ks, 0xffffffff81c00350ull, "alias_of_tcp_v4_rcv", NULL);
 	check_lookup(ks, 0xffffffff81c007ffull, "weak_thing", NULL);
+	/* A return address in the padding before a function belongs to the
+	 * function before the padding. */
+	check_lookup(ks, 0xffffffff81c00ff0ull, "weak_lower", NULL);
+	check_lookup(ks, 0xffffffff81c01000ull, "next_fn", NULL);
 	check_lookup(ks, 0xffffffff82000010ull, "sk_skb_reason_drop", NULL);
 	check_lookup(ks, 0xffffffffc0a01fffull, "foo", "ext4");
 	/* After the last symbol. */
