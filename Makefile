@@ -3,6 +3,7 @@
 #   make            build ./tcpdrop (installs missing build tools as root)
 #   make run        build and run it
 #   make test       unit tests (no root) and live tests (root)
+#   make bench      start-up time, peak RSS and size, against baselines
 #   make clean
 
 CLANG     ?= clang
@@ -18,7 +19,7 @@ CFLAGS_COMMON := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter 
 # (linux/, asm/, asm-generic/) come from linux-libc-dev through a directory
 # of symlinks, so glibc's headers never mix in.
 UAPI      := $(BUILD)/uapi
-MUSL_CFLAGS := $(CFLAGS_COMMON) -isystem $(UAPI)
+MUSL_CFLAGS := $(CFLAGS_COMMON) -isystem $(UAPI) -ffunction-sections -fdata-sections
 HOST_CFLAGS := $(CFLAGS_COMMON) -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # -mcpu=v2: the instruction set every kernel since 4.14 accepts.
@@ -32,7 +33,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
 
-.PHONY: all deps run test unit live tools clean
+.PHONY: all deps run test unit live tools bench clean
 # Keep the objects that unit tests link; make would delete them as
 # intermediates and rebuild them for every test binary.
 .SECONDARY:
@@ -65,7 +66,7 @@ $(BUILD)/musl/%.o: src/%.c $(HEADERS) $(UAPI)/.stamp
 	$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
 tcpdrop: $(patsubst src/%.c,$(BUILD)/musl/%.o,$(SRC)) $(BUILD)/bpf_blob.o
-	$(MUSL_CC) -static -s -o $@ $^
+	$(MUSL_CC) -static -s -Wl,--gc-sections -o $@ $^
 
 run: tcpdrop
 	./tcpdrop
@@ -94,6 +95,10 @@ live: tcpdrop tools
 
 test: tcpdrop tools $(UNIT_BIN)
 	@sh tests/run.sh $(UNIT_BIN)
+
+# Figures, not assertions: start-up time, peak RSS, size (root).
+bench: tcpdrop
+	@sh tools/bench-startup.sh
 
 clean:
 	rm -rf $(BUILD) tcpdrop

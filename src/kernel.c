@@ -115,10 +115,15 @@ static uint32_t find_reason_min_drop(const struct kernel_facts *k)
 static bool kernel_at_least(int major, int minor)
 {
 	struct utsname u;
-	int maj = 0, min = 0;
+	char *dot;
+	long maj, min;
 
-	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+	if (uname(&u))
 		return false;
+	maj = strtol(u.release, &dot, 10);
+	if (*dot != '.')
+		return false;
+	min = strtol(dot + 1, NULL, 10);
 	return maj > major || (maj == major && min >= minor);
 }
 

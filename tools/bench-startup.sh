@@ -1,0 +1,74 @@
+#!/bin/sh
+# Start-up benchmark: time from exec to the "Tracing" line (attached, rings
+# ready), peak RSS, binary size. Prints figures and ratios against
+# baselines measured in the same run, asserts nothing: shared machines are
+# noisy. Needs root. Usage: tools/bench-startup.sh [RUNS]
+top=$(cd "$(dirname "$0")/.." && pwd)
+TCPDROP=${TCPDROP:-$top/tcpdrop}
+runs=${1:-11}
+btf=/sys/kernel/btf/vmlinux
+
+now_us() { echo $(($(date +%s%N) / 1000)); }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Time until the first line of stdout: tcpdrop prints it once attached.
+startup_us() {
+	start=$(now_us)
+	"$TCPDROP" -S -d 1 2>/dev/null | {
+		read -r _
+		echo $(($(now_us) - start))
+		cat >/dev/null
+	}
+}
+
+# The least any BTF-based tool does: read the kernel's BTF once.
+btf_read_us() {
+	start=$(now_us)
+	cat "$btf" >/dev/null
+	echo $(($(now_us) - start))
+}
+
+# The same clock, same shell, for a process that does nothing.
+exec_us() {
+	start=$(now_us)
+	"$TCPDROP" --version >/dev/null
+	echo $(($(now_us) - start))
+}
+
+peak_rss_kb() {
+	"$TCPDROP" -d 2 >/dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
+	wait "$pid"
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench-startup: needs root" >&2
+	exit 1
+fi
+i=0
+: >/tmp/tcpdrop-bench.$$
+while [ "$i" -lt "$runs" ]; do
+	echo "$(startup_us) $(btf_read_us) $(exec_us)" >>/tmp/tcpdrop-bench.$$
+	i=$((i + 1))
+done
+t_start=$(awk '{ print $1 }' /tmp/tcpdrop-bench.$$ | median)
+t_btf=$(awk '{ print $2 }' /tmp/tcpdrop-bench.$$ | median)
+t_exec=$(awk '{ print $3 }' /tmp/tcpdrop-bench.$$ | median)
+rm -f /tmp/tcpdrop-bench.$$
+rss=$(peak_rss_kb)
+btf_kb=$(($(wc -c <"$btf") / 1024))
+size=$(wc -c <"$TCPDROP")
+
+echo "kernel:              $(uname -r)"
+echo "binary size:         $size bytes"
+echo "start to Tracing:    $t_start us (median of $runs)"
+echo "  baseline exec:     $t_exec us (tcpdrop --version)"
+echo "  baseline BTF read: $t_btf us (cat $btf)"
+awk -v a="$t_start" -v b="$t_btf" -v c="$t_exec" 'BEGIN {
+	printf "  ratio:             %.1fx BTF read, %.1fx exec\n", a / b, a / c }'
+echo "peak RSS:            $rss KiB"
+awk -v a="$rss" -v b="$btf_kb" 'BEGIN {
+	printf "  ratio:             %.2fx the kernel BTF (%d KiB)\n", a / b, b }'
