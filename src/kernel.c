@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -83,8 +84,13 @@ static int read_format(struct kernel_facts *k, struct errmsg *msg)
 
 static int read_btf(struct kernel_facts *k, struct errmsg *msg)
 {
-	int ret = btf_load_file(&k->btf, KERNEL_BTF_PATH);
+	struct stat st;
+	int ret = -ENOENT;
 
+	/* An empty file is what a hidden BTF (a bind mount of /dev/null)
+	 * looks like: the same as none. */
+	if (stat(KERNEL_BTF_PATH, &st) == 0 && st.st_size > 0)
+		ret = btf_load_file(&k->btf, KERNEL_BTF_PATH);
 	if (ret == -ENOENT)
 		return errmsg_set(msg, ret, "no kernel BTF at %s: the kernel was "
 				  "built without CONFIG_DEBUG_INFO_BTF",

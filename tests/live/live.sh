@@ -209,6 +209,41 @@ test_not_root() {
 	pass not_root
 }
 
+# --- refusals: what the kernel lacks, simulated in a private mount namespace
+# expect_refusal TEST WANT_STDERR SETUP: runs tcpdrop after SETUP (sh code)
+# inside `unshare -m`; wants exit 1 and exactly that one stderr line.
+expect_refusal() {
+	test=$1 want=$2 setup=$3
+	if ! command -v unshare >/dev/null 2>&1; then
+		skip "$test" "unshare (util-linux) is not installed"
+		return
+	fi
+	unshare -m sh -c "$setup && exec '$TCPDROP' -S" \
+		>"$WORK/$test.out" 2>"$WORK/$test.err"
+	status=$?
+	if [ "$status" -ne 1 ]; then
+		fail "$test" "exit status $status, want 1: $(cat "$WORK/$test.err")"
+	elif [ "$(cat "$WORK/$test.err")" != "$want" ]; then
+		fail "$test" "stderr: $(cat "$WORK/$test.err")"
+	elif [ -s "$WORK/$test.out" ]; then
+		fail "$test" "wrote to stdout: $(cat "$WORK/$test.out")"
+	else
+		pass "$test"
+	fi
+}
+
+test_no_btf() {
+	expect_refusal no_btf \
+		"tcpdrop: no kernel BTF at /sys/kernel/btf/vmlinux: the kernel was built without CONFIG_DEBUG_INFO_BTF" \
+		"mount --bind /dev/null /sys/kernel/btf/vmlinux"
+}
+
+test_no_tracepoint() {
+	expect_refusal no_tracepoint \
+		"tcpdrop: the kernel has no skb:kfree_skb tracepoint (/sys/kernel/tracing/events/skb/kfree_skb); it needs CONFIG_TRACEPOINTS" \
+		"mount --make-rprivate / && mount -t tracefs nodev /sys/kernel/tracing && mount -t tmpfs none /sys/kernel/tracing/events/skb"
+}
+
 # --- (f) nothing of ours stays in the kernel -------------------------------
 test_nothing_left() {
 	tries=0
@@ -242,4 +277,6 @@ test_signal HUP
 test_duration
 test_closed_pipe
 test_not_root
+test_no_btf
+test_no_tracepoint
 test_nothing_left
