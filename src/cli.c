@@ -83,8 +83,11 @@ static int unknown_option(int argc, char **argv, int c, struct errmsg *msg)
 {
 	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 
+	/* Only the last argument can lack its value; libcs disagree on where
+	 * optind then points. */
 	if (c == ':')
-		return errmsg_set(msg, -EINVAL, "option '%s' needs a value", arg);
+		return errmsg_set(msg, -EINVAL, "option '%s' needs a value",
+				  argv[argc - 1]);
 	if (optopt)
 		return errmsg_set(msg, -EINVAL, "unknown option '-%c'", optopt);
 	return errmsg_set(msg, -EINVAL, "unknown option '%s'", arg);

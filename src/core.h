@@ -47,10 +47,11 @@ int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
 /* Patch insns[relo->insn_off / 8] (of `insn_cnt`). The instruction must be
  * an ALU/ALU64 with an immediate, an LDX/ST/STX (whose `off` is patched), or
  * the first half of an ld_imm64, and its current immediate/offset must equal
- * res->orig, else -EINVAL. A poisoned result turns the instruction into a
- * call to the invalid helper 0xbad2310, which the verifier rejects only if
- * the instruction is reachable. A value that does not fit the field is
- * -ERANGE. */
+ * res->orig, else -EINVAL. A poisoned result turns the instruction (both
+ * slots of an ld_imm64) into a call to the invalid helper 0xbad2310, which
+ * the verifier rejects only if the instruction is reachable. A value that
+ * does not fit the field is -ERANGE. Only FIELD_BYTE_OFFSET may name a
+ * load or store, and only its `off` changes, never its access size. */
 int core_patch(struct bpf_insn *insns, size_t insn_cnt,
 	       const struct bpf_core_relo *relo, const struct core_result *res);
 

@@ -30,6 +30,7 @@ usage_error() {
 usage_error unknown_long "tcpdrop: unknown option '--bogus'" --bogus
 usage_error unknown_short "tcpdrop: unknown option '-x'" -x
 usage_error missing_value "tcpdrop: option '-d' needs a value" -d
+usage_error missing_value_long "tcpdrop: option '--duration' needs a value" -S --duration
 usage_error bad_duration "tcpdrop: invalid duration 'abc': want whole seconds, 1 or more" -d abc
 usage_error zero_duration "tcpdrop: invalid duration '0': want whole seconds, 1 or more" --duration 0
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
