@@ -279,7 +279,7 @@ out:
 	return ret;
 }
 
-static struct object_map *find_map(struct bpf_object *obj, const char *name)
+struct object_map *object_map(struct bpf_object *obj, const char *name)
 {
 	int i;
 
@@ -319,7 +319,7 @@ int object_set_rodata(struct bpf_object *obj, const char *name,
 int object_set_max_entries(struct bpf_object *obj, const char *name,
 			   uint32_t max_entries)
 {
-	struct object_map *map = find_map(obj, name);
+	struct object_map *map = object_map(obj, name);
 
 	if (!map)
 		return -ENOENT;
@@ -577,14 +577,11 @@ int object_load(struct bpf_object *obj, struct object_error *err)
 	return 0;
 }
 
-int object_map_fd(const struct bpf_object *obj, const char *name)
+int object_map_fd(struct bpf_object *obj, const char *name)
 {
-	int i;
+	const struct object_map *map = object_map(obj, name);
 
-	for (i = 0; i < obj->nmaps; i++)
-		if (strcmp(obj->maps[i].name, name) == 0)
-			return obj->maps[i].fd;
-	return -ENOENT;
+	return map ? map->fd : -ENOENT;
 }
 
 int object_prog_fd(const struct bpf_object *obj, const char *name)

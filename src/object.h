@@ -91,7 +91,10 @@ int object_create_maps(struct bpf_object *obj, struct object_error *err);
  * err->log holds the verifier's log (malloc'd; object_error_free). */
 int object_load(struct bpf_object *obj, struct object_error *err);
 
-int object_map_fd(const struct bpf_object *obj, const char *name);
+/* The map called `name`, or NULL. */
+struct object_map *object_map(struct bpf_object *obj, const char *name);
+
+int object_map_fd(struct bpf_object *obj, const char *name);
 int object_prog_fd(const struct bpf_object *obj, const char *name);
 
 void object_close(struct bpf_object *obj);

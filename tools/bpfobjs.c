@@ -39,34 +39,33 @@ static int fail(int err, const char *what, const char *label)
  * buffer and info_len let the kernel fill what it knows and check that
  * we expect nothing more. The kernel's name is NUL-terminated already;
  * the last byte is forced only so that a bad one cannot run off. */
+static int info_name(int fd, void *info, uint32_t size,
+		     const char *info_name_field, char name[BPF_OBJ_NAME_LEN])
+{
+	uint32_t len = size;
+	int err;
+
+	memset(info, 0, size);
+	err = sys_obj_info(fd, info, &len);
+	if (err)
+		return err;
+	memcpy(name, info_name_field, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = '\0';
+	return 0;
+}
+
 static int prog_name(int fd, char name[BPF_OBJ_NAME_LEN])
 {
 	struct bpf_prog_info info;
-	uint32_t len = sizeof(info);
-	int err;
 
-	memset(&info, 0, sizeof(info));
-	err = sys_obj_info(fd, &info, &len);
-	if (err)
-		return err;
-	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	name[BPF_OBJ_NAME_LEN - 1] = '\0';
-	return 0;
+	return info_name(fd, &info, sizeof(info), info.name, name);
 }
 
 static int map_name(int fd, char name[BPF_OBJ_NAME_LEN])
 {
 	struct bpf_map_info info;
-	uint32_t len = sizeof(info);
-	int err;
 
-	memset(&info, 0, sizeof(info));
-	err = sys_obj_info(fd, &info, &len);
-	if (err)
-		return err;
-	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	name[BPF_OBJ_NAME_LEN - 1] = '\0';
-	return 0;
+	return info_name(fd, &info, sizeof(info), info.name, name);
 }
 
 static const struct obj_kind kinds[] = {

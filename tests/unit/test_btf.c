@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "btf_build.h"
 #include "check.h"
 #include "elf.h"
 
@@ -16,110 +17,6 @@ extern const unsigned char tcpdrop_bpf_object_end[] __attribute__((weak));
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
-/* A BTF blob builder: types and strings grow separately, then are laid
- * out after a header. Ids are handed out in order from 1. */
-struct bb {
-	uint8_t types[4096];
-	uint32_t types_len;
-	char strs[1024];
-	uint32_t strs_len;
-	uint32_t last_id;
-	uint8_t blob[8192];
-	size_t len;
-	uint32_t str_start;  /* where the string section begins in blob */
-};
-
-static void bb_init(struct bb *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->strs_len = 1;        /* offset 0 is "" */
-}
-
-static uint32_t bb_str(struct bb *b, const char *s)
-{
-	uint32_t off = b->strs_len;
-
-	if (!s || !*s)
-		return 0;
-	memcpy(b->strs + off, s, strlen(s) + 1);
-	b->strs_len += (uint32_t)strlen(s) + 1;
-	return off;
-}
-
-static void bb_u32(struct bb *b, uint32_t v)
-{
-	memcpy(b->types + b->types_len, &v, sizeof(v));
-	b->types_len += sizeof(v);
-}
-
-static uint32_t bb_type(struct bb *b, const char *name, uint32_t kind,
-			uint32_t vlen, bool kflag, uint32_t size_or_type)
-{
-	bb_u32(b, bb_str(b, name));
-	bb_u32(b, (kflag ? 1u << 31 : 0) | kind << 24 | vlen);
-	bb_u32(b, size_or_type);
-	return ++b->last_id;
-}
-
-static uint32_t bb_int(struct bb *b, const char *name, uint32_t size,
-		       uint32_t encoding)
-{
-	uint32_t id = bb_type(b, name, BTF_KIND_INT, 0, false, size);
-
-	bb_u32(b, encoding << 24 | size * 8);
-	return id;
-}
-
-/* struct/union: the members follow with bb_member(). */
-static void bb_member(struct bb *b, const char *name, uint32_t type,
-		      uint32_t offset)
-{
-	bb_u32(b, bb_str(b, name));
-	bb_u32(b, type);
-	bb_u32(b, offset);
-}
-
-static void bb_enum_val(struct bb *b, const char *name, int32_t val)
-{
-	bb_u32(b, bb_str(b, name));
-	bb_u32(b, (uint32_t)val);
-}
-
-static void bb_enum64_val(struct bb *b, const char *name, uint64_t val)
-{
-	bb_u32(b, bb_str(b, name));
-	bb_u32(b, (uint32_t)val);
-	bb_u32(b, (uint32_t)(val >> 32));
-}
-
-static uint32_t bb_array(struct bb *b, uint32_t elem, uint32_t nelems)
-{
-	uint32_t id = bb_type(b, NULL, BTF_KIND_ARRAY, 0, false, 0);
-
-	bb_u32(b, elem);
-	bb_u32(b, elem);  /* index type: not looked at */
-	bb_u32(b, nelems);
-	return id;
-}
-
-static void bb_finish(struct bb *b)
-{
-	struct btf_header hdr = {
-		.magic = BTF_MAGIC,
-		.version = BTF_VERSION,
-		.hdr_len = sizeof(hdr),
-		.type_off = 0,
-		.type_len = b->types_len,
-		.str_off = b->types_len,
-		.str_len = b->strs_len,
-	};
-
-	memcpy(b->blob, &hdr, sizeof(hdr));
-	memcpy(b->blob + sizeof(hdr), b->types, b->types_len);
-	b->str_start = sizeof(hdr) + b->types_len;
-	memcpy(b->blob + b->str_start, b->strs, b->strs_len);
-	b->len = b->str_start + b->strs_len;
-}
 
 /* Ids of the sample blob. */
 enum {

@@ -15,17 +15,6 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 #define OBJ_LEN ((size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object))
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
-static const struct object_map *map_named(const struct bpf_object *obj,
-					  const char *name)
-{
-	int i;
-
-	for (i = 0; i < obj->nmaps; i++)
-		if (strcmp(obj->maps[i].name, name) == 0)
-			return &obj->maps[i];
-	return NULL;
-}
-
 static void test_open(void)
 {
 	struct object_error err = { 0 };
@@ -39,14 +28,14 @@ static void test_open(void)
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
 	CHECK_INT(obj.nmaps, 3);
-	m = map_named(&obj, "tcpdrop_events");
+	m = object_map(&obj, "tcpdrop_events");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
 	      m->spec.max_entries == 0);
-	m = map_named(&obj, "tcpdrop_stacks");
+	m = object_map(&obj, "tcpdrop_stacks");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_STACK_TRACE &&
 	      m->spec.value_size == 127 * 8 && m->spec.max_entries == 1024);
-	m = map_named(&obj, "tcpdrop_rodata");
+	m = object_map(&obj, "tcpdrop_rodata");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
 	      m->spec.max_entries == 1 && m->spec.flags == BPF_F_RDONLY_PROG &&
 	      m->spec.value_size == 3 * sizeof(uint32_t));
@@ -63,7 +52,7 @@ static void test_settings(void)
 	const struct object_map *rodata;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	rodata = map_named(&obj, "tcpdrop_rodata");
+	rodata = object_map(&obj, "tcpdrop_rodata");
 	if (!rodata) {
 		CHECK(rodata);
 		object_close(&obj);
@@ -75,7 +64,7 @@ static void test_settings(void)
 	CHECK_INT(object_set_rodata(&obj, "cfg_family", &small, 2), -EINVAL);
 	CHECK_INT(object_set_rodata(&obj, "cfg_nothing", &family, 4), -ENOENT);
 	CHECK_INT(object_set_max_entries(&obj, "tcpdrop_events", cpus), 0);
-	CHECK_INT(map_named(&obj, "tcpdrop_events")->spec.max_entries, 8);
+	CHECK_INT(object_map(&obj, "tcpdrop_events")->spec.max_entries, 8);
 	CHECK_INT(object_set_max_entries(&obj, "nope", cpus), -ENOENT);
 	object_close(&obj);
 }
