@@ -103,22 +103,28 @@ static void test_kfree_skb_6_1(void)
 	tp_format_free(&fmt);
 }
 
+/* 6.11 inserted rx_sk and moved protocol and reason. */
+static void check_layout_6_11(const struct tp_format *fmt, uint32_t id)
+{
+	CHECK_STR(fmt->name, "kfree_skb");
+	CHECK_INT(fmt->id, id);
+	CHECK_INT(fmt->nfields, 9);
+	check_common_fields(fmt);
+	check_field(fmt, "skbaddr", 8, 8, "void *");
+	check_field(fmt, "location", 16, 8, "void *");
+	check_field(fmt, "rx_sk", 24, 8, "void *");
+	check_field(fmt, "protocol", 32, 2, "unsigned short");
+	check_field(fmt, "reason", 36, 4, "enum skb_drop_reason");
+	CHECK_STR(fmt->symbolic_field, "reason");
+}
+
 static void test_kfree_skb_6_12(void)
 {
 	struct tp_format fmt;
 
 	if (parse_fixture(&fmt, "kfree_skb-6.12.format"))
 		return;
-	CHECK_STR(fmt.name, "kfree_skb");
-	CHECK_INT(fmt.id, 1884);
-	CHECK_INT(fmt.nfields, 9);
-	check_common_fields(&fmt);
-	check_field(&fmt, "skbaddr", 8, 8, "void *");
-	check_field(&fmt, "location", 16, 8, "void *");
-	check_field(&fmt, "rx_sk", 24, 8, "void *");
-	check_field(&fmt, "protocol", 32, 2, "unsigned short");
-	check_field(&fmt, "reason", 36, 4, "enum skb_drop_reason");
-	CHECK_STR(fmt.symbolic_field, "reason");
+	check_layout_6_11(&fmt, 1884);
 	/* 6.2+: SKB_CONSUMED = 1, so the table starts at 2. */
 	CHECK_INT(fmt.nsymbols, 89);
 	CHECK(!tp_format_symbol_name(&fmt, 1));
@@ -140,16 +146,7 @@ static void test_kfree_skb_6_18(void)
 
 	if (parse_fixture(&fmt, "kfree_skb-6.18.format"))
 		return;
-	CHECK_STR(fmt.name, "kfree_skb");
-	CHECK_INT(fmt.id, 2310);
-	CHECK_INT(fmt.nfields, 9);
-	check_common_fields(&fmt);
-	check_field(&fmt, "skbaddr", 8, 8, "void *");
-	check_field(&fmt, "location", 16, 8, "void *");
-	check_field(&fmt, "rx_sk", 24, 8, "void *");
-	check_field(&fmt, "protocol", 32, 2, "unsigned short");
-	check_field(&fmt, "reason", 36, 4, "enum skb_drop_reason");
-	CHECK_STR(fmt.symbolic_field, "reason");
+	check_layout_6_11(&fmt, 2310);
 	CHECK_INT(fmt.nsymbols, 127);
 	CHECK_INT(fmt.symbols[0].value, 2);
 	CHECK_INT(fmt.symbols[126].value, 128);
