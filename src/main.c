@@ -16,9 +16,9 @@
 #include "output.h"
 #include "report.h"
 #include "tracer.h"
+#include "vlog.h"
 
 #define RING_PAGES 64
-#define VERIFIER_TAIL_LINES 20
 /* epoll tags of the fds that are not rings (rings use their index). */
 #define TAG_SIGNAL (1ull << 32)
 #define TAG_STDOUT (TAG_SIGNAL + 1)
@@ -27,19 +27,32 @@ static void print_verifier_log(const struct tracer *t, bool all)
 {
 	const char *log = t->verifier_log, *start;
 	size_t len = t->verifier_log_len;
-	int lines = 0;
 
 	if (!log || !len)
 		return;
-	start = log + len;
-	/* The cause of a refusal is at the end of the log. */
-	while (!all && start > log && lines <= VERIFIER_TAIL_LINES)
-		if (*--start == '\n')
-			lines++;
-	if (start > log)
-		start++;
-	fprintf(stderr, "tcpdrop: verifier log%s:\n%s%s", all ? "" : " (tail; "
-		"-v for all)", start, log[len - 1] == '\n' ? "" : "\n");
+	start = all ? log : vlog_tail(log, len, VLOG_TAIL_LINES);
+	fprintf(stderr, "tcpdrop: verifier log%s:\n%s%s",
+		start == log ? "" : " (last lines; -v shows all)", start,
+		log[len - 1] == '\n' ? "" : "\n");
+}
+
+/* -v: what was found about this kernel, for bug reports. */
+static void print_kernel_facts(const struct tracer *t)
+{
+	const struct kernel_facts *k = &t->kernel;
+	const struct tp_field *reason = tp_format_field(&k->kfree_skb, "reason");
+	const struct tp_field *rx_sk = tp_format_field(&k->kfree_skb, "rx_sk");
+
+	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s%d,"
+		" rx_sk %s%d, %zu reason names, drops from reason %u\n",
+		k->kfree_skb.id, k->tracefs.root, reason ? "at " : "absent",
+		reason ? (int)reason->offset : 0, rx_sk ? "at " : "absent",
+		rx_sk ? (int)rx_sk->offset : 0, k->kfree_skb.nsymbols,
+		k->reason_min_drop);
+	fprintf(stderr, "tcpdrop: helper %s, %d perf rings of %llu KiB\n",
+		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
+		t->nrings, t->nrings ?
+		(unsigned long long)t->rings[0].data_size / 1024 : 0ULL);
 }
 
 /* Signals are blocked from the start and read through a signalfd in the
@@ -163,6 +176,8 @@ static int trace(const struct options *opts, int signal_fd)
 		free(t.verifier_log);
 		return EXIT_FAILURE;
 	}
+	if (opts->verbose)
+		print_kernel_facts(&t);
 	tracer_watch_fd(&t, signal_fd, EPOLLIN, TAG_SIGNAL);
 	watch_stdout(&t);
 	r.out = stdout;
