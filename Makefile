@@ -3,6 +3,7 @@
 #   make            build ./tcpdrop (installs missing build tools as root)
 #   make run        build and run it
 #   make test       unit tests (no root) and live tests (root)
+#   make test-vm    the same live tests on Debian 5.10, 6.1, 6.12 under qemu
 #   make bench      start-up time, peak RSS and size, against baselines
 #   make clean
 
@@ -33,7 +34,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
 
-.PHONY: all deps run test unit live tools bench clean
+.PHONY: all deps run test test-vm unit live tools bench clean
 # Keep the objects that unit tests link; make would delete them as
 # intermediates and rebuild them for every test binary.
 .SECONDARY:
@@ -95,6 +96,11 @@ live: tcpdrop tools
 
 test: tcpdrop tools $(UNIT_BIN)
 	@sh tests/run.sh $(UNIT_BIN)
+
+# The kernel matrix: Debian's 5.10, 6.1 and 6.12 kernels booted under qemu
+# from a busybox initramfs holding these binaries (root; see tests/vm/).
+test-vm: tcpdrop tools
+	@sh tests/vm/run.sh
 
 # Figures, not assertions: start-up time, peak RSS, size (root).
 bench: tcpdrop
