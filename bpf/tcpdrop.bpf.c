@@ -72,6 +72,10 @@ struct sk_buff {
 const volatile unsigned int cfg_family;          /* 0, AF_INET, AF_INET6 */
 const volatile unsigned int cfg_reason_min_drop; /* NOT_SPECIFIED's value */
 const volatile unsigned int cfg_want_stack;
+/* 0 when the kernel's BTF could not be found: every sk_buff and sock access
+ * is then poisoned by the loader and must stay unreachable; only what the
+ * tracepoint record itself holds is reported, for every IP protocol. */
+const volatile unsigned int cfg_have_btf;
 
 struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 	.type = 4,             /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */
@@ -233,9 +237,11 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	__builtin_memset(&ev, 0, sizeof(ev));
 	if (!family_wanted(ctx->protocol) || is_not_a_drop(ctx, &ev))
 		return 0;
-	if (read_headers(skb, &ev))
-		return 0;
-	read_context(ctx, skb, &ev);
+	if (cfg_have_btf) {
+		if (read_headers(skb, &ev))
+			return 0;
+		read_context(ctx, skb, &ev);
+	}
 	ev.ts_ns = bpf_ktime_get_ns();
 	ev.location = (unsigned long long)ctx->location;
 	id = bpf_get_current_pid_tgid();
@@ -247,7 +253,8 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 				     : TCPDROP_NO_STACK;
 	if (ev.stack_id < 0)
 		ev.stack_id = TCPDROP_NO_STACK;
-	bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
+	bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, &ev,
+			      sizeof(ev));
 	return 0;
 }
 

@@ -1,6 +1,10 @@
 #include "btf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -321,6 +325,34 @@ static int btf_load_elf(struct btf **out, const void *buf, size_t len)
 	return btf_load_raw(out, data, size);
 }
 
+/* A vmlinux with debug info can be hundreds of megabytes, of which .BTF is
+ * a few: map the file and copy out only what is needed, rather than read
+ * it all into memory. Returns -EAGAIN when the file cannot be mapped
+ * (not a regular file, empty, a filesystem without mmap). */
+static int load_mapped(struct btf **out, const char *path)
+{
+	struct stat st;
+	void *map;
+	int fd, err = -EAGAIN;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		goto out;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		goto out;
+	if (has_btf_magic(map, (size_t)st.st_size))
+		err = btf_load_raw(out, map, (size_t)st.st_size);
+	else
+		err = btf_load_elf(out, map, (size_t)st.st_size);
+	munmap(map, (size_t)st.st_size);
+out:
+	close(fd);
+	return err;
+}
+
 int btf_load_file(struct btf **out, const char *path)
 {
 	char *buf = NULL, *shrunk;
@@ -328,6 +360,9 @@ int btf_load_file(struct btf **out, const char *path)
 	int err;
 
 	*out = NULL;
+	err = load_mapped(out, path);
+	if (err != -EAGAIN)
+		return err;
 	err = read_whole_file(path, &buf, &len);
 	if (err)
 		return err;

@@ -9,11 +9,15 @@
 
 static const char short_opts[] = ":46Sd:vhV";
 
+/* Long options without a short form. */
+enum { OPT_BTF = 256 };
+
 static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "no-stack", no_argument, NULL, 'S' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -32,9 +36,13 @@ void cli_print_help(FILE *out)
 	      "  -6, --ipv6            trace IPv6 drops only\n"
 	      "  -S, --no-stack        do not collect or print kernel stacks\n"
 	      "  -d, --duration SECS   stop after SECS seconds\n"
-	      "  -v, --verbose         show the whole verifier log when the "
-	      "kernel refuses\n"
-	      "                        the program\n"
+	      "      --btf FILE        the kernel's BTF, when /sys/kernel/btf/"
+	      "vmlinux is\n"
+	      "                        missing: a vmlinux with .BTF, or a raw "
+	      "BTF file\n"
+	      "  -v, --verbose         say what the kernel offers; the whole "
+	      "verifier log\n"
+	      "                        when the kernel refuses the program\n"
 	      "  -h, --help            show this help and exit\n"
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
@@ -42,6 +50,8 @@ void cli_print_help(FILE *out)
 	      "  tcpdrop               trace all TCP drops, with stacks\n"
 	      "  tcpdrop -4 -S         IPv4 drops only, one line each\n"
 	      "  tcpdrop -d 10         trace for 10 seconds\n"
+	      "  tcpdrop --btf /boot/vmlinux-$(uname -r)\n"
+	      "                        on a kernel without /sys/kernel/btf\n"
 	      "  tcpdrop | head -20    the first drops; exits when head does\n"
 	      "\n"
 	      "Exit status: 0 done (Ctrl-C, SIGTERM, SIGHUP, --duration, "
@@ -112,6 +122,9 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 		return 0;
 	case 'v':
 		opts->verbose = true;
+		return 0;
+	case OPT_BTF:
+		opts->btf_path = optarg;
 		return 0;
 	case 'h':
 		opts->action = CLI_HELP;

@@ -19,6 +19,7 @@ struct options {
 	bool stack;           /* false with -S */
 	unsigned duration;    /* seconds, 0 = until interrupted */
 	bool verbose;
+	const char *btf_path; /* --btf FILE, NULL to search */
 };
 
 /* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */

@@ -550,9 +550,7 @@ int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
 			return found;
 		if (found)
 			res->value = ctx_field_value(&ctx_f, relo->kind);
-	} else {
-		if (!target->btf)
-			return -ENOENT;
+	} else if (target->btf) {
 		found = resolve_btf(local, &lf, target->btf, &spec, &tf);
 		if (found) {
 			err = btf_field_value(target->btf, &tf, relo->kind,
@@ -560,6 +558,11 @@ int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
 			if (err)
 				return err;
 		}
+	} else {
+		/* Without kernel BTF no kernel type is known: every field is
+		 * absent, and the program must not reach code that reads one
+		 * (tcpdrop's degraded mode). */
+		found = 0;
 	}
 	/* An absent field is an answer for FIELD_EXISTS, and a dead end
 	 * for everything else: poison it. */

@@ -39,8 +39,8 @@ struct core_result {
 
 /* Calculate. Returns 0 (result filled; poison set when the target lacks
  * the field and kind != FIELD_EXISTS), -EOPNOTSUPP for unsupported kinds,
- * -EINVAL for a malformed record or access string, -ENOENT when the target
- * has no BTF for a non-ctx type (then the caller decides: degraded mode). */
+ * -EINVAL for a malformed record or access string. A target without BTF
+ * lacks every field but those of the ctx type. */
 int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
 		   const struct core_target *target, struct core_result *res);
 

@@ -82,22 +82,69 @@ static int read_format(struct kernel_facts *k, struct errmsg *msg)
 	return 0;
 }
 
-static int read_btf(struct kernel_facts *k, struct errmsg *msg)
+/* Where a kernel's BTF may be, the running release filling in %s: sysfs
+ * (CONFIG_DEBUG_INFO_BTF), then the vmlinux files that distributions and
+ * kernel builds leave behind. */
+static const char *const btf_candidates[] = {
+	KERNEL_BTF_PATH,
+	"/boot/vmlinux-%s",
+	"/lib/modules/%s/vmlinux",
+	"/lib/modules/%s/build/vmlinux",
+	"/usr/lib/modules/%s/vmlinux",
+	"/usr/lib/debug/boot/vmlinux-%s",
+	"/usr/lib/debug/lib/modules/%s/vmlinux",
+};
+
+const char kernel_btf_places[] = KERNEL_BTF_PATH ", /boot/vmlinux-R, "
+	"/lib/modules/R/{,build/}vmlinux, /usr/lib/modules/R/vmlinux, "
+	"/usr/lib/debug/{boot/vmlinux-R,lib/modules/R/vmlinux}";
+
+/* An empty file is what a hidden BTF (a bind mount of /dev/null) looks
+ * like: the same as none. */
+static bool nonempty_file(const char *path)
 {
 	struct stat st;
-	int ret = -ENOENT;
 
-	/* An empty file is what a hidden BTF (a bind mount of /dev/null)
-	 * looks like: the same as none. */
-	if (stat(KERNEL_BTF_PATH, &st) == 0 && st.st_size > 0)
-		ret = btf_load_file(&k->btf, KERNEL_BTF_PATH);
-	if (ret == -ENOENT)
-		return errmsg_set(msg, ret, "no kernel BTF at %s: the kernel was "
-				  "built without CONFIG_DEBUG_INFO_BTF",
-				  KERNEL_BTF_PATH);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static void search_btf(struct kernel_facts *k)
+{
+	struct utsname u;
+	size_t i;
+
+	if (uname(&u))
+		return;
+	for (i = 0; i < sizeof(btf_candidates) / sizeof(btf_candidates[0]); i++) {
+		snprintf(k->btf_path, sizeof(k->btf_path), btf_candidates[i],
+			 u.release);
+		if (nonempty_file(k->btf_path) &&
+		    btf_load_file(&k->btf, k->btf_path) == 0)
+			return;
+	}
+	k->btf_path[0] = '\0';
+}
+
+static int read_btf(struct kernel_facts *k, const char *path,
+		    struct errmsg *msg)
+{
+	int ret;
+
+	if (!path) {
+		search_btf(k);
+		return 0;
+	}
+	ret = btf_load_file(&k->btf, path);
+	if (ret == -ENOENT && nonempty_file(path))
+		return errmsg_set(msg, ret, "%s has no .BTF section", path);
+	if (ret == -EINVAL)
+		return errmsg_set(msg, ret, "%s holds no valid BTF (want a raw "
+				  "BTF file or an ELF file with a .BTF section)",
+				  path);
 	if (ret)
-		return errmsg_set(msg, ret, "cannot read kernel BTF %s: %s",
-				  KERNEL_BTF_PATH, strerror(-ret));
+		return errmsg_set(msg, ret, "cannot read BTF from %s: %s", path,
+				  strerror(-ret));
+	snprintf(k->btf_path, sizeof(k->btf_path), "%s", path);
 	return 0;
 }
 
@@ -143,7 +190,8 @@ static bool find_probe_read_kernel(const struct kernel_facts *k)
 	return kernel_at_least(5, 5);
 }
 
-int kernel_facts_read(struct kernel_facts *k, struct errmsg *msg)
+int kernel_facts_read(struct kernel_facts *k, const char *btf_path,
+		      struct errmsg *msg)
 {
 	int ret;
 
@@ -158,7 +206,7 @@ int kernel_facts_read(struct kernel_facts *k, struct errmsg *msg)
 		k->tracefs_open = false;
 	}
 	if (ret == 0)
-		ret = read_btf(k, msg);
+		ret = read_btf(k, btf_path, msg);
 	if (ret) {
 		kernel_facts_free(k);
 		return ret;

@@ -15,13 +15,15 @@
 #include "tracefs.h"
 
 #define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+#define KERNEL_PATH_MAX 256
 
 struct kernel_facts {
 	struct tracefs tracefs;
 	bool tracefs_open;
 	struct tp_format kfree_skb;       /* parsed format file */
 	bool have_format;
-	struct btf *btf;                  /* kernel BTF */
+	struct btf *btf;                  /* kernel BTF, NULL if none found */
+	char btf_path[KERNEL_PATH_MAX];   /* where it came from */
 	bool has_reason;                  /* 5.17+ */
 	bool has_rx_sk;                   /* 6.11+ */
 	uint32_t reason_min_drop;         /* NOT_SPECIFIED's value */
@@ -32,7 +34,15 @@ struct kernel_facts {
  * programs (root, or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN for tracefs). */
 int kernel_check_privileges(struct errmsg *msg);
 
-int kernel_facts_read(struct kernel_facts *k, struct errmsg *msg);
+/* Reads what the kernel offers. The BTF comes from `btf_path` when given
+ * (failing to read it is an error), else from the first place that has it
+ * (/sys/kernel/btf/vmlinux, then where distributions keep a vmlinux); none
+ * at all is not an error: k->btf stays NULL (degraded mode). */
+int kernel_facts_read(struct kernel_facts *k, const char *btf_path,
+		      struct errmsg *msg);
+
+/* The places searched for BTF, "," separated, for messages. */
+extern const char kernel_btf_places[];
 void kernel_facts_free(struct kernel_facts *k);
 
 /* The kernel's name for a reason ("NO_SOCKET"), else "REASON_<n>", or

@@ -49,7 +49,8 @@ static void print_kernel_facts(const struct tracer *t)
 		reason ? (int)reason->offset : 0, rx_sk ? "at " : "absent",
 		rx_sk ? (int)rx_sk->offset : 0, k->kfree_skb.nsymbols,
 		k->reason_min_drop);
-	fprintf(stderr, "tcpdrop: helper %s, %d perf rings of %llu KiB\n",
+	fprintf(stderr, "tcpdrop: BTF %s, helper %s, %d perf rings of %llu "
+		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
 		t->nrings, t->nrings ?
 		(unsigned long long)t->rings[0].data_size / 1024 : 0ULL);
@@ -161,6 +162,7 @@ static int trace(const struct options *opts, int signal_fd)
 		.family = opts->family,
 		.stack = opts->stack,
 		.ring_pages = RING_PAGES,
+		.btf_path = opts->btf_path,
 	};
 	struct tracer t;
 	struct report r;
@@ -178,6 +180,12 @@ static int trace(const struct options *opts, int signal_fd)
 	}
 	if (opts->verbose)
 		print_kernel_facts(&t);
+	if (!t.have_btf)
+		fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s): without "
+			"it, rows have no addresses, ports, state or flags and "
+			"show drops of every IP protocol; give --btf FILE (a "
+			"vmlinux with .BTF, or this kernel's raw BTF)\n",
+			kernel_btf_places);
 	tracer_watch_fd(&t, signal_fd, EPOLLIN, TAG_SIGNAL);
 	watch_stdout(&t);
 	r.out = stdout;

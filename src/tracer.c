@@ -40,7 +40,7 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 {
 	const struct kernel_facts *k = &t->kernel;
 	uint32_t family = cfg->family, want_stack = cfg->stack;
-	uint32_t min_drop = k->reason_min_drop;
+	uint32_t min_drop = k->reason_min_drop, have_btf = k->btf != NULL;
 	int ret;
 
 	ret = object_set_rodata(&t->obj, "cfg_family", &family, sizeof(family));
@@ -50,6 +50,9 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	if (ret == 0)
 		ret = object_set_rodata(&t->obj, "cfg_reason_min_drop",
 					&min_drop, sizeof(min_drop));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_have_btf", &have_btf,
+					sizeof(have_btf));
 	if (ret == 0)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
 					     (uint32_t)possible_cpus);
@@ -181,7 +184,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	static bool possible[CPUS_MAX], online[CPUS_MAX];
 	int npossible = 0, ret;
 
-	ret = kernel_facts_read(&t->kernel, msg);
+	ret = kernel_facts_read(&t->kernel, cfg->btf_path, msg);
 	if (ret)
 		goto out;
 	t->kernel_read = true;
@@ -193,6 +196,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		goto out;
 	/* Kernel BTF (megabytes) only served the relocation: give it back
 	 * before the long run. */
+	t->have_btf = t->kernel.btf != NULL;
 	btf_free(t->kernel.btf);
 	t->kernel.btf = NULL;
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

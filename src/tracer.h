@@ -19,6 +19,7 @@ struct tracer_config {
 	uint16_t family;      /* 0 for both, AF_INET or AF_INET6 */
 	bool stack;           /* collect kernel stacks */
 	size_t ring_pages;    /* per CPU, power of two */
+	const char *btf_path; /* NULL: search the usual places */
 };
 
 struct tracer {
@@ -31,6 +32,7 @@ struct tracer {
 	struct perf_ring *rings;
 	int nrings;
 	int epoll_fd;
+	bool have_btf;        /* false: degraded mode, no packet headers */
 	char *verifier_log;   /* set when the verifier refused the program;
 			       * kept by tracer_stop(), freed by the caller */
 	size_t verifier_log_len;
