@@ -37,7 +37,10 @@ static void test_values(void)
 	CHECK_INT(opts.family, AF_INET6);
 	CHECK(!opts.stack);
 	CHECK_INT(opts.duration, 5);
+	CHECK_INT(PARSE(&opts, &msg, "--btf", "/boot/vmlinux-6.1"), 0);
+	CHECK_STR(opts.btf_path, "/boot/vmlinux-6.1");
 	CHECK_INT(PARSE(&opts, &msg, "-4", "-4"), 0);
+	CHECK(opts.btf_path == NULL);
 	CHECK_INT(opts.family, AF_INET);
 	CHECK_INT(PARSE(&opts, &msg, "-h"), 0);
 	CHECK_INT(opts.action, CLI_HELP);
@@ -61,6 +64,8 @@ static void test_errors(void)
 	expect_error(PARSE(&opts, &msg, "-x"), &msg, "unknown option '-x'");
 	expect_error(PARSE(&opts, &msg, "-d"), &msg,
 		     "option '-d' needs a value");
+	expect_error(PARSE(&opts, &msg, "-S", "--btf"), &msg,
+		     "option '--btf' needs a value");
 	expect_error(PARSE(&opts, &msg, "-d", "-1"), &msg,
 		     "invalid duration '-1': want whole seconds, 1 or more");
 	expect_error(PARSE(&opts, &msg, "-d", "1.5"), &msg,
