@@ -1,0 +1,77 @@
+#!/bin/sh
+# The live scenarios inside a kernel-matrix guest: a busybox initramfs with
+# only /proc, /sys and /tmp mounted, booted by tests/vm/run.sh. The guest is
+# the test host: one network namespace, disposable, nothing else running.
+# Prints PASS / FAIL / SKIP lines like the host's tests.
+top=/tests
+TCPDROP=${TCPDROP:-/tcpdrop}
+DROPGEN=${DROPGEN:-/dropgen}
+BPFOBJS=${BPFOBJS:-/bpfobjs}
+WORK=/tmp/work
+mkdir -p "$WORK"
+. "$top/live/lib.sh"
+. "$top/live/expect.sh"
+. "$top/live/scenarios.sh"
+
+# The whole guest is one fresh namespace already.
+in_ns() {
+	shift
+	"$@"
+}
+
+# tcpdrop must find tracefs unmounted and leave it so.
+tracefs_mounted() {
+	grep -q ' tracefs ' /proc/mounts
+}
+
+test_tracefs_untouched() {
+	if tracefs_mounted; then
+		fail tracefs_untouched "tracefs is mounted after tcpdrop ran"
+	else
+		pass tracefs_untouched
+	fi
+}
+
+# Without unshare, hide the BTF for the whole guest for the no-BTF tests.
+no_btf_tests() {
+	cp /sys/kernel/btf/vmlinux "$WORK/vmlinux.btf"
+	if ! have_unshare; then
+		mount -o bind /dev/null /sys/kernel/btf/vmlinux &&
+			BTF_HIDDEN=1
+	fi
+	test_no_btf
+	test_btf_file btf_raw_file "$WORK/vmlinux.btf"
+	if [ -n "$BTF_HIDDEN" ]; then
+		umount /sys/kernel/btf/vmlinux
+		BTF_HIDDEN=
+	fi
+}
+
+echo "guest: kernel $(uname -r), $(nproc 2>/dev/null || echo '?') CPUs"
+if tracefs_mounted; then
+	fail guest "tracefs is mounted before the tests: the initramfs must not"
+fi
+MOUNTS_BEFORE=$(mount_table)
+if [ ! -s /sys/kernel/btf/vmlinux ]; then
+	skip guest "this kernel has no /sys/kernel/btf/vmlinux"
+	test_no_btf
+	test_nothing_left
+	exit 0
+fi
+if grep -qw tcp_drop /proc/kallsyms; then
+	echo "guest: this kernel has a tcp_drop symbol"
+fi
+test_syn4
+test_syn6
+test_established
+test_bad_checksum
+family_filter ipv4_only -4
+family_filter ipv6_only -6
+test_signal TERM
+test_duration
+test_closed_pipe
+test_no_tracepoint
+test_bad_btf_file
+no_btf_tests
+test_tracefs_untouched
+test_nothing_left
