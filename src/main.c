@@ -36,19 +36,30 @@ static void print_verifier_log(const struct tracer *t, bool all)
 		log[len - 1] == '\n' ? "" : "\n");
 }
 
+/* "at 36" or "absent", for the -v description of a record field. */
+static const char *field_place(const struct tp_format *fmt, const char *name,
+			       char *buf, size_t size)
+{
+	const struct tp_field *f = tp_format_field(fmt, name);
+
+	if (!f)
+		return "absent";
+	snprintf(buf, size, "at %u", f->offset);
+	return buf;
+}
+
 /* -v: what was found about this kernel, for bug reports. */
 static void print_kernel_facts(const struct tracer *t)
 {
 	const struct kernel_facts *k = &t->kernel;
-	const struct tp_field *reason = tp_format_field(&k->kfree_skb, "reason");
-	const struct tp_field *rx_sk = tp_format_field(&k->kfree_skb, "rx_sk");
+	char reason[16], rx_sk[16];
 
-	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s%d,"
-		" rx_sk %s%d, %zu reason names, drops from reason %u\n",
-		k->kfree_skb.id, k->tracefs.root, reason ? "at " : "absent",
-		reason ? (int)reason->offset : 0, rx_sk ? "at " : "absent",
-		rx_sk ? (int)rx_sk->offset : 0, k->kfree_skb.nsymbols,
-		k->reason_min_drop);
+	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s,"
+		" rx_sk %s, %zu reason names, drops from reason %u\n",
+		k->kfree_skb.id, k->tracefs.root,
+		field_place(&k->kfree_skb, "reason", reason, sizeof(reason)),
+		field_place(&k->kfree_skb, "rx_sk", rx_sk, sizeof(rx_sk)),
+		k->kfree_skb.nsymbols, k->reason_min_drop);
 	fprintf(stderr, "tcpdrop: BTF %s, helper %s, %d perf rings of %llu "
 		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",

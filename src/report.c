@@ -85,6 +85,11 @@ static int print_stack(struct report *r, int32_t stack_id)
 	}
 	sys_map_delete(r->stack_map_fd, &stack_id);
 	for (i = 0; i < STACK_DEPTH && frames[i]; i++) {
+		/* Before 5.x kernels settled it, a tracepoint's stack could
+		 * start with its caller twice (seen on 5.10): once from the
+		 * saved registers, once from the unwinder. */
+		if (i == 1 && frames[1] == frames[0])
+			continue;
 		name_address(r, frames[i], frame, sizeof(frame));
 		ret = output_stack_frame(r->out, frame);
 		if (ret)
