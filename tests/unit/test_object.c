@@ -38,7 +38,7 @@ static void test_open(void)
 	m = object_map(&obj, "tcpdrop_rodata");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
 	      m->spec.max_entries == 1 && m->spec.flags == BPF_F_RDONLY_PROG &&
-	      m->spec.value_size == 3 * sizeof(uint32_t));
+	      m->spec.value_size == 4 * sizeof(uint32_t));
 	object_close(&obj);
 }
 
@@ -48,7 +48,7 @@ static void test_settings(void)
 	struct bpf_object obj;
 	uint32_t family = 10, cpus = 8;
 	uint16_t small = 1;
-	uint8_t before[12];
+	uint8_t before[16];
 	const struct object_map *rodata;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
