@@ -1,0 +1,64 @@
+/* -c/--count: instead of rows, counts by (reason, location) and by
+ * (reason, local address:port), printed as sorted tables (or JSON objects)
+ * every interval or once at exit. The local end of a drop is its
+ * destination: TCP drops happen on receipt far more than on sending. Keys
+ * hold raw numbers; names are looked up only when a table is printed. */
+#ifndef TCPDROP_COUNT_H
+#define TCPDROP_COUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "event.h"
+
+struct count_table;
+
+/* How keys are named at print time (report.c supplies them). `reason` is
+ * given the raw reason (TCPDROP_NO_REASON on kernels without one) and
+ * returns the name to print; `location` writes "sym+0xoff". */
+struct count_namer {
+	const char *(*reason)(void *ctx, uint32_t reason, char *buf,
+			      size_t size);
+	void (*location)(void *ctx, uint64_t addr, char *buf, size_t size);
+	void *ctx;
+};
+
+int count_new(struct count_table **out);
+void count_free(struct count_table *t);
+
+/* Counts one drop. -ENOMEM when a new key cannot be stored (the drop
+ * still counts in the total). */
+int count_add(struct count_table *t, const struct tcpdrop_event *ev);
+
+uint64_t count_total(const struct count_table *t);
+
+/* Prints the tables, most frequent first (ties by key, so the order is
+ * stable), then forgets every count. `when` is the wall clock time of the
+ * print, `lost` the records lost since the last print, `interval` the
+ * interval in seconds (0: once at exit). Returns 0 or -EPIPE / -EIO.
+ *
+ * Text:
+ *   07:10:00  2 drops, 0 lost
+ *   COUNT   REASON               LOCATION
+ *   ...
+ *   COUNT   REASON               LOCAL ADDRESS:PORT
+ *   ...
+ * JSON (one line): {"type":"counts","time":...,"interval":5,"total":2,
+ *   "lost":0,"by_location":[{"reason":"NO_SOCKET","reason_code":3,
+ *   "location":"tcp_v4_rcv+0x91","count":2}],"by_local":[{"reason":...,
+ *   "reason_code":...,"family":"ipv4","addr":"127.0.0.3","port":9,
+ *   "count":2}]}
+ * ("reason" and "reason_code" null on kernels without reasons; drops
+ * without packet headers count under family null, addr null, port null.) */
+int count_print_text(FILE *out, struct count_table *t,
+		     const struct count_namer *names,
+		     const struct timespec *when, uint64_t lost);
+int count_print_json(FILE *out, struct count_table *t,
+		     const struct count_namer *names,
+		     const struct timespec *when, uint64_t lost,
+		     unsigned interval);
+
+#endif
