@@ -4,6 +4,7 @@
 #   make run        build and run it
 #   make test       unit tests (no root) and live tests (root)
 #   make test-vm    the same live tests on Debian 5.10, 6.1, 6.12 under qemu
+#   make install    PREFIX=/usr/local: sbin/tcpdrop, share/man/man8/tcpdrop.8
 #   make bench      start-up time, peak RSS and size, against baselines
 #   make clean
 
@@ -34,7 +35,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
 
-.PHONY: all deps run test test-vm unit live tools bench clean
+.PHONY: all deps run test test-vm unit live tools bench install clean
 # Keep the objects that unit tests link; make would delete them as
 # intermediates and rebuild them for every test binary.
 .SECONDARY:
@@ -94,13 +95,21 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/h
 unit: $(UNIT_BIN)
 live: tcpdrop tools
 
+# jq and python3 parse the JSON output in the tests.
 test: tcpdrop tools $(UNIT_BIN)
+	@sh tools/deps.sh jq python3
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The kernel matrix: Debian's 5.10, 6.1 and 6.12 kernels booted under qemu
 # from a busybox initramfs holding these binaries (root; see tests/vm/).
 test-vm: tcpdrop tools
 	@sh tests/vm/run.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]
+PREFIX    ?= /usr/local
+install: tcpdrop
+	install -D -m 0755 tcpdrop $(DESTDIR)$(PREFIX)/sbin/tcpdrop
+	install -D -m 0644 man/tcpdrop.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcpdrop.8
 
 # Figures, not assertions: start-up time, peak RSS, size (root).
 bench: tcpdrop

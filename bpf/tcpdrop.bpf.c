@@ -13,6 +13,8 @@
 #include "event.h"
 
 #define CORE __attribute__((preserve_access_index))
+/* One program, no BPF-to-BPF calls: every helper function is inlined. */
+#define INLINE static inline __attribute__((always_inline))
 
 /* The tracepoint stores ntohs(skb->protocol). */
 #define ETH_P_IP 0x0800
@@ -77,6 +79,30 @@ const volatile unsigned int cfg_want_stack;
  * tracepoint record itself holds is reported, for every IP protocol. */
 const volatile unsigned int cfg_have_btf;
 
+/* Filters, filled from the options by src/filter.c (the array sizes are
+ * FILTER_*_MAX there). A count of 0 or a mask of 0 means "any". */
+#define PORTS_MAX 8
+#define ADDRS_MAX 4
+#define REASONS_MAX 16
+
+struct cidr {
+	unsigned char addr[16];   /* pre-masked */
+	unsigned char mask[16];
+	unsigned short family;
+	unsigned short pad;
+};
+
+const volatile unsigned int cfg_nports, cfg_nsports, cfg_ndports;
+const volatile unsigned short cfg_ports[PORTS_MAX];
+const volatile unsigned short cfg_sports[PORTS_MAX];
+const volatile unsigned short cfg_dports[PORTS_MAX];
+const volatile unsigned int cfg_naddrs;
+const volatile struct cidr cfg_addrs[ADDRS_MAX];
+const volatile unsigned int cfg_nreasons;
+const volatile unsigned int cfg_reasons[REASONS_MAX];
+const volatile unsigned int cfg_state_mask;  /* bit n: state n, bit 0: none */
+const volatile unsigned int cfg_netns;
+
 struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 	.type = 4,             /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */
 	.key_size = sizeof(int),
@@ -96,7 +122,7 @@ struct tcpdrop_map_def tcpdrop_stacks SEC("maps") = {
 /* SKB_NOT_DROPPED_YET and SKB_CONSUMED come before NOT_SPECIFIED in every
  * kernel that has reasons; a subsystem in the high 16 bits (6.4+) is a
  * drop. */
-static int is_not_a_drop(struct trace_event_raw_kfree_skb *ctx,
+INLINE int is_not_a_drop(struct trace_event_raw_kfree_skb *ctx,
 			 struct tcpdrop_event *ev)
 {
 	if (!field_exists(ctx->reason)) {
@@ -107,7 +133,7 @@ static int is_not_a_drop(struct trace_event_raw_kfree_skb *ctx,
 	return ev->reason < cfg_reason_min_drop;
 }
 
-static int read_ipv4(const unsigned char *nh, struct tcpdrop_event *ev,
+INLINE int read_ipv4(const unsigned char *nh, struct tcpdrop_event *ev,
 		     unsigned int *hdr_len)
 {
 	unsigned char ip[20];
@@ -126,7 +152,7 @@ static int read_ipv4(const unsigned char *nh, struct tcpdrop_event *ev,
 /* A packet with extension headers has nexthdr != TCP here; the kernel's
  * transport_header still points at TCP once it has parsed them, so accept
  * those too when it is set past the fixed header. */
-static int read_ipv6(const unsigned char *nh, struct tcpdrop_event *ev,
+INLINE int read_ipv6(const unsigned char *nh, struct tcpdrop_event *ev,
 		     unsigned int *hdr_len, int transport_known)
 {
 	unsigned char ip[40];
@@ -142,7 +168,7 @@ static int read_ipv6(const unsigned char *nh, struct tcpdrop_event *ev,
 	return 0;
 }
 
-static int read_tcp(const unsigned char *th, struct tcpdrop_event *ev)
+INLINE int read_tcp(const unsigned char *th, struct tcpdrop_event *ev)
 {
 	unsigned char tcp[14];
 
@@ -155,7 +181,7 @@ static int read_tcp(const unsigned char *th, struct tcpdrop_event *ev)
 }
 
 /* Addresses and ports come from the packet's own headers. */
-static int read_headers(struct sk_buff *skb, struct tcpdrop_event *ev)
+INLINE int read_headers(struct sk_buff *skb, struct tcpdrop_event *ev)
 {
 	unsigned char *head = 0;
 	unsigned short nh_off = NO_HEADER, th_off = NO_HEADER;
@@ -196,7 +222,7 @@ static struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
 	return sk;
 }
 
-static void read_context(struct trace_event_raw_kfree_skb *ctx,
+INLINE void read_context(struct trace_event_raw_kfree_skb *ctx,
 			 struct sk_buff *skb, struct tcpdrop_event *ev)
 {
 	struct net_device *dev = 0;
@@ -218,7 +244,75 @@ static void read_context(struct trace_event_raw_kfree_skb *ctx,
 		READ(ev->netns, net->ns.inum);
 }
 
-static int family_wanted(unsigned short protocol)
+/* Loops are unrolled: kernels before 5.3 refuse back-edges, and with the
+ * counts known to the verifier the unused iterations are pruned. */
+INLINE int port_in(const volatile unsigned short *list, unsigned int n,
+		   unsigned short port)
+{
+#pragma clang loop unroll(full)
+	for (int i = 0; i < PORTS_MAX; i++)
+		if (i < n && list[i] == port)
+			return 1;
+	return 0;
+}
+
+INLINE int ports_wanted(const struct tcpdrop_event *ev)
+{
+	if (cfg_nports && !port_in(cfg_ports, cfg_nports, ev->sport) &&
+	    !port_in(cfg_ports, cfg_nports, ev->dport))
+		return 0;
+	if (cfg_nsports && !port_in(cfg_sports, cfg_nsports, ev->sport))
+		return 0;
+	if (cfg_ndports && !port_in(cfg_dports, cfg_ndports, ev->dport))
+		return 0;
+	return 1;
+}
+
+INLINE int addr_in(const volatile struct cidr *net, unsigned short family,
+		   const unsigned char *addr)
+{
+	if (net->family != family)
+		return 0;
+#pragma clang loop unroll(full)
+	for (int i = 0; i < 16; i++)
+		if ((addr[i] & net->mask[i]) != net->addr[i])
+			return 0;
+	return 1;
+}
+
+INLINE int addrs_wanted(const struct tcpdrop_event *ev)
+{
+	if (!cfg_naddrs)
+		return 1;
+#pragma clang loop unroll(full)
+	for (int i = 0; i < ADDRS_MAX; i++)
+		if (i < cfg_naddrs &&
+		    (addr_in(&cfg_addrs[i], ev->family, ev->saddr) ||
+		     addr_in(&cfg_addrs[i], ev->family, ev->daddr)))
+			return 1;
+	return 0;
+}
+
+INLINE int reason_wanted(unsigned int reason)
+{
+	if (!cfg_nreasons)
+		return 1;
+#pragma clang loop unroll(full)
+	for (int i = 0; i < REASONS_MAX; i++)
+		if (i < cfg_nreasons && cfg_reasons[i] == reason)
+			return 1;
+	return 0;
+}
+
+INLINE int socket_wanted(const struct tcpdrop_event *ev)
+{
+	if (cfg_state_mask &&
+	    (ev->state >= 32 || !(cfg_state_mask & (1u << ev->state))))
+		return 0;
+	return !cfg_netns || ev->netns == cfg_netns;
+}
+
+INLINE int family_wanted(unsigned short protocol)
 {
 	if (protocol == ETH_P_IP)
 		return cfg_family != AF_INET6;
@@ -235,12 +329,16 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	unsigned long long id;
 
 	__builtin_memset(&ev, 0, sizeof(ev));
-	if (!family_wanted(ctx->protocol) || is_not_a_drop(ctx, &ev))
+	if (!family_wanted(ctx->protocol) || is_not_a_drop(ctx, &ev) ||
+	    !reason_wanted(ev.reason))
 		return 0;
 	if (cfg_have_btf) {
 		if (read_headers(skb, &ev))
 			return 0;
 		read_context(ctx, skb, &ev);
+		if (!ports_wanted(&ev) || !addrs_wanted(&ev) ||
+		    !socket_wanted(&ev))
+			return 0;
 	}
 	ev.ts_ns = bpf_ktime_get_ns();
 	ev.location = (unsigned long long)ctx->location;

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const char short_opts[] = ":46Sd:vhV";
+/* "c::": the interval of -c is optional (see take_count_interval). */
+static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:w";
 
 /* Long options without a short form. */
-enum { OPT_BTF = 256 };
+enum { OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE };
 
 static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
@@ -18,6 +19,17 @@ static const struct option long_opts[] = {
 	{ "no-stack", no_argument, NULL, 'S' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "port", required_argument, NULL, 'p' },
+	{ "sport", required_argument, NULL, OPT_SPORT },
+	{ "dport", required_argument, NULL, OPT_DPORT },
+	{ "addr", required_argument, NULL, 'a' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "netns", required_argument, NULL, 'N' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "count", optional_argument, NULL, 'c' },
+	{ "timestamp", required_argument, NULL, 't' },
+	{ "wide", no_argument, NULL, 'w' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -31,10 +43,35 @@ void cli_print_help(FILE *out)
 	      "CPU, addresses\nand ports, socket state, TCP flags, the "
 	      "kernel's drop reason and stack.\n"
 	      "\n"
-	      "Options:\n"
-	      "  -4, --ipv4            trace IPv4 drops only\n"
-	      "  -6, --ipv6            trace IPv6 drops only\n"
-	      "  -S, --no-stack        do not collect or print kernel stacks\n"
+	      "Filters (in the kernel; kinds combine with AND, values with "
+	      "OR):\n"
+	      "  -4, --ipv4            IPv4 drops only\n"
+	      "  -6, --ipv6            IPv6 drops only\n"
+	      "  -p, --port PORT[,..]  source or destination port (up to 8)\n"
+	      "      --sport PORT[,..] source port (up to 8)\n"
+	      "      --dport PORT[,..] destination port (up to 8)\n"
+	      "  -a, --addr ADDR[/LEN] source or destination in this IPv4 or "
+	      "IPv6 network\n"
+	      "                        (repeatable, up to 4)\n"
+	      "  -r, --reason NAME[,..] the kernel's reason names, e.g. "
+	      "NO_SOCKET (up to 16)\n"
+	      "      --state STATE[,..] TCP state: ESTABLISHED, LISTEN, ..., "
+	      "NONE (no socket)\n"
+	      "  -N, --netns INODE     one network namespace (stat -L -c %i "
+	      "/proc/PID/ns/net)\n"
+	      "\n"
+	      "Output:\n"
+	      "  -S, --no-stack        no kernel stacks\n"
+	      "  -j, --json            one JSON object per line\n"
+	      "  -c, --count [SECS]    counts by reason and place instead of "
+	      "rows, every SECS\n"
+	      "                        seconds or once at exit\n"
+	      "  -t, --timestamp STYLE TIME column: hms (default), us "
+	      "(microseconds), iso (UTC)\n"
+	      "  -w, --wide            address columns wide enough for IPv6 "
+	      "(default with -6)\n"
+	      "\n"
+	      "Run:\n"
 	      "  -d, --duration SECS   stop after SECS seconds\n"
 	      "      --btf FILE        the kernel's BTF, when /sys/kernel/btf/"
 	      "vmlinux is\n"
@@ -49,10 +86,17 @@ void cli_print_help(FILE *out)
 	      "Examples:\n"
 	      "  tcpdrop               trace all TCP drops, with stacks\n"
 	      "  tcpdrop -4 -S         IPv4 drops only, one line each\n"
+	      "  tcpdrop -p 443 -r NO_SOCKET,TCP_CSUM\n"
+	      "                        port 443, two reasons only\n"
+	      "  tcpdrop -a 10.0.0.0/8 --state ESTABLISHED\n"
+	      "                        drops on established connections in "
+	      "10/8\n"
+	      "  tcpdrop -j | jq .reason\n"
+	      "                        JSON lines\n"
+	      "  tcpdrop -c 5          a table of counts every 5 seconds\n"
 	      "  tcpdrop -d 10         trace for 10 seconds\n"
 	      "  tcpdrop --btf /boot/vmlinux-$(uname -r)\n"
 	      "                        on a kernel without /sys/kernel/btf\n"
-	      "  tcpdrop | head -20    the first drops; exits when head does\n"
 	      "\n"
 	      "Exit status: 0 done (Ctrl-C, SIGTERM, SIGHUP, --duration, "
 	      "closed output),\n"
@@ -77,6 +121,40 @@ static int parse_seconds(const char *arg, unsigned *out)
 	if (errno || *end || v == 0 || v > INT_MAX / 1000)
 		return -EINVAL;
 	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_time_style(const char *arg, enum time_style *out)
+{
+	static const char *const names[] = {
+		[TIME_HMS] = "hms", [TIME_US] = "us", [TIME_ISO] = "iso",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*out = (enum time_style)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* -c takes its interval attached (-c5, --count=5) as getopt allows for an
+ * optional value, and also as the next argument when that is a number
+ * (-c 5, --count 5), which is what users type. */
+static int take_count_interval(int argc, char **argv, struct options *opts,
+			       struct errmsg *msg)
+{
+	const char *arg = optarg;
+
+	opts->count = true;
+	if (!arg && optind < argc && argv[optind][0] >= '0' &&
+	    argv[optind][0] <= '9')
+		arg = argv[optind++];
+	if (arg && parse_seconds(arg, &opts->count_interval))
+		return errmsg_set(msg, -EINVAL, "invalid count interval '%s': "
+				  "want whole seconds, 1 or more", arg);
 	return 0;
 }
 
@@ -126,6 +204,34 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 	case OPT_BTF:
 		opts->btf_path = optarg;
 		return 0;
+	case 'p':
+		return filter_add_ports(&opts->filter.any_port, optarg, msg);
+	case OPT_SPORT:
+		return filter_add_ports(&opts->filter.sport, optarg, msg);
+	case OPT_DPORT:
+		return filter_add_ports(&opts->filter.dport, optarg, msg);
+	case 'a':
+		return filter_add_addr(&opts->filter, optarg, msg);
+	case 'r':
+		return filter_add_reasons(&opts->filter, optarg, msg);
+	case OPT_STATE:
+		return filter_add_states(&opts->filter, optarg, msg);
+	case 'N':
+		return filter_set_netns(&opts->filter, optarg, msg);
+	case 'j':
+		opts->json = true;
+		return 0;
+	case 'c':
+		return take_count_interval(argc, argv, opts, msg);
+	case 't':
+		if (parse_time_style(optarg, &opts->style.time))
+			return errmsg_set(msg, -EINVAL, "invalid timestamp "
+					  "style '%s': want hms, us or iso",
+					  optarg);
+		return 0;
+	case 'w':
+		opts->style.wide = 1;
+		return 0;
 	case 'h':
 		opts->action = CLI_HELP;
 		return 0;
@@ -154,5 +260,8 @@ int cli_parse(int argc, char **argv, struct options *opts,
 	if (optind < argc)
 		return errmsg_set(msg, -EINVAL, "unexpected argument '%s'",
 				  argv[optind]);
+	/* IPv6 rows only: columns that fit them cost nothing. */
+	if (opts->family == AF_INET6)
+		opts->style.wide = 1;
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "errmsg.h"
+#include "filter.h"
+#include "output.h"
 
 #define EXIT_USAGE 2
 
@@ -20,6 +22,11 @@ struct options {
 	unsigned duration;    /* seconds, 0 = until interrupted */
 	bool verbose;
 	const char *btf_path; /* --btf FILE, NULL to search */
+	struct filter filter;
+	bool json;            /* -j */
+	bool count;           /* -c */
+	unsigned count_interval; /* seconds, 0 = once at exit */
+	struct output_style style;
 };
 
 /* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */

@@ -16,6 +16,12 @@
 
 struct count_table;
 
+/* Distinct keys each table holds between two prints. A drop whose key is
+ * new once a table is full is left out of that table and counts only in
+ * the total, so a table's rows can add up to less than "N drops". The cap
+ * bounds memory whatever the traffic (about 4 MiB per table when full). */
+#define COUNT_MAX_KEYS 65536
+
 /* How keys are named at print time (report.c supplies them). `reason` is
  * given the raw reason (TCPDROP_NO_REASON on kernels without one) and
  * returns the name to print; `location` writes "sym+0xoff". */
@@ -29,8 +35,10 @@ struct count_namer {
 int count_new(struct count_table **out);
 void count_free(struct count_table *t);
 
-/* Counts one drop. -ENOMEM when a new key cannot be stored (the drop
- * still counts in the total). */
+/* Counts one drop. -ENOSPC when a table is full (COUNT_MAX_KEYS) and
+ * -ENOMEM when it cannot grow: the new key is left out of that table, but
+ * the drop still counts in the total and the other table. Neither needs
+ * to end the run. */
 int count_add(struct count_table *t, const struct tcpdrop_event *ev);
 
 uint64_t count_total(const struct count_table *t);
@@ -40,19 +48,29 @@ uint64_t count_total(const struct count_table *t);
  * print, `lost` the records lost since the last print, `interval` the
  * interval in seconds (0: once at exit). Returns 0 or -EPIPE / -EIO.
  *
- * Text:
+ * Text (each table ends with a blank line, so that prints made every
+ * interval stay apart; with no drops, the first line, the headers and the
+ * blank lines only):
  *   07:10:00  2 drops, 0 lost
  *   COUNT   REASON               LOCATION
- *   ...
+ *   2       NO_SOCKET            tcp_v4_rcv+0x91
+ *
  *   COUNT   REASON               LOCAL ADDRESS:PORT
- *   ...
+ *   2       NO_SOCKET            127.0.0.3:9
+ *
+ * The time is local; REASON is whatever names->reason returns (also for
+ * TCPDROP_NO_REASON), "-" if it returns NULL; LOCAL is "-" for drops
+ * without packet headers.
  * JSON (one line): {"type":"counts","time":...,"interval":5,"total":2,
  *   "lost":0,"by_location":[{"reason":"NO_SOCKET","reason_code":3,
  *   "location":"tcp_v4_rcv+0x91","count":2}],"by_local":[{"reason":...,
  *   "reason_code":...,"family":"ipv4","addr":"127.0.0.3","port":9,
  *   "count":2}]}
- * ("reason" and "reason_code" null on kernels without reasons; drops
- * without packet headers count under family null, addr null, port null.) */
+ * ("time" as json_format_time(), "interval" null when 0; "reason" and
+ * "reason_code" null on kernels without reasons; drops without packet
+ * headers count under family null, addr null, port null.)
+ * The total (count_total) starts again from 0 too. Without a namer
+ * callback, reasons print as "REASON_<n>" and locations as "0x<addr>". */
 int count_print_text(FILE *out, struct count_table *t,
 		     const struct count_namer *names,
 		     const struct timespec *when, uint64_t lost);

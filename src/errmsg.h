@@ -5,7 +5,7 @@
 #define TCPDROP_ERRMSG_H
 
 struct errmsg {
-	char text[384];
+	char text[4096];      /* room for the list of a kernel's reason names */
 };
 
 /* Formats the message and returns `code`, so a step can

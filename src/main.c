@@ -127,24 +127,52 @@ static int drain_all(struct tracer *t, struct report *r)
 	return 0;
 }
 
+/* Milliseconds until the first of `deadlines` (0 = none), -1 for none at
+ * all, 0 when one has passed. */
+static int next_timeout(const int64_t *deadlines, int n)
+{
+	int64_t now = now_ms(), soonest = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (deadlines[i] && (!soonest || deadlines[i] < soonest))
+			soonest = deadlines[i];
+	if (!soonest)
+		return -1;
+	return soonest <= now ? 0 : (int)(soonest - now);
+}
+
+/* Prints the counts when their interval is up. */
+static int tick_counts(struct report *r, int64_t *next, unsigned interval)
+{
+	if (!*next || now_ms() < *next)
+		return 0;
+	*next += (int64_t)interval * 1000;
+	return report_print_counts(r);
+}
+
 /* Returns when a signal, the duration, or a closed stdout ends the run
  * (0), or on an error (-errno). */
-static int run_loop(struct tracer *t, struct report *r, unsigned duration)
+static int run_loop(struct tracer *t, struct report *r,
+		    const struct options *opts)
 {
-	int64_t deadline = duration ? now_ms() + (int64_t)duration * 1000 : 0;
+	int64_t deadlines[2] = { 0, 0 }; /* end of run, next count print */
 	struct epoll_event events[16];
 
+	if (opts->duration)
+		deadlines[0] = now_ms() + (int64_t)opts->duration * 1000;
+	if (opts->count && opts->count_interval)
+		deadlines[1] = now_ms() + (int64_t)opts->count_interval * 1000;
 	for (;;) {
-		int timeout = -1, n, i, ret;
+		int n, i, ret;
 
-		if (deadline) {
-			int64_t left = deadline - now_ms();
-
-			if (left <= 0)
-				return 0;
-			timeout = (int)left;
-		}
-		n = epoll_wait(t->epoll_fd, events, 16, timeout);
+		ret = tick_counts(r, &deadlines[1], opts->count_interval);
+		if (ret)
+			return ret;
+		if (deadlines[0] && now_ms() >= deadlines[0])
+			return 0;
+		n = epoll_wait(t->epoll_fd, events, 16,
+			       next_timeout(deadlines, 2));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -161,56 +189,103 @@ static int run_loop(struct tracer *t, struct report *r, unsigned duration)
 	}
 }
 
-static int announce(void)
+/* The Tracing line goes where it does not mix with data: stdout for text
+ * rows and tables (as the tool we replace did), stderr for JSON. */
+static int announce(const struct options *opts)
 {
-	printf("Tracing TCP drops. Hit Ctrl-C to end.\n");
-	return output_header(stdout);
+	FILE *where = opts->json ? stderr : stdout;
+
+	fprintf(where, "Tracing TCP drops. Hit Ctrl-C to end.\n");
+	fflush(where);
+	if (opts->json || opts->count)
+		return 0;
+	return output_header(stdout, &opts->style);
+}
+
+static enum report_mode mode_of(const struct options *opts)
+{
+	if (opts->count)
+		return REPORT_COUNT;
+	return opts->json ? REPORT_JSON : REPORT_ROWS;
+}
+
+static void warn_degraded(void)
+{
+	fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s): without it, "
+		"rows have no addresses, ports, state or flags and show drops "
+		"of every IP protocol; give --btf FILE (a vmlinux with .BTF, or "
+		"this kernel's raw BTF)\n", kernel_btf_places);
+}
+
+static int start(struct tracer *t, const struct options *opts)
+{
+	struct tracer_config cfg = {
+		.family = opts->family,
+		/* Counts need no stacks: the kernel takes none. */
+		.stack = opts->stack && !opts->count,
+		.ring_pages = RING_PAGES,
+		.btf_path = opts->btf_path,
+		.filter = &opts->filter,
+	};
+	struct errmsg msg;
+	int ret = tracer_start(t, &cfg, &msg);
+
+	if (ret) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		print_verifier_log(t, opts->verbose);
+		free(t->verifier_log);
+		if (t->usage_error)
+			cli_print_usage_hint(stderr);
+		return t->usage_error ? EXIT_USAGE : EXIT_FAILURE;
+	}
+	if (opts->verbose)
+		print_kernel_facts(t);
+	if (!t->have_btf)
+		warn_degraded();
+	return 0;
+}
+
+static void setup_report(struct report *r, const struct tracer *t,
+			 const struct options *opts)
+{
+	r->out = stdout;
+	r->diag = stderr;
+	r->json = opts->json;
+	r->style = opts->style;
+	r->count_interval = opts->count_interval;
+	r->kernel = &t->kernel;
+	r->stack_map_fd = opts->stack && !opts->count ? t->stack_map_fd : -1;
 }
 
 static int trace(const struct options *opts, int signal_fd)
 {
-	struct tracer_config cfg = {
-		.family = opts->family,
-		.stack = opts->stack,
-		.ring_pages = RING_PAGES,
-		.btf_path = opts->btf_path,
-	};
 	struct tracer t;
 	struct report r;
-	struct errmsg msg;
 	int ret;
 
 	tracer_init(&t);
-	report_init(&r);
-	ret = tracer_start(&t, &cfg, &msg);
-	if (ret) {
-		fprintf(stderr, "tcpdrop: %s\n", msg.text);
-		print_verifier_log(&t, opts->verbose);
-		free(t.verifier_log);
+	if (report_init(&r, mode_of(opts))) {
+		fprintf(stderr, "tcpdrop: out of memory\n");
 		return EXIT_FAILURE;
 	}
-	if (opts->verbose)
-		print_kernel_facts(&t);
-	if (!t.have_btf)
-		fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s): without "
-			"it, rows have no addresses, ports, state or flags and "
-			"show drops of every IP protocol; give --btf FILE (a "
-			"vmlinux with .BTF, or this kernel's raw BTF)\n",
-			kernel_btf_places);
+	ret = start(&t, opts);
+	if (ret) {
+		report_free(&r);
+		return ret;
+	}
+	setup_report(&r, &t, opts);
 	tracer_watch_fd(&t, signal_fd, EPOLLIN, TAG_SIGNAL);
 	watch_stdout(&t);
-	r.out = stdout;
-	r.diag = stderr;
-	r.kernel = &t.kernel;
-	r.stack_map_fd = opts->stack ? t.stack_map_fd : -1;
-	ret = announce();
+	ret = announce(opts);
 	if (ret == 0)
-		ret = run_loop(&t, &r, opts->duration);
+		ret = run_loop(&t, &r, opts);
 	/* Detach first, then read what is still in the rings. */
 	detach(t.perf_fd);
 	t.perf_fd = -1;
 	if (ret == 0)
 		ret = drain_all(&t, &r);
+	if (ret == 0 && opts->count)
+		ret = report_print_counts(&r);
 	fflush(stdout);
 	tracer_stop(&t);
 	report_free(&r);

@@ -4,7 +4,23 @@
 #include <errno.h>
 #include <string.h>
 
-#define ROW_FORMAT "%-8s %-7s %-16s %-21s %-21s %-11s %-11s %s\n"
+#include "json.h"
+#include "tcpstate.h"
+
+/* Column widths: IPv4 address and port fit in 21, any IPv6 one in 47. */
+#define ROW_FORMAT "%-*s %-7s %-16s %-*s %-*s %-11s %-11s %s\n"
+#define ADDR_WIDTH 21
+#define ADDR_WIDTH_WIDE 47
+
+int format_addr(char *buf, size_t size, uint16_t family,
+		const uint8_t addr[16])
+{
+	if ((family == AF_INET || family == AF_INET6) &&
+	    inet_ntop(family, addr, buf, size))
+		return 0;
+	snprintf(buf, size, "-");
+	return -EAFNOSUPPORT;
+}
 
 void format_addr_port(char *buf, size_t size, uint16_t family,
 		      const uint8_t addr[16], uint16_t port)
@@ -41,31 +57,57 @@ void format_tcp_flags(char *buf, size_t size, uint8_t flags)
 
 const char *tcp_state_name(uint8_t state, char *buf, size_t size)
 {
-	/* include/net/tcp_states.h: the numbering is part of the kernel ABI
-	 * (ss, /proc/net/tcp and sock_diag all expose it). */
-	static const char *const names[] = {
-		[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
-		[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-		[7] = "CLOSE", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-		[10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
-		[13] = "BOUND_INACTIVE",
-	};
+	const char *name = tcp_state_lookup(state);
 
 	if (state == TCPDROP_NO_STATE)
 		return "-";
-	if (state < sizeof(names) / sizeof(names[0]))
-		return names[state];
+	if (name)
+		return name;
 	snprintf(buf, size, "STATE_%u", state);
 	return buf;
 }
 
-void format_time_hms(char *buf, size_t size, const struct timespec *when)
+static void format_local_hms(char *buf, size_t size,
+			     const struct timespec *when)
 {
 	struct tm tm;
 
 	if (!localtime_r(&when->tv_sec, &tm) ||
 	    !strftime(buf, size, "%H:%M:%S", &tm))
 		snprintf(buf, size, "??:??:??");
+}
+
+void format_time(char *buf, size_t size, enum time_style style,
+		 const struct timespec *when)
+{
+	size_t len;
+
+	if (style == TIME_ISO) {
+		json_format_time(buf, size, when);
+		return;
+	}
+	format_local_hms(buf, size, when);
+	len = strlen(buf);
+	if (style == TIME_US && len < size)
+		snprintf(buf + len, size - len, ".%06ld",
+			 when->tv_nsec / 1000);
+}
+
+static int time_width(enum time_style style)
+{
+	switch (style) {
+	case TIME_US:
+		return 15;
+	case TIME_ISO:
+		return 30;
+	default:
+		return 8;
+	}
+}
+
+static int addr_width(const struct output_style *style)
+{
+	return style->wide ? ADDR_WIDTH_WIDE : ADDR_WIDTH;
 }
 
 static int stream_status(FILE *out)
@@ -75,30 +117,41 @@ static int stream_status(FILE *out)
 	return errno == EPIPE ? -EPIPE : -EIO;
 }
 
-int output_header(FILE *out)
+int output_header(FILE *out, const struct output_style *style)
 {
-	fprintf(out, ROW_FORMAT, "TIME", "PID", "COMM", "SADDR:SPORT",
-		"DADDR:DPORT", "STATE", "FLAGS", "REASON");
+	int aw = addr_width(style);
+
+	fprintf(out, ROW_FORMAT, time_width(style->time), "TIME", "PID", "COMM",
+		aw, "SADDR:SPORT", aw, "DADDR:DPORT", "STATE", "FLAGS",
+		"REASON");
 	fflush(out);
 	return stream_status(out);
 }
 
-int output_row(FILE *out, const struct drop_row *row)
+int output_row(FILE *out, const struct output_style *style,
+	       const struct drop_view *d)
 {
-	const struct tcpdrop_event *ev = row->ev;
-	char time[16], pid[16], comm[sizeof(ev->comm) + 1], state_buf[16];
+	const struct tcpdrop_event *ev = d->ev;
+	char time[TIME_MAX], pid[16], comm[sizeof(ev->comm) + 1];
 	char src[ADDR_PORT_MAX], dst[ADDR_PORT_MAX], flags[TCP_FLAGS_MAX];
+	char state_buf[16];
+	int aw = addr_width(style);
 
-	format_time_hms(time, sizeof(time), &row->when);
+	format_time(time, sizeof(time), style->time, &d->when);
 	snprintf(pid, sizeof(pid), "%u", ev->pid);
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = '\0';
 	format_addr_port(src, sizeof(src), ev->family, ev->saddr, ev->sport);
 	format_addr_port(dst, sizeof(dst), ev->family, ev->daddr, ev->dport);
-	format_tcp_flags(flags, sizeof(flags), ev->tcpflags);
-	fprintf(out, ROW_FORMAT, time, pid, comm, src, dst,
+	/* Without packet headers (no BTF) there are no flags to show. */
+	if (drop_has_packet(d))
+		format_tcp_flags(flags, sizeof(flags), ev->tcpflags);
+	else
+		snprintf(flags, sizeof(flags), "-");
+	fprintf(out, ROW_FORMAT, time_width(style->time), time, pid, comm, aw,
+		src, aw, dst,
 		tcp_state_name(ev->state, state_buf, sizeof(state_buf)), flags,
-		row->reason);
+		drop_reason_text(d));
 	return stream_status(out);
 }
 

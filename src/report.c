@@ -6,12 +6,8 @@
 #include <time.h>
 
 #include "event.h"
-#include "output.h"
+#include "json.h"
 #include "sys.h"
-
-/* PERF_MAX_STACK_DEPTH: the value size of the BPF stack map. */
-#define STACK_DEPTH 127
-#define FRAME_MAX 256
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -21,13 +17,17 @@ static int64_t clock_ns(clockid_t clock)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void report_init(struct report *r)
+int report_init(struct report *r, enum report_mode mode)
 {
 	memset(r, 0, sizeof(*r));
+	r->mode = mode;
 	r->stack_map_fd = -1;
 	r->kallsyms_path = "/proc/kallsyms";
 	r->realtime_offset_ns = clock_ns(CLOCK_REALTIME) -
 				clock_ns(CLOCK_MONOTONIC);
+	if (mode == REPORT_COUNT)
+		return count_new(&r->counts);
+	return 0;
 }
 
 static struct timespec wall_time(const struct report *r, uint64_t mono_ns)
@@ -41,8 +41,8 @@ static struct timespec wall_time(const struct report *r, uint64_t mono_ns)
 	return ts;
 }
 
-/* kallsyms is read only when the first address must be named: most runs
- * with -S never pay for it. */
+/* kallsyms is read only when the first address must be named: text rows
+ * with -S on a kernel with reasons never pay for it. */
 static const struct ksyms *symbols(struct report *r)
 {
 	int ret;
@@ -70,54 +70,70 @@ static void name_address(struct report *r, uint64_t addr, char *buf,
 		snprintf(buf, size, "0x%llx", (unsigned long long)addr);
 }
 
-/* The stack map is a hash keyed by stack id: an entry that is not deleted
- * after use keeps its slot, and a full map loses later stacks. */
-static int print_stack(struct report *r, int32_t stack_id)
+/* Names the frames of a stack into r->frames; returns how many. The stack
+ * map is a hash keyed by stack id: an entry that is not deleted after use
+ * keeps its slot, and a full map loses later stacks. */
+static int read_stack(struct report *r, int32_t stack_id)
 {
-	uint64_t frames[STACK_DEPTH];
-	char frame[FRAME_MAX];
-	int i, ret;
+	uint64_t frames[REPORT_STACK_DEPTH];
+	int i, n = 0;
 
 	if (stack_id == TCPDROP_NO_STACK ||
-	    sys_map_lookup(r->stack_map_fd, &stack_id, frames)) {
-		ret = output_stack_frame(r->out, "[stack unavailable]");
-		return ret ? ret : output_stack_end(r->out);
-	}
+	    sys_map_lookup(r->stack_map_fd, &stack_id, frames))
+		return 0;
 	sys_map_delete(r->stack_map_fd, &stack_id);
-	for (i = 0; i < STACK_DEPTH && frames[i]; i++) {
+	for (i = 0; i < REPORT_STACK_DEPTH && frames[i]; i++) {
 		/* Before 5.x kernels settled it, a tracepoint's stack could
 		 * start with its caller twice (seen on 5.10): once from the
 		 * saved registers, once from the unwinder. */
 		if (i == 1 && frames[1] == frames[0])
 			continue;
-		name_address(r, frames[i], frame, sizeof(frame));
-		ret = output_stack_frame(r->out, frame);
-		if (ret)
-			return ret;
+		name_address(r, frames[i], r->frames[n], REPORT_FRAME_MAX);
+		r->frame_names[n] = r->frames[n];
+		n++;
 	}
-	return output_stack_end(r->out);
+	return n;
 }
 
-static const char *reason_text(struct report *r,
-			       const struct tcpdrop_event *ev, char *buf,
-			       size_t size)
+static int write_text(struct report *r, const struct drop_view *d)
 {
-	/* Kernels before 5.17 have no reason: where the packet was freed is
-	 * the best explanation they give. */
-	if (ev->reason == TCPDROP_NO_REASON) {
-		name_address(r, ev->location, buf, size);
-		return buf;
+	int i, ret = output_row(r->out, &r->style, d);
+
+	if (ret || r->stack_map_fd < 0)
+		return ret;
+	if (d->nstack == 0)
+		ret = output_stack_frame(r->out, "[stack unavailable]");
+	for (i = 0; ret == 0 && i < d->nstack; i++)
+		ret = output_stack_frame(r->out, d->stack[i]);
+	return ret ? ret : output_stack_end(r->out);
+}
+
+/* Names what the mode shows. The location is named when it is shown: in
+ * JSON always, in text rows where the kernel gives no reason. */
+static int write_drop(struct report *r, const struct tcpdrop_event *ev)
+{
+	char reason_buf[32], location[REPORT_FRAME_MAX] = "";
+	struct drop_view d = { .ev = ev, .when = wall_time(r, ev->ts_ns) };
+
+	if (ev->reason != TCPDROP_NO_REASON)
+		d.reason = kernel_reason_name(r->kernel, ev->reason,
+					      reason_buf, sizeof(reason_buf));
+	if (r->mode == REPORT_JSON || !d.reason)
+		name_address(r, ev->location, location, sizeof(location));
+	d.location = location;
+	if (r->stack_map_fd >= 0) {
+		d.nstack = read_stack(r, ev->stack_id);
+		d.stack = r->frame_names;
 	}
-	return kernel_reason_name(r->kernel, ev->reason, buf, size);
+	if (r->mode == REPORT_JSON)
+		return json_write_drop(r->out, &d);
+	return write_text(r, &d);
 }
 
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 {
 	struct report *r = ctx;
 	struct tcpdrop_event ev;
-	char reason[FRAME_MAX];
-	struct drop_row row;
-	int ret;
 
 	if (size < sizeof(ev)) {
 		r->malformed++;
@@ -125,13 +141,12 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 	}
 	memcpy(&ev, data, sizeof(ev));
 	r->drops++;
-	row.ev = &ev;
-	row.when = wall_time(r, ev.ts_ns);
-	row.reason = reason_text(r, &ev, reason, sizeof(reason));
-	ret = output_row(r->out, &row);
-	if (ret == 0 && r->stack_map_fd >= 0)
-		ret = print_stack(r, ev.stack_id);
-	return ret;
+	if (r->mode == REPORT_COUNT) {
+		/* A key that could not be stored still counts in the total. */
+		count_add(r->counts, &ev);
+		return 0;
+	}
+	return write_drop(r, &ev);
 }
 
 void report_lost(void *ctx, int cpu, uint64_t lost)
@@ -141,8 +156,42 @@ void report_lost(void *ctx, int cpu, uint64_t lost)
 	r->lost += lost;
 }
 
+static const char *count_reason_name(void *ctx, uint32_t reason, char *buf,
+				     size_t size)
+{
+	struct report *r = ctx;
+
+	if (reason == TCPDROP_NO_REASON)
+		return "-";
+	return kernel_reason_name(r->kernel, reason, buf, size);
+}
+
+static void count_location_name(void *ctx, uint64_t addr, char *buf,
+				size_t size)
+{
+	name_address(ctx, addr, buf, size);
+}
+
+int report_print_counts(struct report *r)
+{
+	struct count_namer names = {
+		count_reason_name, count_location_name, r,
+	};
+	struct timespec now;
+	uint64_t lost = r->lost - r->lost_printed;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->lost_printed = r->lost;
+	if (r->json)
+		return count_print_json(r->out, r->counts, &names, &now, lost,
+					r->count_interval);
+	return count_print_text(r->out, r->counts, &names, &now, lost);
+}
+
 void report_free(struct report *r)
 {
 	ksyms_free(r->ksyms);
 	r->ksyms = NULL;
+	count_free(r->counts);
+	r->counts = NULL;
 }

@@ -1,7 +1,8 @@
-/* Turns each record from the rings into what output.c prints: copies it
- * out of the ring, names the reason, fetches and symbolizes the kernel
- * stack (loading /proc/kallsyms on the first stack only), and keeps the
- * counts printed at exit. */
+/* Turns each record from the rings into what the chosen output mode
+ * prints: copies it out of the ring, names the reason and the location,
+ * fetches and symbolizes the kernel stack (loading /proc/kallsyms on the
+ * first address to name only), then writes a text row, a JSON line, or
+ * adds it to the counts. Keeps the totals printed at exit. */
 #ifndef TCPDROP_REPORT_H
 #define TCPDROP_REPORT_H
 
@@ -9,28 +10,47 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "count.h"
 #include "kernel.h"
 #include "ksym.h"
+#include "output.h"
+
+/* PERF_MAX_STACK_DEPTH: the value size of the BPF stack map. */
+#define REPORT_STACK_DEPTH 127
+#define REPORT_FRAME_MAX 192
+
+enum report_mode { REPORT_ROWS, REPORT_JSON, REPORT_COUNT };
 
 struct report {
-	FILE *out;                      /* rows */
+	FILE *out;                      /* rows, JSON lines or counts */
 	FILE *diag;                     /* one-time warnings */
+	enum report_mode mode;
+	bool json;                      /* counts as JSON */
+	struct output_style style;
+	unsigned count_interval;        /* seconds, for the JSON counts */
 	const struct kernel_facts *kernel;
 	int stack_map_fd;               /* -1: no stacks */
 	int64_t realtime_offset_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	const char *kallsyms_path;
 	struct ksyms *ksyms;            /* loaded on first use */
 	bool ksyms_failed;
-	uint64_t drops, lost, malformed;
+	struct count_table *counts;     /* REPORT_COUNT */
+	uint64_t drops, lost, lost_printed, malformed;
+	char frames[REPORT_STACK_DEPTH][REPORT_FRAME_MAX];
+	const char *frame_names[REPORT_STACK_DEPTH];
 };
 
-/* Fills the clock offset; the caller sets the rest. */
-void report_init(struct report *r);
+/* Sets the defaults and the clock offset; allocates the count tables in
+ * REPORT_COUNT mode. 0 or -ENOMEM. */
+int report_init(struct report *r, enum report_mode mode);
 
 /* ring_sample_fn / ring_lost_fn. report_sample returns -EPIPE or -EIO when
  * the output stream failed (a closed pipe), which ends the run. */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size);
 void report_lost(void *ctx, int cpu, uint64_t lost);
+
+/* REPORT_COUNT: prints the counts since the last print and resets them. */
+int report_print_counts(struct report *r);
 
 void report_free(struct report *r);
 

@@ -62,6 +62,72 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	return ret;
 }
 
+static int set_port_list(struct tracer *t, const char *count_name,
+			 const char *list_name, const struct port_list *list)
+{
+	int ret = object_set_rodata(&t->obj, count_name, &list->count,
+				   sizeof(list->count));
+
+	return ret ? ret : object_set_rodata(&t->obj, list_name, list->ports,
+					    sizeof(list->ports));
+}
+
+static int set_filter(struct tracer *t, const struct filter *f,
+		      const uint32_t reasons[FILTER_REASONS_MAX])
+{
+	int ret = set_port_list(t, "cfg_nports", "cfg_ports", &f->any_port);
+
+	if (ret == 0)
+		ret = set_port_list(t, "cfg_nsports", "cfg_sports", &f->sport);
+	if (ret == 0)
+		ret = set_port_list(t, "cfg_ndports", "cfg_dports", &f->dport);
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_naddrs", &f->naddrs,
+				       sizeof(f->naddrs));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_addrs", f->addrs,
+				       sizeof(f->addrs));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_nreasons", &f->nreasons,
+				       sizeof(f->nreasons));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_reasons", reasons,
+				       sizeof(uint32_t) * FILTER_REASONS_MAX);
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_state_mask", &f->state_mask,
+				       sizeof(f->state_mask));
+	if (ret == 0)
+		ret = object_set_rodata(&t->obj, "cfg_netns", &f->netns,
+				       sizeof(f->netns));
+	return ret;
+}
+
+/* A filter the kernel cannot evaluate is the user's error (exit 2), not
+ * a reason to show everything. */
+static int apply_filter(struct tracer *t, const struct filter *f,
+			struct errmsg *msg)
+{
+	uint32_t reasons[FILTER_REASONS_MAX] = { 0 };
+	int ret;
+
+	if (!f)
+		return 0;
+	t->usage_error = true;
+	if (filter_needs_btf(f) && !t->kernel.btf)
+		return errmsg_set(msg, -EINVAL, "port, address, state and netns "
+				  "filters need the kernel's BTF, and none was "
+				  "found (give --btf FILE)");
+	ret = filter_resolve_reasons(f, &t->kernel.kfree_skb, reasons, msg);
+	if (ret)
+		return ret;
+	t->usage_error = false;
+	ret = set_filter(t, f, reasons);
+	if (ret)
+		return errmsg_set(msg, ret, "BPF object lacks a filter setting: "
+				  "%s", strerror(-ret));
+	return 0;
+}
+
 static int explain_map_failure(int ret, const struct object_error *oerr,
 			       struct errmsg *msg)
 {
@@ -91,6 +157,9 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	if (ret)
 		return errmsg_set(msg, ret, "BPF object lacks a setting: %s",
 				  strerror(-ret));
+	ret = apply_filter(t, cfg->filter, msg);
+	if (ret)
+		return ret;
 	ret = object_core_relocate(&t->obj, &target, &oerr);
 	if (ret)
 		return errmsg_set(msg, ret, "%s", oerr.what);

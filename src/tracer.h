@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "filter.h"
 #include "kernel.h"
 #include "object.h"
 #include "ring.h"
@@ -20,6 +21,7 @@ struct tracer_config {
 	bool stack;           /* collect kernel stacks */
 	size_t ring_pages;    /* per CPU, power of two */
 	const char *btf_path; /* NULL: search the usual places */
+	const struct filter *filter; /* NULL: no filter */
 };
 
 struct tracer {
@@ -33,6 +35,8 @@ struct tracer {
 	int nrings;
 	int epoll_fd;
 	bool have_btf;        /* false: degraded mode, no packet headers */
+	bool usage_error;     /* the failure was the options' (exit 2): a
+			       * filter this kernel cannot evaluate */
 	char *verifier_log;   /* set when the verifier refused the program;
 			       * kept by tracer_stop(), freed by the caller */
 	size_t verifier_log_len;

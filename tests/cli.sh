@@ -35,6 +35,13 @@ usage_error bad_duration "tcpdrop: invalid duration 'abc': want whole seconds, 1
 usage_error zero_duration "tcpdrop: invalid duration '0': want whole seconds, 1 or more" --duration 0
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
 usage_error extra_argument "tcpdrop: unexpected argument 'eth0'" eth0
+usage_error bad_port "tcpdrop: invalid port '70000': want 1 to 65535" -p 70000
+usage_error bad_port_list "tcpdrop: invalid port list '80,'" --dport 80,
+usage_error bad_cidr "tcpdrop: invalid address '1.2.3.4/40': want an IPv4 or IPv6 address, with an optional /PREFIX (0-32 or 0-128)" -a 1.2.3.4/40
+usage_error bad_netns "tcpdrop: invalid network namespace 'abc': want its inode number, as 'stat -L -c %i /proc/PID/ns/net' shows" -N abc
+usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV, BOUND_INACTIVE or NONE" --state UP
+usage_error bad_timestamp "tcpdrop: invalid timestamp style 'ms': want hms, us or iso" -t ms
+usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 or more" --count=0
 
 if "$TCPDROP" --help >"$WORK/out" 2>&1 && grep -q '^Usage: tcpdrop' "$WORK/out" &&
    grep -q '^Examples:' "$WORK/out"; then

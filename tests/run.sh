@@ -20,6 +20,11 @@ for bin in "$@"; do
 	fi
 done
 
+echo "== man page"
+sh tests/man.sh >"$one" 2>&1
+cat "$one"
+cat "$one" >>"$log"
+
 echo "== command line"
 sh tests/cli.sh >"$one" 2>&1
 cat "$one"

@@ -8,21 +8,27 @@ skip() { echo "SKIP $1: $2"; }
 
 # start_tracer NAME [ARGS...]: runs tcpdrop in the background with its
 # output in $WORK/NAME.out and .err, and returns once it printed its
-# Tracing line (it is then attached and its rings are ready).
+# Tracing line (it is then attached and its rings are ready). The line is
+# on stdout, or on stderr with -j. A tracer that does not get there within
+# 30 s is killed.
 start_tracer() {
 	name=$1
 	shift
 	"$TCPDROP" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TRACER_PID=$!
 	tries=0
-	while ! grep -q '^Tracing TCP drops' "$WORK/$name.out" 2>/dev/null; do
+	while ! grep -q '^Tracing TCP drops' "$WORK/$name.out" "$WORK/$name.err" 2>/dev/null; do
 		if ! kill -0 "$TRACER_PID" 2>/dev/null; then
 			wait "$TRACER_PID"
 			TRACER_STATUS=$?
 			return 1
 		fi
 		tries=$((tries + 1))
-		[ "$tries" -gt 300 ] && return 1
+		if [ "$tries" -gt 300 ]; then
+			kill -KILL "$TRACER_PID"
+			wait "$TRACER_PID"
+			return 1
+		fi
 		sleep 0.1
 	done
 	return 0

@@ -64,6 +64,29 @@ make_btf_files() {
 	fi
 }
 
+# -N: a drop in the namespace asked for shows, one in another does not.
+test_netns_filter() {
+	ip netns add "$NS_PREFIX-netns-a" && ip -n "$NS_PREFIX-netns-a" link set lo up
+	ip netns add "$NS_PREFIX-netns-b" && ip -n "$NS_PREFIX-netns-b" link set lo up
+	inode=$(stat -L -c %i "/run/netns/$NS_PREFIX-netns-a")
+	if start_tracer netns -S -N "$inode"; then
+		ip netns exec "$NS_PREFIX-netns-a" "$DROPGEN" syn4 127.0.0.36 40038 127.0.0.37 9 >/dev/null
+		ip netns exec "$NS_PREFIX-netns-b" "$DROPGEN" syn4 127.0.0.36 40039 127.0.0.37 9 >/dev/null
+		wait_rows netns 127.0.0.36:40038 127.0.0.37:9
+		stop_tracer
+	fi
+	ip netns del "$NS_PREFIX-netns-a"
+	ip netns del "$NS_PREFIX-netns-b"
+	expect_clean_exit filter_netns netns || return
+	if [ -z "$(rows netns 127.0.0.36:40038 127.0.0.37:9)" ]; then
+		fail filter_netns "no row from namespace $inode"
+	elif [ -n "$(rows netns 127.0.0.36:40039 127.0.0.37:9)" ]; then
+		fail filter_netns "a row from another namespace passed"
+	else
+		pass filter_netns
+	fi
+}
+
 MOUNTS_BEFORE=$(mount_table)
 make_btf_files
 
@@ -87,4 +110,11 @@ if [ -s "$WORK/vmlinux.elf" ]; then
 else
 	skip btf_elf_file "no cc and objcopy to wrap the BTF in an ELF file"
 fi
+test_filters
+test_reason_filter
+test_state_filter
+test_netns_filter
+test_json
+test_count
+test_count_json
 test_nothing_left

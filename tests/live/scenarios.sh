@@ -323,3 +323,215 @@ test_nothing_left() {
 mount_table() {
 	awk '{ print $5, $9 }' /proc/self/mountinfo | sort
 }
+
+# --- filters, each shown to keep what it selects and hide the rest -------
+# filter_case TEST "OPTIONS" SHOWN_SRC SHOWN_DST HIDDEN_SRC HIDDEN_DST CMD
+# runs tcpdrop -S OPTIONS, then CMD (sh code making both drops) in a
+# namespace; the first tuple must have a row, the second none.
+filter_case() {
+	test=$1 options=$2 shown_src=$3 shown_dst=$4 hidden_src=$5 hidden_dst=$6
+	cmd=$7
+	# shellcheck disable=SC2086
+	start_tracer "$test" -S $options ||
+		{ fail "$test" "tcpdrop did not start: $(cat "$WORK/$test.err")"; return; }
+	in_ns "$test" sh -c "$cmd" >/dev/null 2>"$WORK/$test.gen" ||
+		{ stop_tracer; fail "$test" "drop generator failed: $(cat "$WORK/$test.gen")"; return; }
+	wait_rows "$test" "$shown_src" "$shown_dst"
+	stop_tracer
+	expect_clean_exit "$test" "$test" || return
+	if [ -z "$(rows "$test" "$shown_src" "$shown_dst")" ]; then
+		fail "$test" "no row for $shown_src -> $shown_dst"
+	elif [ -n "$(rows "$test" "$hidden_src" "$hidden_dst")" ]; then
+		fail "$test" "row for $hidden_src -> $hidden_dst passed the filter"
+	else
+		pass "$test"
+	fi
+}
+
+# Two SYNs to closed ports: syn_pair SRC1 SPORT1 DST1 DPORT1 SRC2 ...
+syn_pair() {
+	echo "'$DROPGEN' syn4 $1 $2 $3 $4 && '$DROPGEN' syn4 $5 $6 $7 $8"
+}
+
+test_filters() {
+	filter_case filter_port "-p 9" 127.0.0.20:40020 127.0.0.21:9 \
+		127.0.0.20:40021 127.0.0.21:19 \
+		"$(syn_pair 127.0.0.20 40020 127.0.0.21 9 127.0.0.20 40021 127.0.0.21 19)"
+	# -p matches either end: here the source port.
+	filter_case filter_port_either "-p 40022,7" 127.0.0.20:40022 127.0.0.21:19 \
+		127.0.0.20:40023 127.0.0.21:19 \
+		"$(syn_pair 127.0.0.20 40022 127.0.0.21 19 127.0.0.20 40023 127.0.0.21 19)"
+	filter_case filter_sport "--sport 40024" 127.0.0.20:40024 127.0.0.21:9 \
+		127.0.0.20:40025 127.0.0.21:40024 \
+		"$(syn_pair 127.0.0.20 40024 127.0.0.21 9 127.0.0.20 40025 127.0.0.21 40024)"
+	filter_case filter_dport "--dport 29" 127.0.0.20:40026 127.0.0.21:29 \
+		127.0.0.20:29 127.0.0.21:39 \
+		"$(syn_pair 127.0.0.20 40026 127.0.0.21 29 127.0.0.20 29 127.0.0.21 39)"
+	filter_case filter_addr "-a 127.0.0.22" 127.0.0.22:40027 127.0.0.23:9 \
+		127.0.0.24:40027 127.0.0.25:9 \
+		"$(syn_pair 127.0.0.22 40027 127.0.0.23 9 127.0.0.24 40027 127.0.0.25 9)"
+	# A network, matched by the destination.
+	filter_case filter_cidr "-a 127.0.1.0/24" 127.0.0.26:40028 127.0.1.77:9 \
+		127.0.0.26:40029 127.0.2.77:9 \
+		"$(syn_pair 127.0.0.26 40028 127.0.1.77 9 127.0.0.26 40029 127.0.2.77 9)"
+	filter_case filter_addr6 "-a ::1/128" '[::1]:40030' '[::1]:9' \
+		127.0.0.27:40030 127.0.0.28:9 \
+		"'$DROPGEN' syn6 ::1 40030 ::1 9 && '$DROPGEN' syn4 127.0.0.27 40030 127.0.0.28 9"
+}
+
+test_reason_filter() {
+	if ! kernel_at_least 5 17; then
+		expect_usage_error reason_filter_no_reasons \
+			"tcpdrop: -r/--reason: this kernel's skb:kfree_skb has no drop reasons (they came with Linux 5.17)" \
+			-r NO_SOCKET
+		return
+	fi
+	filter_case filter_reason "-r tcp_csum" 127.0.0.30:40031 127.0.0.31:8031 \
+		127.0.0.30:40032 127.0.0.31:9 \
+		"'$DROPGEN' csum4 127.0.0.30 40031 127.0.0.31 8031 && '$DROPGEN' syn4 127.0.0.30 40032 127.0.0.31 9"
+	expect_usage_error reason_unknown \
+		"tcpdrop: unknown drop reason 'NO_SUCH_REASON'; this kernel knows: *" \
+		-r NO_SUCH_REASON
+}
+
+test_state_filter() {
+	if ! kernel_at_least 6 11; then
+		skip filter_state "drops on their way into a socket have no state before 6.11"
+		return
+	fi
+	filter_case filter_state "--state established" 127.0.0.32:40033 127.0.0.33:8033 \
+		127.0.0.32:40034 127.0.0.33:9 \
+		"'$DROPGEN' md5 127.0.0.32 40033 127.0.0.33 8033 && '$DROPGEN' syn4 127.0.0.32 40034 127.0.0.33 9"
+	filter_case filter_state_none "--state NONE" 127.0.0.32:40036 127.0.0.33:9 \
+		127.0.0.32:40035 127.0.0.33:8035 \
+		"'$DROPGEN' md5 127.0.0.32 40035 127.0.0.33 8035 && '$DROPGEN' syn4 127.0.0.32 40036 127.0.0.33 9"
+}
+
+# expect_usage_error TEST WANT_FIRST_LINE ARGS...: exit 2, the message
+# (a case pattern) and the hint, nothing on stdout.
+expect_usage_error() {
+	test=$1 want=$2
+	shift 2
+	"$TCPDROP" -S "$@" >"$WORK/$test.out" 2>"$WORK/$test.err"
+	status=$?
+	first=$(sed -n 1p "$WORK/$test.err")
+	# shellcheck disable=SC2254
+	case "$first" in $want) matched=1 ;; *) matched= ;; esac
+	if [ "$status" -ne 2 ]; then
+		fail "$test" "exit status $status, want 2: $(cat "$WORK/$test.err")"
+	elif [ -z "$matched" ]; then
+		fail "$test" "stderr: $first"
+	elif [ "$(wc -l <"$WORK/$test.err")" -ne 2 ] || [ -s "$WORK/$test.out" ]; then
+		fail "$test" "want the message and the hint only, got: $(cat "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
+
+# --- JSON lines --------------------------------------------------------------
+# json_field FILE JQ_FILTER: runs jq on the lines of FILE.
+test_json() {
+	start_tracer json -j ||
+		{ fail json "tcpdrop did not start: $(cat "$WORK/json.err")"; return; }
+	in_ns json "$DROPGEN" syn4 127.0.0.34 40037 127.0.0.35 9 >/dev/null ||
+		{ stop_tracer; fail json "dropgen failed"; return; }
+	tries=0
+	while ! grep -q '"saddr":"127.0.0.34"' "$WORK/json.out" && [ "$tries" -lt 100 ]; do
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	stop_tracer
+	expect_clean_exit json json || return
+	if grep -q Tracing "$WORK/json.out"; then
+		fail json "the Tracing line went to stdout"
+		return
+	fi
+	if ! jq -e . "$WORK/json.out" >/dev/null 2>"$WORK/json.jq"; then
+		fail json "not JSON lines: $(cat "$WORK/json.jq")"
+		return
+	fi
+	got=$(jq -r 'select(.saddr == "127.0.0.34") |
+		[.type, .family, .saddr, .sport, .daddr, .dport, (.state // "null"),
+		 .state_code, .flags, .flags_code, .comm] | @tsv' "$WORK/json.out")
+	want=$(printf 'drop\tipv4\t127.0.0.34\t40037\t127.0.0.35\t9\tnull\t0\tSYN\t2\tdropgen')
+	if [ "$got" != "$want" ]; then
+		fail json "fields: $got"
+		return
+	fi
+	reason=$(jq -r 'select(.saddr == "127.0.0.34") | .reason // "null"' "$WORK/json.out")
+	location=$(jq -r 'select(.saddr == "127.0.0.34") | .location' "$WORK/json.out")
+	if kernel_at_least 5 17; then want_reason=NO_SOCKET; else want_reason=null; fi
+	if [ "$reason" != "$want_reason" ]; then
+		fail json "reason $reason, want $want_reason"
+		return
+	fi
+	case "$location" in tcp_v4_rcv+0x*) ;; *)
+		fail json "location $location"
+		return ;;
+	esac
+	time=$(jq -r 'select(.saddr == "127.0.0.34") | .time' "$WORK/json.out")
+	if ! echo "$time" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$'; then
+		fail json "time $time is not RFC 3339 with nanoseconds"
+		return
+	fi
+	if ! jq -e 'select(.saddr == "127.0.0.34") | .stack | map(select(startswith("tcp_v4_rcv+0x"))) | length == 1' \
+		"$WORK/json.out" >/dev/null; then
+		fail json "stack without tcp_v4_rcv: $(jq -c 'select(.saddr == "127.0.0.34") | .stack' "$WORK/json.out")"
+		return
+	fi
+	pass json
+}
+
+# --- counts --------------------------------------------------------------
+# Three SYNs to one closed port and two bad checksums, counted once at exit.
+COUNT_DROPS="'$DROPGEN' syn4 127.0.0.40 40040 127.0.0.41 9 &&
+	'$DROPGEN' syn4 127.0.0.40 40041 127.0.0.41 9 &&
+	'$DROPGEN' syn4 127.0.0.40 40042 127.0.0.41 9 &&
+	'$DROPGEN' csum4 127.0.0.40 40043 127.0.0.42 8043 &&
+	'$DROPGEN' csum4 127.0.0.40 40044 127.0.0.42 8043"
+
+test_count() {
+	start_tracer count -c -a 127.0.0.40 ||
+		{ fail count "tcpdrop did not start: $(cat "$WORK/count.err")"; return; }
+	in_ns count sh -c "$COUNT_DROPS" >/dev/null ||
+		{ stop_tracer; fail count "dropgen failed"; return; }
+	sleep 0.5
+	stop_tracer
+	expect_clean_exit count count || return
+	if ! grep -Eq '^[0-9:]{8}  5 drops, 0 lost$' "$WORK/count.out"; then
+		fail count "want a total of 5 drops: $(cat "$WORK/count.out")"
+		return
+	fi
+	local_rows=$(awk '/LOCAL ADDRESS:PORT/ { on = 1; next } on && NF == 3' "$WORK/count.out")
+	want=$(printf '3 %s 127.0.0.41:9\n2 %s 127.0.0.42:8043' \
+		"$(count_reason NO_SOCKET)" "$(count_reason TCP_CSUM)")
+	if [ "$(echo "$local_rows" | awk '{ print $1, $2, $3 }')" != "$want" ]; then
+		fail count "by local address: $local_rows"
+		return
+	fi
+	pass count
+}
+
+# The REASON column of the count tables: "-" before reasons existed.
+count_reason() {
+	if kernel_at_least 5 17; then echo "$1"; else echo -; fi
+}
+
+test_count_json() {
+	start_tracer countj -c -j -a 127.0.0.40 ||
+		{ fail count_json "tcpdrop did not start: $(cat "$WORK/countj.err")"; return; }
+	in_ns countj sh -c "$COUNT_DROPS" >/dev/null ||
+		{ stop_tracer; fail count_json "dropgen failed"; return; }
+	sleep 0.5
+	stop_tracer
+	expect_clean_exit count_json countj || return
+	got=$(jq -r '[.type, .total, .lost, (.interval // "null"),
+		(.by_local | map("\(.count) \(.family) \(.addr) \(.port)") | join(","))] | @tsv' \
+		"$WORK/countj.out")
+	want=$(printf 'counts\t5\t0\tnull\t3 ipv4 127.0.0.41 9,2 ipv4 127.0.0.42 8043')
+	if [ "$got" != "$want" ]; then
+		fail count_json "got: $got"
+		return
+	fi
+	pass count_json
+}

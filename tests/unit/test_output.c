@@ -67,8 +67,11 @@ static void test_states(void)
 	CHECK_STR(tcp_state_name(99, buf, sizeof(buf)), "STATE_99");
 }
 
+static const struct output_style plain = { TIME_HMS, 0 };
+
 /* Renders a row into a string through a memory stream. */
-static char *render(const struct drop_row *row)
+static char *render_styled(const struct output_style *style,
+			   const struct drop_view *d)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -76,15 +79,20 @@ static char *render(const struct drop_row *row)
 
 	if (!out)
 		return NULL;
-	output_row(out, row);
+	output_row(out, style, d);
 	fclose(out);
 	return text;
+}
+
+static char *render(const struct drop_view *d)
+{
+	return render_styled(&plain, d);
 }
 
 static void test_row_ipv4(void)
 {
 	struct tcpdrop_event ev = v4_event();
-	struct drop_row row = { .ev = &ev, .reason = "NO_SOCKET" };
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
 	char *text;
 
 	row.when.tv_sec = 3 * 3600 + 4 * 60 + 5; /* 03:04:05 UTC */
@@ -97,7 +105,7 @@ static void test_row_ipv4(void)
 static void test_row_ipv6_established(void)
 {
 	struct tcpdrop_event ev = v4_event();
-	struct drop_row row = { .ev = &ev, .reason = "TCP_MD5NOTFOUND" };
+	struct drop_view row = { .ev = &ev, .reason = "TCP_MD5NOTFOUND" };
 	char *text;
 
 	ev.family = AF_INET6;
@@ -117,7 +125,7 @@ static void test_row_ipv6_established(void)
 static void test_row_full_comm(void)
 {
 	struct tcpdrop_event ev = v4_event();
-	struct drop_row row = { .ev = &ev, .reason = "X" };
+	struct drop_view row = { .ev = &ev, .reason = "X" };
 	char *text;
 
 	memcpy(ev.comm, "abcdefghijklmnop", 16);
@@ -132,10 +140,47 @@ static void test_header(void)
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
-	CHECK_INT(output_header(out), 0);
+	CHECK_INT(output_header(out, &plain), 0);
 	fclose(out);
 	CHECK_STR(text, "TIME     PID     COMM             SADDR:SPORT           "
 		  "DADDR:DPORT           STATE       FLAGS       REASON\n");
+	free(text);
+}
+
+/* Microseconds, UTC ISO time, and wide address columns. */
+static void test_styles(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
+	struct output_style us = { TIME_US, 0 }, iso = { TIME_ISO, 1 };
+	char *text;
+
+	row.when.tv_sec = 3 * 3600 + 4 * 60 + 5;
+	row.when.tv_nsec = 123456789;
+	text = render_styled(&us, &row);
+	CHECK(text && strncmp(text, "03:04:05.123456 1234 ", 21) == 0);
+	free(text);
+	text = render_styled(&iso, &row);
+	CHECK_STR(text, "1970-01-01T03:04:05.123456789Z 1234    curl             "
+		  "127.0.0.2:40001                                 "
+		  "10.1.2.3:9                                      "
+		  "-           SYN         NO_SOCKET\n");
+	free(text);
+}
+
+/* No packet headers (no BTF): dashes, and the location when the kernel
+ * has no reason. */
+static void test_degraded_row(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view row = { .ev = &ev, .location = "tcp_v4_rcv+0x62" };
+	char *text;
+
+	ev.family = 0;
+	text = render(&row);
+	CHECK_STR(text, "00:00:00 1234    curl             -                     "
+		  "-                     -           -           "
+		  "tcp_v4_rcv+0x62\n");
 	free(text);
 }
 
@@ -143,7 +188,7 @@ static void test_header(void)
 static void test_write_error(void)
 {
 	struct tcpdrop_event ev = v4_event();
-	struct drop_row row = { .ev = &ev, .reason = "NO_SOCKET" };
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
 	FILE *full = fopen("/dev/full", "w");
 
 	if (!full) {
@@ -151,7 +196,7 @@ static void test_write_error(void)
 		return;
 	}
 	setvbuf(full, NULL, _IONBF, 0);
-	CHECK(output_row(full, &row) < 0);
+	CHECK(output_row(full, &plain, &row) < 0);
 	fclose(full);
 }
 
@@ -165,6 +210,8 @@ int main(void)
 	RUN(test_row_ipv6_established);
 	RUN(test_row_full_comm);
 	RUN(test_header);
+	RUN(test_styles);
+	RUN(test_degraded_row);
 	RUN(test_write_error);
 	return check_exit_code();
 }

@@ -1,0 +1,67 @@
+/* In-kernel filters: parsing the options into values the BPF program
+ * compares against (its .rodata), and checking them against what the
+ * running kernel can evaluate. Kinds combine with AND, the values of one
+ * kind with OR. */
+#ifndef TCPDROP_FILTER_H
+#define TCPDROP_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "tpformat.h"
+
+/* Sizes of the arrays in bpf/tcpdrop.bpf.c's .rodata. */
+#define FILTER_PORTS_MAX 8
+#define FILTER_ADDRS_MAX 4
+#define FILTER_REASONS_MAX 16
+#define FILTER_NAME_MAX 64
+
+/* A network, pre-masked: addr & mask == addr. IPv4 uses bytes 0-3. */
+struct filter_cidr {
+	uint8_t addr[16];
+	uint8_t mask[16];
+	uint16_t family;
+	uint16_t pad;
+};
+
+struct port_list {
+	uint16_t ports[FILTER_PORTS_MAX];
+	uint32_t count;
+};
+
+struct filter {
+	struct port_list any_port;    /* -p: source or destination */
+	struct port_list sport;
+	struct port_list dport;
+	struct filter_cidr addrs[FILTER_ADDRS_MAX]; /* -a: source or dest */
+	uint32_t naddrs;
+	char reason_names[FILTER_REASONS_MAX][FILTER_NAME_MAX];
+	uint32_t nreasons;
+	uint32_t state_mask;          /* bit n: TCP state n; bit 0: none */
+	uint32_t netns;               /* 0: any */
+};
+
+/* Each adds the values of one option argument (a comma list). 0, or
+ * -EINVAL with `msg` saying what is wrong (a usage error). */
+int filter_add_ports(struct port_list *list, const char *arg,
+		     struct errmsg *msg);
+int filter_add_addr(struct filter *f, const char *arg, struct errmsg *msg);
+int filter_add_reasons(struct filter *f, const char *arg,
+		       struct errmsg *msg);
+int filter_add_states(struct filter *f, const char *arg,
+		      struct errmsg *msg);
+int filter_set_netns(struct filter *f, const char *arg, struct errmsg *msg);
+
+/* Port, address, state and netns filters read the packet or the socket,
+ * which takes the kernel's BTF. */
+bool filter_needs_btf(const struct filter *f);
+
+/* The reason names as numbers of the running kernel, from the tracepoint's
+ * format (`fmt`). -EINVAL (a usage error) for a name the kernel does not
+ * know (the message lists the valid ones) or a kernel without reasons. */
+int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
+			   uint32_t out[FILTER_REASONS_MAX],
+			   struct errmsg *msg);
+
+#endif

@@ -1,0 +1,251 @@
+#include "json.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "output.h"
+
+/* Same rule as output.c: a closed pipe ends the run quietly, any other
+ * write error is reported as an I/O error. */
+static int stream_status(FILE *out)
+{
+	if (!ferror(out))
+		return 0;
+	return errno == EPIPE ? -EPIPE : -EIO;
+}
+
+const char *json_family_name(uint16_t family)
+{
+	if (family == AF_INET)
+		return "ipv4";
+	if (family == AF_INET6)
+		return "ipv6";
+	return NULL;
+}
+
+/* What a lead byte announces: the length of its sequence, its own bits of
+ * the code point, and the smallest code point that length may encode
+ * (anything less is an overlong form). 0 for bytes that cannot start a
+ * sequence: continuation bytes, 0xc0 and 0xc1 (always overlong), 0xf5 and
+ * above (beyond U+10FFFF). */
+static size_t utf8_lead(unsigned char c, uint32_t *bits, uint32_t *min)
+{
+	if (c >= 0xc2 && c <= 0xdf) {
+		*bits = c & 0x1f;
+		*min = 0x80;
+		return 2;
+	}
+	if (c >= 0xe0 && c <= 0xef) {
+		*bits = c & 0x0f;
+		*min = 0x800;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		*bits = c & 0x07;
+		*min = 0x10000;
+		return 4;
+	}
+	return 0;
+}
+
+/* Length (2 to 4) of the well-formed UTF-8 sequence at s, whose first
+ * byte is >= 0x80, or 0 when there is none: a stray continuation byte, a
+ * sequence cut short (by `avail` or a NUL), an overlong form, a surrogate,
+ * or a code point above U+10FFFF. Strict, so that a strict decoder on the
+ * reading side never rejects a line. */
+static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+{
+	uint32_t cp, min;
+	size_t n = utf8_lead(s[0], &cp, &min), i;
+
+	if (!n || n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* One byte that is not part of a UTF-8 sequence. Only what RFC 8259
+ * requires is escaped, with its short forms where it has them. A byte
+ * >= 0x80 becomes the code point of the same value (Latin-1): nothing is
+ * lost, and the line stays valid UTF-8. */
+static void json_write_byte(FILE *out, unsigned char c)
+{
+	switch (c) {
+	case '"': fputs("\\\"", out); break;
+	case '\\': fputs("\\\\", out); break;
+	case '\b': fputs("\\b", out); break;
+	case '\f': fputs("\\f", out); break;
+	case '\n': fputs("\\n", out); break;
+	case '\r': fputs("\\r", out); break;
+	case '\t': fputs("\\t", out); break;
+	default:
+		if (c < 0x20 || c >= 0x80)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+		break;
+	}
+}
+
+void json_write_string(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	fputc('"', out);
+	while (i < len && p[i]) {
+		n = p[i] >= 0x80 ? utf8_sequence_length(p + i, len - i) : 0;
+		if (n) {
+			fwrite(p + i, 1, n, out);
+			i += n;
+		} else {
+			json_write_byte(out, p[i]);
+			i++;
+		}
+	}
+	fputc('"', out);
+}
+
+void json_format_time(char *buf, size_t size, const struct timespec *when)
+{
+	char date[32];
+	struct tm tm;
+
+	if (when->tv_nsec < 0 || when->tv_nsec >= 1000000000 ||
+	    !gmtime_r(&when->tv_sec, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, size, "0000-00-00T00:00:00.000000000Z");
+		return;
+	}
+	snprintf(buf, size, "%s.%09ldZ", date, (long)when->tv_nsec);
+}
+
+/* A C string, or null for NULL. */
+static void json_write_cstring(FILE *out, const char *s)
+{
+	if (s)
+		json_write_string(out, s, strlen(s));
+	else
+		fputs("null", out);
+}
+
+/* Addresses, ports and flags come from the packet's headers; there are
+ * none in degraded mode (no BTF: family 0). A family this build does not
+ * know cannot be printed either, so it is treated the same way. */
+static bool has_headers(const struct tcpdrop_event *ev)
+{
+	return json_family_name(ev->family) != NULL;
+}
+
+static void json_write_tuple(FILE *out, const struct tcpdrop_event *ev)
+{
+	const char *family = json_family_name(ev->family);
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+
+	if (!family) {
+		fputs("\"family\":null,\"saddr\":null,\"sport\":null,"
+		      "\"daddr\":null,\"dport\":null", out);
+		return;
+	}
+	format_addr(saddr, sizeof(saddr), ev->family, ev->saddr);
+	format_addr(daddr, sizeof(daddr), ev->family, ev->daddr);
+	fprintf(out, "\"family\":\"%s\",\"saddr\":\"%s\",\"sport\":%u,"
+		"\"daddr\":\"%s\",\"dport\":%u", family, saddr, ev->sport,
+		daddr, ev->dport);
+}
+
+static void json_write_state(FILE *out, const struct tcpdrop_event *ev)
+{
+	char buf[16];
+
+	fputs("\"state\":", out);
+	if (ev->state == TCPDROP_NO_STATE)
+		fputs("null", out);
+	else
+		json_write_cstring(out, tcp_state_name(ev->state, buf,
+						       sizeof(buf)));
+	fprintf(out, ",\"state_code\":%u", ev->state);
+}
+
+static void json_write_flags(FILE *out, const struct tcpdrop_event *ev)
+{
+	char flags[TCP_FLAGS_MAX] = "";
+
+	fputs("\"flags\":", out);
+	if (!has_headers(ev)) {
+		fputs("null", out);
+	} else {
+		/* The text row shows "-" for no flag; JSON says it with "". */
+		if (ev->tcpflags)
+			format_tcp_flags(flags, sizeof(flags), ev->tcpflags);
+		json_write_cstring(out, flags);
+	}
+	fprintf(out, ",\"flags_code\":%u", ev->tcpflags);
+}
+
+static void json_write_reason(FILE *out, const struct drop_view *d)
+{
+	fputs("\"reason\":", out);
+	if (!d->reason) {
+		fputs("null,\"reason_code\":null", out);
+		return;
+	}
+	json_write_cstring(out, d->reason);
+	fprintf(out, ",\"reason_code\":%u", d->ev->reason);
+}
+
+static void json_write_location(FILE *out, const struct drop_view *d)
+{
+	fputs("\"location\":", out);
+	json_write_cstring(out, d->location);
+	fprintf(out, ",\"location_addr\":\"0x%llx\"",
+		(unsigned long long)d->ev->location);
+}
+
+static void json_write_stack(FILE *out, const struct drop_view *d)
+{
+	int i;
+
+	fputs("\"stack\":[", out);
+	for (i = 0; d->stack && i < d->nstack; i++) {
+		if (i)
+			fputc(',', out);
+		json_write_cstring(out, d->stack[i]);
+	}
+	fputc(']', out);
+}
+
+int json_write_drop(FILE *out, const struct drop_view *d)
+{
+	const struct tcpdrop_event *ev = d->ev;
+	char time[JSON_TIME_MAX];
+
+	json_format_time(time, sizeof(time), &d->when);
+	fprintf(out, "{\"type\":\"drop\",\"time\":\"%s\",\"pid\":%u,"
+		"\"tid\":%u,\"comm\":", time, ev->pid, ev->tid);
+	json_write_string(out, ev->comm, sizeof(ev->comm));
+	fputc(',', out);
+	json_write_tuple(out, ev);
+	fputc(',', out);
+	json_write_state(out, ev);
+	fputc(',', out);
+	json_write_flags(out, ev);
+	fputc(',', out);
+	json_write_reason(out, d);
+	fputc(',', out);
+	json_write_location(out, d);
+	fprintf(out, ",\"netns\":%u,\"ifindex\":%u,\"len\":%u,\"cpu\":%u,",
+		ev->netns, ev->ifindex, ev->len, ev->cpu);
+	json_write_stack(out, d);
+	fputs("}\n", out);
+	return stream_status(out);
+}
