@@ -292,13 +292,6 @@ uint64_t count_total(const struct count_table *t)
 
 /* Same rule as output.c: a closed pipe ends the run quietly, any other
  * write error is reported as an I/O error. */
-static int stream_status(FILE *out)
-{
-	if (!ferror(out))
-		return 0;
-	return errno == EPIPE ? -EPIPE : -EIO;
-}
-
 /* The namer's name for a reason; NULL when it has none. */
 static const char *reason_name(const struct count_namer *names,
 			       uint32_t reason, char *buf, size_t size)
@@ -379,7 +372,7 @@ int count_print_text(FILE *out, struct count_table *t,
 	text_by_location(out, &t->by_location, names);
 	text_by_local(out, &t->by_local, names);
 	count_reset(t);
-	return stream_status(out);
+	return output_status(out);
 }
 
 static void json_cstring_or_null(FILE *out, const char *s)
@@ -480,5 +473,5 @@ int count_print_json(FILE *out, struct count_table *t,
 	json_by_local(out, &t->by_local, names);
 	fputs("}\n", out);
 	count_reset(t);
-	return stream_status(out);
+	return output_status(out);
 }

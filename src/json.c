@@ -10,13 +10,6 @@
 
 /* Same rule as output.c: a closed pipe ends the run quietly, any other
  * write error is reported as an I/O error. */
-static int stream_status(FILE *out)
-{
-	if (!ferror(out))
-		return 0;
-	return errno == EPIPE ? -EPIPE : -EIO;
-}
-
 const char *json_family_name(uint16_t family)
 {
 	if (family == AF_INET)
@@ -247,5 +240,5 @@ int json_write_drop(FILE *out, const struct drop_view *d)
 		ev->netns, ev->ifindex, ev->len, ev->cpu);
 	json_write_stack(out, d);
 	fputs("}\n", out);
-	return stream_status(out);
+	return output_status(out);
 }

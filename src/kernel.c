@@ -108,6 +108,20 @@ static bool nonempty_file(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* `pattern` with its "%s" (if any) replaced by `release`. Not snprintf:
+ * a format string from a table is what -Wformat rightly distrusts. */
+static void expand_release(char *buf, size_t size, const char *pattern,
+			   const char *release)
+{
+	const char *mark = strstr(pattern, "%s");
+
+	if (!mark)
+		snprintf(buf, size, "%s", pattern);
+	else
+		snprintf(buf, size, "%.*s%s%s", (int)(mark - pattern), pattern,
+			 release, mark + 2);
+}
+
 static void search_btf(struct kernel_facts *k)
 {
 	struct utsname u;
@@ -116,8 +130,8 @@ static void search_btf(struct kernel_facts *k)
 	if (uname(&u))
 		return;
 	for (i = 0; i < sizeof(btf_candidates) / sizeof(btf_candidates[0]); i++) {
-		snprintf(k->btf_path, sizeof(k->btf_path), btf_candidates[i],
-			 u.release);
+		expand_release(k->btf_path, sizeof(k->btf_path),
+			       btf_candidates[i], u.release);
 		if (nonempty_file(k->btf_path) &&
 		    btf_load_file(&k->btf, k->btf_path) == 0)
 			return;

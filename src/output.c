@@ -110,7 +110,7 @@ static int addr_width(const struct output_style *style)
 	return style->wide ? ADDR_WIDTH_WIDE : ADDR_WIDTH;
 }
 
-static int stream_status(FILE *out)
+int output_status(FILE *out)
 {
 	if (!ferror(out))
 		return 0;
@@ -125,7 +125,7 @@ int output_header(FILE *out, const struct output_style *style)
 		aw, "SADDR:SPORT", aw, "DADDR:DPORT", "STATE", "FLAGS",
 		"REASON");
 	fflush(out);
-	return stream_status(out);
+	return output_status(out);
 }
 
 int output_row(FILE *out, const struct output_style *style,
@@ -152,17 +152,17 @@ int output_row(FILE *out, const struct output_style *style,
 		src, aw, dst,
 		tcp_state_name(ev->state, state_buf, sizeof(state_buf)), flags,
 		drop_reason_text(d));
-	return stream_status(out);
+	return output_status(out);
 }
 
 int output_stack_frame(FILE *out, const char *frame)
 {
 	fprintf(out, "\t%s\n", frame);
-	return stream_status(out);
+	return output_status(out);
 }
 
 int output_stack_end(FILE *out)
 {
 	fputc('\n', out);
-	return stream_status(out);
+	return output_status(out);
 }

@@ -49,6 +49,9 @@ const char *tcp_state_name(uint8_t state, char *buf, size_t size);
 void format_time(char *buf, size_t size, enum time_style style,
 		 const struct timespec *when);
 
+/* 0, or -EPIPE (a closed pipe) / -EIO once a write to `out` failed. */
+int output_status(FILE *out);
+
 /* These return 0, or -EIO/-EPIPE when the stream failed (a closed pipe).
  * The header and the rows use the same column widths for a `style`. */
 int output_header(FILE *out, const struct output_style *style);

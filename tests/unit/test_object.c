@@ -15,6 +15,17 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 #define OBJ_LEN ((size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object))
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
+static size_t rodata_size(const struct bpf_object *obj)
+{
+	const void *data;
+	size_t size = 0;
+	int idx = elf_find_section(&obj->elf, ".rodata");
+
+	if (idx < 0 || elf_section_data(&obj->elf, idx, &data, &size))
+		return 0;
+	return size;
+}
+
 static void test_open(void)
 {
 	struct object_error err = { 0 };
@@ -35,10 +46,11 @@ static void test_open(void)
 	m = object_map(&obj, "tcpdrop_stacks");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_STACK_TRACE &&
 	      m->spec.value_size == 127 * 8 && m->spec.max_entries == 1024);
+	/* One value holding the whole .rodata section. */
 	m = object_map(&obj, "tcpdrop_rodata");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
 	      m->spec.max_entries == 1 && m->spec.flags == BPF_F_RDONLY_PROG &&
-	      m->spec.value_size == 4 * sizeof(uint32_t));
+	      m->spec.value_size == rodata_size(&obj));
 	object_close(&obj);
 }
 
@@ -48,7 +60,7 @@ static void test_settings(void)
 	struct bpf_object obj;
 	uint32_t family = 10, cpus = 8;
 	uint16_t small = 1;
-	uint8_t before[16];
+	uint8_t before[16]; /* the first settings */
 	const struct object_map *rodata;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
