@@ -430,7 +430,15 @@ expect_usage_error() {
 
 # --- JSON lines --------------------------------------------------------------
 # json_field FILE JQ_FILTER: runs jq on the lines of FILE.
+have_jq() {
+	command -v jq >/dev/null 2>&1
+}
+
 test_json() {
+	if ! have_jq; then
+		skip json "jq is not installed here"
+		return
+	fi
 	start_tracer json -j ||
 		{ fail json "tcpdrop did not start: $(cat "$WORK/json.err")"; return; }
 	in_ns json "$DROPGEN" syn4 127.0.0.34 40037 127.0.0.35 9 >/dev/null ||
@@ -518,6 +526,10 @@ count_reason() {
 }
 
 test_count_json() {
+	if ! have_jq; then
+		skip count_json "jq is not installed here"
+		return
+	fi
 	start_tracer countj -c -j -a 127.0.0.40 ||
 		{ fail count_json "tcpdrop did not start: $(cat "$WORK/countj.err")"; return; }
 	in_ns countj sh -c "$COUNT_DROPS" >/dev/null ||

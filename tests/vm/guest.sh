@@ -73,5 +73,11 @@ test_closed_pipe
 test_no_tracepoint
 test_bad_btf_file
 no_btf_tests
+test_filters
+test_reason_filter
+test_state_filter
+test_json
+test_count
+test_count_json
 test_tracefs_untouched
 test_nothing_left

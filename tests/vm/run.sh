@@ -282,6 +282,18 @@ dev_nodes() {
 
 # build_initramfs: build/vm/initramfs.cpio.gz, the same for every kernel
 # (the kernel version reaches /init on the kernel command line).
+# add_jq ROOT: the host's jq with the shared libraries it loads (and their
+# loader), so the guests parse the JSON output with the same tool as the
+# host. Busybox has no JSON parser; without jq the JSON tests skip.
+add_jq() {
+	jq=$(command -v jq) || return 0
+	mkdir -p "$1/usr/local/bin" || return 1
+	cp "$jq" "$1/usr/local/bin/jq" || return 1
+	for lib in $(ldd "$jq" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }'); do
+		mkdir -p "$1$(dirname "$lib")" && cp -L "$lib" "$1$lib" || return 1
+	done
+}
+
 build_initramfs() {
 	root=$OUT/root
 	rm -rf "$root"
@@ -304,7 +316,8 @@ build_initramfs() {
 		cp -R tests/live "$root/tests/live" &&
 		cp -R tests/vm "$root/tests/vm" &&
 		cp "$GUEST" "$root/tests/vm/guest.sh" &&
-		cp tests/vm/init "$root/init" || return 1
+		cp tests/vm/init "$root/init" &&
+		add_jq "$root" || return 1
 	chmod 755 "$root/init"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$OUT/initramfs.cpio" &&
 		dev_nodes >>"$OUT/initramfs.cpio" &&
