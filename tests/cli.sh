@@ -71,3 +71,13 @@ if command -v readelf >/dev/null 2>&1; then
 else
 	skip static "readelf is not installed"
 fi
+
+# make install puts the binary and the man page under DESTDIR/PREFIX.
+if make -s -C "$top" install DESTDIR="$WORK/root" PREFIX=/usr >"$WORK/install.log" 2>&1 &&
+   [ -x "$WORK/root/usr/sbin/tcpdrop" ] &&
+   cmp -s "$TCPDROP" "$WORK/root/usr/sbin/tcpdrop" &&
+   cmp -s "$top/man/tcpdrop.8" "$WORK/root/usr/share/man/man8/tcpdrop.8"; then
+	pass install
+else
+	fail install "$(cat "$WORK/install.log")"
+fi
