@@ -111,9 +111,11 @@ install: tcpdrop
 	install -D -m 0755 tcpdrop $(DESTDIR)$(PREFIX)/sbin/tcpdrop
 	install -D -m 0644 man/tcpdrop.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcpdrop.8
 
-# Figures, not assertions: start-up time, peak RSS, size (root).
-bench: tcpdrop
+# Figures, not assertions: start-up time, peak RSS, size, and the cost per
+# drop in each mode against an untraced baseline (root).
+bench: tcpdrop tools
 	@sh tools/bench-startup.sh
+	@sh tools/bench-overhead.sh
 
 clean:
 	rm -rf $(BUILD) tcpdrop

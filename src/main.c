@@ -19,6 +19,7 @@
 #include "vlog.h"
 
 #define RING_PAGES 64
+#define DRAIN_TICK_MS 100
 /* epoll tags of the fds that are not rings (rings use their index). */
 #define TAG_SIGNAL (1ull << 32)
 #define TAG_STDOUT (TAG_SIGNAL + 1)
@@ -151,12 +152,23 @@ static int tick_counts(struct report *r, int64_t *next, unsigned interval)
 	return report_print_counts(r);
 }
 
+/* The rings wake us only when a quarter full (tracer.c): drops that come
+ * one at a time are read on this tick instead, so a row shows within it. */
+static int tick_drain(struct tracer *t, struct report *r, int64_t *next)
+{
+	if (now_ms() < *next)
+		return 0;
+	*next = now_ms() + DRAIN_TICK_MS;
+	return drain_all(t, r);
+}
+
 /* Returns when a signal, the duration, or a closed stdout ends the run
  * (0), or on an error (-errno). */
 static int run_loop(struct tracer *t, struct report *r,
 		    const struct options *opts)
 {
-	int64_t deadlines[2] = { 0, 0 }; /* end of run, next count print */
+	/* End of the run, next count print, next drain. */
+	int64_t deadlines[3] = { 0, 0, now_ms() + DRAIN_TICK_MS };
 	struct epoll_event events[16];
 
 	if (opts->duration)
@@ -166,13 +178,16 @@ static int run_loop(struct tracer *t, struct report *r,
 	for (;;) {
 		int n, i, ret;
 
-		ret = tick_counts(r, &deadlines[1], opts->count_interval);
+		ret = tick_drain(t, r, &deadlines[2]);
+		if (ret == 0)
+			ret = tick_counts(r, &deadlines[1],
+					  opts->count_interval);
 		if (ret)
 			return ret;
 		if (deadlines[0] && now_ms() >= deadlines[0])
 			return 0;
 		n = epoll_wait(t->epoll_fd, events, 16,
-			       next_timeout(deadlines, 2));
+			       next_timeout(deadlines, 3));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

@@ -29,7 +29,7 @@ static void ring_reset(struct perf_ring *ring)
 	ring->cpu = -1;
 }
 
-static void bpf_output_attr(struct perf_event_attr *attr)
+static void bpf_output_attr(struct perf_event_attr *attr, uint32_t wakeup)
 {
 	memset(attr, 0, sizeof(*attr));
 	attr->size = sizeof(*attr);
@@ -37,12 +37,18 @@ static void bpf_output_attr(struct perf_event_attr *attr)
 	attr->config = PERF_COUNT_SW_BPF_OUTPUT;
 	attr->sample_type = PERF_SAMPLE_RAW;
 	attr->sample_period = 1;
-	/* Wake the reader on every sample: drops are rare, latency matters
-	 * more than the cost of a wakeup. */
-	attr->wakeup_events = 1;
+	/* A wakeup per sample costs more than the drop itself at high
+	 * rates; waking only once `wakeup` bytes wait lets the reader take
+	 * them in batches (it polls on a timer for the rest). */
+	if (wakeup) {
+		attr->watermark = 1;
+		attr->wakeup_watermark = wakeup;
+	} else {
+		attr->wakeup_events = 1;
+	}
 }
 
-int ring_open(struct perf_ring *ring, int cpu, size_t pages)
+int ring_open(struct perf_ring *ring, int cpu, size_t pages, uint32_t wakeup)
 {
 	struct perf_event_attr attr;
 	long page_size = sysconf(_SC_PAGESIZE);
@@ -59,7 +65,7 @@ int ring_open(struct perf_ring *ring, int cpu, size_t pages)
 		return -EINVAL;
 	map_len = (pages + 1) * (size_t)page_size;
 
-	bpf_output_attr(&attr);
+	bpf_output_attr(&attr, wakeup);
 	fd = sys_perf_event_open(&attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return fd;

@@ -30,8 +30,10 @@ typedef int (*ring_sample_fn)(void *ctx, int cpu, const void *data,
 typedef void (*ring_lost_fn)(void *ctx, int cpu, uint64_t lost);
 
 /* Opens the BPF output event on `cpu` and maps 1 + `pages` pages (`pages`
- * a power of two). Returns 0 or -errno; on error nothing stays open. */
-int ring_open(struct perf_ring *ring, int cpu, size_t pages);
+ * a power of two). The fd becomes readable (epoll) once `wakeup` bytes
+ * wait, or at every sample when `wakeup` is 0. Returns 0 or -errno; on
+ * error nothing stays open. */
+int ring_open(struct perf_ring *ring, int cpu, size_t pages, uint32_t wakeup);
 
 /* Sets up a ring over memory the caller owns (unit tests): `meta` is the
  * control page, `data` the `data_size` bytes (power of two) after it. */

@@ -176,8 +176,13 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	return 0;
 }
 
+/* The reader is woken when a ring is this part full; main.c's loop also
+ * drains every ring on a short timer, for drops that come one by one. */
+#define RING_WAKEUP_PART 4
+
 static int open_ring(struct tracer *t, int cpu, size_t pages)
 {
+	size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
 	struct perf_ring *ring = &t->rings[t->nrings];
 	int events_fd = object_map_fd(&t->obj, "tcpdrop_events");
 	int ret;
@@ -185,7 +190,8 @@ static int open_ring(struct tracer *t, int cpu, size_t pages)
 	/* Ring memory is locked memory; where the limit is low, a smaller
 	 * ring still works. */
 	do {
-		ret = ring_open(ring, cpu, pages);
+		ret = ring_open(ring, cpu, pages,
+				(uint32_t)(pages * page_size / RING_WAKEUP_PART));
 		pages /= 2;
 	} while (ret == -EPERM && pages >= 1);
 	if (ret)

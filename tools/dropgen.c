@@ -16,6 +16,10 @@
  *                               IPv4 or IPv6, picked from the addresses
  *   csum4 SRC SPORT DST DPORT   raw IPv4 SYN with a wrong TCP checksum to a
  *                               listener on DST:DPORT: TCP_CSUM
+ *   flood4 SRC SPORT DST DPORT N
+ *                               N such SYNs as fast as possible, for the
+ *                               overhead benchmark; the line then also has
+ *                               ns=, the time the N sends took
  *
  * Only loopback addresses are accepted (127.0.0.0/8, ::1). On success one
  * line goes to stdout and the exit status is 0:
@@ -73,13 +77,16 @@ struct drop_report {
 	const char *flags;
 	const char *expected;
 	uint64_t count;
+	uint64_t elapsed_ns;	/* flood4 only */
 };
 
+/* A mode's optional last argument: md5's milliseconds, flood4's count. */
 struct mode {
 	const char *name;
 	int family;		/* AF_UNSPEC: taken from the addresses */
-	int takes_ms;
-	int (*run)(const struct tuple *t, unsigned int ms,
+	int takes_arg;
+	unsigned int arg_default, arg_max;
+	int (*run)(const struct tuple *t, unsigned int arg,
 		   struct drop_report *report);
 };
 
@@ -680,13 +687,59 @@ static int run_csum4(const struct tuple *t, unsigned int ms,
 	return err;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The cheapest drop there is: one sendto() per dropped packet, no
+ * handshake, no reply. The counter check proves that all n were dropped. */
+static int run_flood4(const struct tuple *t, unsigned int n,
+		      struct drop_report *report)
+{
+	struct syn_packet pkt;
+	uint64_t before, after, start;
+	unsigned int i;
+	int fd, err;
+
+	err = read_net_counter(SNMP, "Tcp", "InCsumErrors", &before);
+	if (err)
+		return err;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return fail_errno("raw socket");
+	build_bad_syn(t, &pkt);
+	start = monotonic_ns();
+	for (i = 0; i < n && !err; i++)
+		if (sendto(fd, &pkt, sizeof(pkt), 0, &t->dst.addr.sa,
+			   t->dst.len) != (ssize_t)sizeof(pkt))
+			err = fail_errno("sendto");
+	report->elapsed_ns = monotonic_ns() - start;
+	close_fd(&fd);
+	if (!err)
+		err = read_net_counter(SNMP, "Tcp", "InCsumErrors", &after);
+	if (!err && after - before != n)
+		err = fail(0, "the kernel counted %llu drops, not %u",
+			   (unsigned long long)(after - before), n);
+	report->flags = "SYN";
+	report->expected = "TCP_CSUM";
+	report->count = err ? 0 : n;
+	return err;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
+#define FLOOD_MAX 10000000
+
 static const struct mode modes[] = {
-	{ "syn4", AF_INET, 0, run_syn },
-	{ "syn6", AF_INET6, 0, run_syn },
-	{ "md5", AF_UNSPEC, 1, run_md5 },
-	{ "csum4", AF_INET, 0, run_csum4 },
+	{ "syn4", AF_INET, 0, 0, 0, run_syn },
+	{ "syn6", AF_INET6, 0, 0, 0, run_syn },
+	{ "md5", AF_UNSPEC, 1, MD5_DEFAULT_MS, MD5_MAX_MS, run_md5 },
+	{ "csum4", AF_INET, 0, 0, 0, run_csum4 },
+	{ "flood4", AF_INET, 1, 1000, FLOOD_MAX, run_flood4 },
 };
 
 static const struct mode *find_mode(const char *name)
@@ -699,16 +752,16 @@ static const struct mode *find_mode(const char *name)
 	return NULL;
 }
 
-static int parse_ms(const char *text, unsigned int *ms)
+static int parse_arg(const char *text, unsigned int max, unsigned int *arg)
 {
 	char *end;
 	unsigned long value;
 
 	errno = 0;
 	value = strtoul(text, &end, 10);
-	if (errno || end == text || *end || value > MD5_MAX_MS)
-		return fail(0, "bad time '%s' (0..%d ms)", text, MD5_MAX_MS);
-	*ms = (unsigned int)value;
+	if (errno || end == text || *end || value > max)
+		return fail(0, "bad number '%s' (0..%u)", text, max);
+	*arg = (unsigned int)value;
 	return 0;
 }
 
@@ -722,30 +775,33 @@ static void print_report(const struct tuple *t,
 	inet_ntop(t->dst.family, endpoint_inaddr(&t->dst), daddr,
 		  sizeof(daddr));
 	printf("family=%s saddr=%s sport=%u daddr=%s dport=%u flags=%s "
-	       "expected=%s count=%llu\n",
+	       "expected=%s count=%llu",
 	       t->src.family == AF_INET ? "ipv4" : "ipv6",
 	       saddr, endpoint_port(&t->src), daddr, endpoint_port(&t->dst),
 	       report->flags, report->expected,
 	       (unsigned long long)report->count);
+	if (report->elapsed_ns)
+		printf(" ns=%llu", (unsigned long long)report->elapsed_ns);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
 	const struct mode *mode = argc > 1 ? find_mode(argv[1]) : NULL;
 	struct drop_report report = { 0 };
-	unsigned int ms = MD5_DEFAULT_MS;
+	unsigned int arg = mode ? mode->arg_default : 0;
 	struct tuple t;
 
-	if (!mode || argc < 6 || argc > 6 + mode->takes_ms) {
-		fprintf(stderr, "usage: dropgen syn4|syn6|md5|csum4 "
-			"SRC SPORT DST DPORT [MS (md5 only)]\n");
+	if (!mode || argc < 6 || argc > 6 + mode->takes_arg) {
+		fprintf(stderr, "usage: dropgen syn4|syn6|md5|csum4|flood4 "
+			"SRC SPORT DST DPORT [MS (md5) | N (flood4)]\n");
 		return 1;
 	}
 	if (parse_tuple(argv + 2, mode->family, &t))
 		return 1;
-	if (argc == 7 && parse_ms(argv[6], &ms))
+	if (argc == 7 && parse_arg(argv[6], mode->arg_max, &arg))
 		return 1;
-	if (mode->run(&t, ms, &report))
+	if (mode->run(&t, arg, &report))
 		return 1;
 	print_report(&t, &report);
 	return fflush(stdout) ? 1 : 0;

@@ -320,10 +320,10 @@ static void test_open_rejects_bad_pages(void)
 {
 	struct perf_ring ring;
 
-	CHECK_INT(ring_open(&ring, 0, 0), -EINVAL);
+	CHECK_INT(ring_open(&ring, 0, 0, 0), -EINVAL);
 	CHECK_INT(ring.fd, -1);
-	CHECK_INT(ring_open(&ring, 0, 3), -EINVAL);
-	CHECK_INT(ring_open(&ring, 0, 6), -EINVAL);
+	CHECK_INT(ring_open(&ring, 0, 3, 0), -EINVAL);
+	CHECK_INT(ring_open(&ring, 0, 6, 0), -EINVAL);
 	CHECK_INT(ring.fd, -1);
 	ring_close(&ring);
 }
@@ -332,7 +332,7 @@ static void test_open_rejects_bad_pages(void)
 static bool perf_event_permitted(void)
 {
 	struct perf_ring ring;
-	int err = ring_open(&ring, 0, 2);
+	int err = ring_open(&ring, 0, 2, 0);
 
 	ring_close(&ring);
 	return err != -EACCES && err != -EPERM && err != -ENOSYS &&
@@ -345,7 +345,7 @@ static void test_open_real(void)
 	struct perf_ring ring;
 	long page = sysconf(_SC_PAGESIZE);
 	struct seen s = { 0 };
-	int fd, err = ring_open(&ring, 0, 2);
+	int fd, err = ring_open(&ring, 0, 2, 0);
 
 	CHECK_INT(err, 0);
 	if (err)
