@@ -51,12 +51,15 @@ $(UAPI)/.stamp: | deps
 	@ln -sfn /usr/include/$$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/asm $(UAPI)/asm
 	@touch $@
 
-# DWARF is dropped before embedding; .BTF and .BTF.ext (the CO-RE records)
-# stay. That is what llvm-strip, from the llvm package, is needed for.
+# DWARF is dropped before embedding, and so are the relocations of .BTF and
+# .BTF.ext (only a loader that hands line info to the kernel needs them);
+# .BTF and .BTF.ext themselves (the CO-RE records) stay. That is what
+# llvm-strip, from the llvm package, is needed for.
 $(BPF_OBJ): bpf/tcpdrop.bpf.c $(wildcard bpf/*.h) | deps
 	@mkdir -p $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/tcpdrop.bpf.debug.o
-	$(LLVM_STRIP) -g $(BUILD)/tcpdrop.bpf.debug.o -o $@
+	$(LLVM_STRIP) -g --remove-section=.rel.BTF --remove-section=.rel.BTF.ext \
+		--remove-section=.llvm_addrsig $(BUILD)/tcpdrop.bpf.debug.o -o $@
 
 # The object is embedded with .incbin; the assembler records it as a
 # dependency only through this rule.
