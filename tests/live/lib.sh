@@ -56,6 +56,15 @@ wait_rows() {
 	done
 }
 
+# wait_for PATTERN FILE: waits up to 10 s for a line matching PATTERN.
+wait_for() {
+	tries=0
+	while ! grep -q "$1" "$2" && [ "$tries" -lt 100 ]; do
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+}
+
 # field ROW N: the Nth field from the right (0 = last).
 field() {
 	echo "$1" | awk -v n="$2" '{ print $(NF - n) }'

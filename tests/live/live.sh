@@ -90,19 +90,9 @@ test_netns_filter() {
 MOUNTS_BEFORE=$(mount_table)
 make_btf_files
 
-test_syn4
-test_syn6
-test_established
-test_bad_checksum
-family_filter ipv4_only -4
-family_filter ipv6_only -6
-test_signal TERM
+run_core_scenarios
 test_signal HUP
-test_duration
-test_closed_pipe
 test_not_root
-test_no_tracepoint
-test_bad_btf_file
 test_no_btf
 test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 if [ -s "$WORK/vmlinux.elf" ]; then
@@ -110,11 +100,6 @@ if [ -s "$WORK/vmlinux.elf" ]; then
 else
 	skip btf_elf_file "no cc and objcopy to wrap the BTF in an ELF file"
 fi
-test_filters
-test_reason_filter
-test_state_filter
+run_operator_scenarios
 test_netns_filter
-test_json
-test_count
-test_count_json
 test_nothing_left

@@ -5,6 +5,30 @@
 # (a fresh network namespace on the host, the guest itself in a VM), and
 # sources lib.sh and expect.sh before this file.
 
+# The scenarios every kernel runs, in order; drivers add their own.
+run_core_scenarios() {
+	test_syn4
+	test_syn6
+	test_established
+	test_bad_checksum
+	family_filter ipv4_only -4
+	family_filter ipv6_only -6
+	test_signal TERM
+	test_duration
+	test_closed_pipe
+	test_no_tracepoint
+	test_bad_btf_file
+}
+
+run_operator_scenarios() {
+	test_filters
+	test_reason_filter
+	test_state_filter
+	test_json
+	test_count
+	test_count_json
+}
+
 # --- (a) IPv4 SYN to a closed port --------------------------------------
 test_syn4() {
 	start_tracer syn4 || { fail syn4 "tcpdrop did not start: $(cat "$WORK/syn4.err")"; return; }
@@ -250,11 +274,7 @@ test_no_btf() {
 		{ fail no_btf "tcpdrop did not start: $(cat "$WORK/nobtf.err")"; return; }
 	in_ns nobtf "$DROPGEN" syn4 127.0.0.10 40007 127.0.0.11 9 >/dev/null ||
 		{ stop_tracer; fail no_btf "dropgen syn4 failed"; return; }
-	tries=0
-	while ! grep -q ' dropgen ' "$WORK/nobtf.out" && [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		sleep 0.1
-	done
+	wait_for ' dropgen ' "$WORK/nobtf.out"
 	stop_tracer
 	expect_clean_exit no_btf nobtf || return
 	if ! grep -q '^tcpdrop: no kernel BTF (looked in /sys/kernel/btf/vmlinux, ' "$WORK/nobtf.err"; then
@@ -443,11 +463,7 @@ test_json() {
 		{ fail json "tcpdrop did not start: $(cat "$WORK/json.err")"; return; }
 	in_ns json "$DROPGEN" syn4 127.0.0.34 40037 127.0.0.35 9 >/dev/null ||
 		{ stop_tracer; fail json "dropgen failed"; return; }
-	tries=0
-	while ! grep -q '"saddr":"127.0.0.34"' "$WORK/json.out" && [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		sleep 0.1
-	done
+	wait_for '"saddr":"127.0.0.34"' "$WORK/json.out"
 	stop_tracer
 	expect_clean_exit json json || return
 	if grep -q Tracing "$WORK/json.out"; then

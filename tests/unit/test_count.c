@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "pycheck.h"
 #include "count.h"
 
 #define NO_SOCKET 3
@@ -513,28 +514,15 @@ static void test_json_lines_parse(void)
 		"    assert [k for k, _ in v] == top, line[:200]\n"
 		"    n += 1\n"
 		"assert n >= 5, n\n";
-	char script_path[] = "/tmp/tcpdrop-test-count-py-XXXXXX";
-	char cmd[256];
-	FILE *f;
-	int fd;
+	int status;
 
-	if (system("command -v python3 >/dev/null 2>&1") != 0) {
+	CHECK(all_lines != NULL && fflush(all_lines) == 0);
+	status = python_check(script, all_lines_path);
+	if (status < 0) {
 		SKIP(test_json_lines_parse, "no python3 to parse the lines with");
 		return;
 	}
-	CHECK(all_lines != NULL && fflush(all_lines) == 0);
-	fd = mkstemp(script_path);
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return;
-	f = fdopen(fd, "w");
-	CHECK(f && fputs(script, f) >= 0);
-	if (f)
-		fclose(f);
-	snprintf(cmd, sizeof(cmd), "python3 %s %s", script_path,
-		 all_lines_path);
-	CHECK_INT(system(cmd), 0);
-	unlink(script_path);
+	CHECK_INT(status, 0);
 }
 
 int main(void)

@@ -61,23 +61,8 @@ fi
 if grep -qw tcp_drop /proc/kallsyms; then
 	echo "guest: this kernel has a tcp_drop symbol"
 fi
-test_syn4
-test_syn6
-test_established
-test_bad_checksum
-family_filter ipv4_only -4
-family_filter ipv6_only -6
-test_signal TERM
-test_duration
-test_closed_pipe
-test_no_tracepoint
-test_bad_btf_file
+run_core_scenarios
 no_btf_tests
-test_filters
-test_reason_filter
-test_state_filter
-test_json
-test_count
-test_count_json
+run_operator_scenarios
 test_tracefs_untouched
 test_nothing_left
