@@ -290,8 +290,6 @@ uint64_t count_total(const struct count_table *t)
 	return t->total;
 }
 
-/* Same rule as output.c: a closed pipe ends the run quietly, any other
- * write error is reported as an I/O error. */
 /* The namer's name for a reason; NULL when it has none. */
 static const char *reason_name(const struct count_namer *names,
 			       uint32_t reason, char *buf, size_t size)

@@ -8,8 +8,6 @@
 
 #include "output.h"
 
-/* Same rule as output.c: a closed pipe ends the run quietly, any other
- * write error is reported as an I/O error. */
 const char *json_family_name(uint16_t family)
 {
 	if (family == AF_INET)
