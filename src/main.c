@@ -1,6 +1,7 @@
 /* tcpdrop: options, the run loop, signals, exit codes. Everything else is
  * in the pipeline (tracer.c) and the per-drop report (report.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,11 +314,27 @@ static int trace(const struct options *opts, int signal_fd)
 	return EXIT_SUCCESS;
 }
 
+/* With fd 0, 1 or 2 closed at start, the next fd we open would take its
+ * number, and rows meant for stdout would go into a BPF map or a ring.
+ * /dev/null fills the gap; writes to it then go nowhere, as they would. */
+static void fill_standard_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 &&
+	       fd <= STDERR_FILENO)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
 	struct errmsg msg;
 	int signal_fd, ret;
+
+	fill_standard_fds();
 
 	if (cli_parse(argc, argv, &opts, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);

@@ -35,24 +35,45 @@ static void raise_memlock_limit(void)
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 }
 
+/* One constant of the program's .rodata (bpf/tcpdrop.bpf.c's cfg_*). */
+struct setting {
+	const char *name;
+	const void *value;
+	size_t size;
+};
+
+#define SETTING(name, value) { name, &(value), sizeof(value) }
+
+static int set_all(struct bpf_object *obj, const struct setting *settings,
+		   size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = object_set_rodata(obj, settings[i].name,
+					settings[i].value, settings[i].size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int configure(struct tracer *t, const struct tracer_config *cfg,
 		     int possible_cpus)
 {
 	const struct kernel_facts *k = &t->kernel;
 	uint32_t family = cfg->family, want_stack = cfg->stack;
 	uint32_t min_drop = k->reason_min_drop, have_btf = k->btf != NULL;
-	int ret;
+	const struct setting settings[] = {
+		SETTING("cfg_family", family),
+		SETTING("cfg_want_stack", want_stack),
+		SETTING("cfg_reason_min_drop", min_drop),
+		SETTING("cfg_have_btf", have_btf),
+	};
+	int ret = set_all(&t->obj, settings,
+			  sizeof(settings) / sizeof(settings[0]));
 
-	ret = object_set_rodata(&t->obj, "cfg_family", &family, sizeof(family));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_want_stack", &want_stack,
-					sizeof(want_stack));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_reason_min_drop",
-					&min_drop, sizeof(min_drop));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_have_btf", &have_btf,
-					sizeof(have_btf));
 	if (ret == 0)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
 					     (uint32_t)possible_cpus);
@@ -62,44 +83,25 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	return ret;
 }
 
-static int set_port_list(struct tracer *t, const char *count_name,
-			 const char *list_name, const struct port_list *list)
-{
-	int ret = object_set_rodata(&t->obj, count_name, &list->count,
-				   sizeof(list->count));
-
-	return ret ? ret : object_set_rodata(&t->obj, list_name, list->ports,
-					    sizeof(list->ports));
-}
-
 static int set_filter(struct tracer *t, const struct filter *f,
 		      const uint32_t reasons[FILTER_REASONS_MAX])
 {
-	int ret = set_port_list(t, "cfg_nports", "cfg_ports", &f->any_port);
+	const struct setting settings[] = {
+		SETTING("cfg_nports", f->any_port.count),
+		SETTING("cfg_ports", f->any_port.ports),
+		SETTING("cfg_nsports", f->sport.count),
+		SETTING("cfg_sports", f->sport.ports),
+		SETTING("cfg_ndports", f->dport.count),
+		SETTING("cfg_dports", f->dport.ports),
+		SETTING("cfg_naddrs", f->naddrs),
+		SETTING("cfg_addrs", f->addrs),
+		SETTING("cfg_nreasons", f->nreasons),
+		{ "cfg_reasons", reasons, sizeof(uint32_t) * FILTER_REASONS_MAX },
+		SETTING("cfg_state_mask", f->state_mask),
+		SETTING("cfg_netns", f->netns),
+	};
 
-	if (ret == 0)
-		ret = set_port_list(t, "cfg_nsports", "cfg_sports", &f->sport);
-	if (ret == 0)
-		ret = set_port_list(t, "cfg_ndports", "cfg_dports", &f->dport);
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_naddrs", &f->naddrs,
-				       sizeof(f->naddrs));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_addrs", f->addrs,
-				       sizeof(f->addrs));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_nreasons", &f->nreasons,
-				       sizeof(f->nreasons));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_reasons", reasons,
-				       sizeof(uint32_t) * FILTER_REASONS_MAX);
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_state_mask", &f->state_mask,
-				       sizeof(f->state_mask));
-	if (ret == 0)
-		ret = object_set_rodata(&t->obj, "cfg_netns", &f->netns,
-				       sizeof(f->netns));
-	return ret;
+	return set_all(&t->obj, settings, sizeof(settings) / sizeof(settings[0]));
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not

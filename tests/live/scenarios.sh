@@ -16,6 +16,7 @@ run_core_scenarios() {
 	test_signal TERM
 	test_duration
 	test_closed_pipe
+	test_stdout_closed
 	test_no_tracepoint
 	test_bad_btf_file
 }
@@ -167,6 +168,13 @@ test_closed_pipe() {
 		return
 	fi
 	pass closed_pipe
+}
+
+# Started with stdout already closed: runs and ends like any other run.
+test_stdout_closed() {
+	"$TCPDROP" -S -d 1 >&- 2>"$WORK/closed.err"
+	TRACER_STATUS=$?
+	expect_clean_exit stdout_closed closed && pass stdout_closed
 }
 
 # --- refusals --------------------------------------------------------------
