@@ -381,6 +381,10 @@ static int parse_print_fmt(struct tp_format *fmt, struct cursor *c)
 
 	if (!at)
 		return 0;
+	/* A format has one print fmt line; a second table would also grow
+	 * an array whose capacity lived in the first call. */
+	if (fmt->nsymbols)
+		return -EINVAL;
 	c->p = at + sizeof(marker) - 1;
 	return parse_symbolic(fmt, c);
 }

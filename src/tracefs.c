@@ -14,6 +14,12 @@
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_DIR "/sys/kernel/debug"
 
+static bool is_octal_escape(const char *s)
+{
+	return s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+	       s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7';
+}
+
 /* /proc/mounts escapes space, tab, newline and backslash as \ooo. */
 static void unescape_mount_dir(const char *src, size_t len, char *dst,
 			       size_t size)
@@ -21,8 +27,7 @@ static void unescape_mount_dir(const char *src, size_t len, char *dst,
 	size_t i = 0, o = 0;
 
 	while (i < len && o + 1 < size) {
-		if (src[i] == '\\' && i + 3 < len &&
-		    src[i + 1] >= '0' && src[i + 1] <= '3') {
+		if (i + 3 < len && is_octal_escape(src + i)) {
 			dst[o++] = (char)((src[i + 1] - '0') << 6 |
 					  (src[i + 2] - '0') << 3 |
 					  (src[i + 3] - '0'));

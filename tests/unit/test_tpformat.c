@@ -278,6 +278,10 @@ static void test_malformed_symbolic(void)
 		"print fmt: \"%s\", __print_symbolic(REC->r, "
 		"{ 18446744073709551616, \"A\" })",
 		"print fmt: \"%s\", __print_symbolic(r, { 1, \"A\" })",
+		/* Two print fmt lines, each with a table (found by
+		 * fuzzing: the second table overran the first's array). */
+		"print fmt: \"%s\", __print_symbolic(REC->r, { 1, \"A\" })\n"
+		"print fmt: \"%s\", __print_symbolic(REC->r, { 2, \"B\" })",
 		/* The table goes on past the line: it is one line. */
 		"print fmt: \"%s\", __print_symbolic(REC->r, { 1, \"A\" },\n"
 		"{ 2, \"B\" })",

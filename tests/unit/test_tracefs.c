@@ -39,6 +39,23 @@ static void test_not_found(void)
 	CHECK_STR(dir, "/t");
 }
 
+/* Only \ooo with three octal digits is an escape (found by fuzzing: a
+ * backslash before other bytes was decoded as one). */
+static void test_bad_escapes(void)
+{
+	char dir[64];
+
+	CHECK_INT(tracefs_find_mount("x /a\\1\xb9\xb9 tracefs rw 0 0\n",
+				     "tracefs", dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/a\\1\xb9\xb9");
+	CHECK_INT(tracefs_find_mount("x /b\\19x tracefs rw 0 0\n", "tracefs",
+				     dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/b\\19x");
+	CHECK_INT(tracefs_find_mount("x /c\\134 tracefs rw 0 0\n", "tracefs",
+				     dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/c\\");
+}
+
 static void test_short_buffer(void)
 {
 	char dir[5];
@@ -51,6 +68,7 @@ int main(void)
 {
 	RUN(test_find);
 	RUN(test_not_found);
+	RUN(test_bad_escapes);
 	RUN(test_short_buffer);
 	return check_exit_code();
 }
