@@ -5,6 +5,7 @@
 #   make test       unit tests (no root) and live tests (root)
 #   make test-vm    the same live tests on Debian 5.10, 6.1, 6.12 under qemu
 #   make install    PREFIX=/usr/local: sbin/tcpdrop, share/man/man8/tcpdrop.8
+#   make fuzz       libFuzzer over every parser (tests/fuzz), FUZZ_SECONDS each
 #   make bench      start-up time, peak RSS and size, against baselines
 #   make clean
 
@@ -122,3 +123,5 @@ bench: tcpdrop tools
 
 clean:
 	rm -rf $(BUILD) tcpdrop
+
+include tests/fuzz/Makefile.inc

@@ -144,9 +144,17 @@ static int element_bit_offset(const struct btf *btf, uint32_t elem_id,
 
 	if (size < 0)
 		return size;
-	/* index < 2^31 and size < 2^31: the product fits in 64 bits. */
-	*bits = (uint64_t)index * (uint64_t)size * 8;
+	/* Only absurd BTF gets near 2^64 bits, but a wrapped offset would be
+	 * patched in without a word: refuse it. */
+	if (__builtin_mul_overflow((uint64_t)index, (uint64_t)size * 8, bits))
+		return -ERANGE;
 	return 0;
+}
+
+/* acc += bits, refusing a wrap (see element_bit_offset). */
+static int add_bits(uint64_t *acc, uint64_t bits)
+{
+	return __builtin_add_overflow(*acc, bits, acc) ? -ERANGE : 0;
 }
 
 /* One access index applied to the local type `t`: a member index of a
@@ -180,9 +188,8 @@ static int local_step(const struct btf *local, const struct btf_type *t,
 	if (arr->nelems && index >= arr->nelems)
 		return -EINVAL;
 	err = element_bit_offset(local, arr->type, index, &bits);
-	if (err)
+	if (err || add_bits(&f->bit_off, bits))
 		return -EINVAL;
-	f->bit_off += bits;
 	f->bitfield_size = 0;
 	f->type_id = arr->type;
 	return add_step(spec, NULL, index);
@@ -198,7 +205,7 @@ static int parse_local(const struct btf *local,
 	uint32_t idx[CORE_ACCESS_MAX], root_id;
 	const struct btf_type *t;
 	bool anonymous = false;
-	int n, i, err, root_size;
+	int n, i, err;
 
 	memset(spec, 0, sizeof(*spec));
 	memset(f, 0, sizeof(*f));
@@ -216,10 +223,8 @@ static int parse_local(const struct btf *local,
 		return -EOPNOTSUPP;
 	spec->root_kind = BTF_INFO_KIND(t->info);
 	spec->root_index = idx[0];
-	root_size = btf_type_size(local, root_id);
-	if (root_size < 0)
+	if (element_bit_offset(local, root_id, idx[0], &f->bit_off))
 		return -EINVAL;
-	f->bit_off = (uint64_t)idx[0] * (uint64_t)root_size * 8;
 	f->type_id = root_id;
 	for (i = 1; i < n; i++) {
 		t = resolved_type(local, f->type_id);
@@ -295,9 +300,9 @@ static int target_step(const struct btf *btf, const struct core_step *step,
 	arr = (const struct btf_array *)(t + 1);
 	if (arr->nelems && step->index >= arr->nelems)
 		return 0;
-	if (element_bit_offset(btf, arr->type, step->index, &bits))
+	if (element_bit_offset(btf, arr->type, step->index, &bits) ||
+	    add_bits(&f->bit_off, bits))
 		return 0;
-	f->bit_off += bits;
 	f->bitfield_size = 0;
 	f->type_id = arr->type;
 	return 1;

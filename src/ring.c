@@ -206,7 +206,10 @@ int ring_drain(struct perf_ring *ring, ring_sample_fn on_sample,
 	bool malformed = false;
 	int ret = 0;
 
-	if (head - tail > ring->data_size)
+	/* A ring smaller than a record header cannot hold a record (real
+	 * rings are whole pages; this guards ring_init_mem's callers). */
+	if (head - tail > ring->data_size ||
+	    ring->data_size < sizeof(struct perf_event_header))
 		malformed = true;
 
 	while (!malformed && tail != head) {

@@ -26,6 +26,8 @@ static void unescape_mount_dir(const char *src, size_t len, char *dst,
 {
 	size_t i = 0, o = 0;
 
+	if (size == 0)
+		return;
 	while (i < len && o + 1 < size) {
 		if (i + 3 < len && is_octal_escape(src + i)) {
 			dst[o++] = (char)((src[i + 1] - '0') << 6 |

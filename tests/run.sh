@@ -20,6 +20,11 @@ for bin in "$@"; do
 	fi
 done
 
+echo "== fuzz corpus replay"
+make -s fuzz-replay >"$one" 2>&1
+cat "$one"
+cat "$one" >>"$log"
+
 echo "== man page"
 sh tests/man.sh >"$one" 2>&1
 cat "$one"

@@ -979,6 +979,40 @@ out:
 	fixture_free(&fx);
 }
 
+/* An offset past 2^64 bits is refused, not wrapped: struct huge { char
+ * a[0x7fffffff][]; } accessed at a[0x7fffffff]. */
+static void test_core_offset_overflow(void)
+{
+	struct core_target tgt = { 0 };
+	struct bpf_core_relo relo = { 0 };
+	struct core_result res;
+	struct btf *local = NULL;
+	struct bb b;
+	uint32_t chr, row, rows, huge;
+
+	bb_init(&b);
+	chr = bb_int(&b, "char", 1, 0);
+	row = bb_array(&b, chr, 0x7fffffff);
+	rows = bb_array(&b, row, 0);
+	huge = bb_struct(&b, "huge", 0, 1);
+	bb_member(&b, "a", rows, 0);
+	bb_str(&b, "0:0:2147483647");
+	bb_str(&b, "0:0:1");
+	bb_finish(&b);
+	CHECK_INT(btf_load_raw(&local, b.blob, b.len), 0);
+	if (!local)
+		return;
+	relo.type_id = huge;
+	relo.kind = BPF_CORE_FIELD_BYTE_OFFSET;
+	relo.access_str_off = bb_find_str(&b, "0:0:2147483647");
+	CHECK_INT(core_calculate(local, &relo, &tgt, &res), -EINVAL);
+	/* One step short of overflowing is fine: 0x7fffffff bytes in. */
+	relo.access_str_off = bb_find_str(&b, "0:0:1");
+	CHECK_INT(core_calculate(local, &relo, &tgt, &res), 0);
+	CHECK_INT(res.orig, 0x7fffffff);
+	btf_free(local);
+}
+
 /* Corrupt local or target BTF that still loads: calculation must not
  * crash or loop, whatever it answers. */
 static void test_core_fuzz_flips(void)
@@ -1050,6 +1084,7 @@ int main(void)
 	RUN(test_core_patch_bounds);
 	RUN(test_core_patch_poison);
 	RUN(test_core_self_containing_struct);
+	RUN(test_core_offset_overflow);
 	RUN(test_core_fuzz_flips);
 	if (vmlinux)
 		RUN(test_core_running_kernel);
