@@ -38,4 +38,17 @@ static inline int python_check(const char *script, const char *lines_path)
 	return status;
 }
 
+/* In test `fn`: flushes `lines` (written to `path`) and runs `script`
+ * over it; a SKIP when python3 is missing. */
+#define CHECK_PYTHON(fn, script, lines, path)                               \
+	do {                                                                 \
+		int status_;                                                 \
+		CHECK((lines) != NULL && fflush(lines) == 0);                \
+		status_ = python_check(script, path);                        \
+		if (status_ < 0)                                             \
+			SKIP(fn, "no python3 to parse the lines with");      \
+		else                                                         \
+			CHECK_INT(status_, 0);                               \
+	} while (0)
+
 #endif

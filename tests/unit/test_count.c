@@ -514,15 +514,8 @@ static void test_json_lines_parse(void)
 		"    assert [k for k, _ in v] == top, line[:200]\n"
 		"    n += 1\n"
 		"assert n >= 5, n\n";
-	int status;
 
-	CHECK(all_lines != NULL && fflush(all_lines) == 0);
-	status = python_check(script, all_lines_path);
-	if (status < 0) {
-		SKIP(test_json_lines_parse, "no python3 to parse the lines with");
-		return;
-	}
-	CHECK_INT(status, 0);
+	CHECK_PYTHON(test_json_lines_parse, script, all_lines, all_lines_path);
 }
 
 int main(void)

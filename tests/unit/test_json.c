@@ -418,15 +418,8 @@ static void test_lines_parse(void)
 		"        assert [k for k, _ in v] == keys, line\n"
 		"    n += 1\n"
 		"assert n >= 40, n\n";
-	int status;
 
-	CHECK(all_lines != NULL && fflush(all_lines) == 0);
-	status = python_check(script, all_lines_path);
-	if (status < 0) {
-		SKIP(test_lines_parse, "no python3 to parse the lines with");
-		return;
-	}
-	CHECK_INT(status, 0);
+	CHECK_PYTHON(test_lines_parse, script, all_lines, all_lines_path);
 }
 
 int main(void)
