@@ -1,0 +1,57 @@
+#include "diag.h"
+
+#include <stdio.h>
+
+#include "vlog.h"
+
+void diag_verifier_log(const struct tracer *t, bool all)
+{
+	const char *log = t->verifier_log, *start;
+	size_t len = t->verifier_log_len;
+
+	if (!log || !len)
+		return;
+	start = all ? log : vlog_tail(log, len, VLOG_TAIL_LINES);
+	fprintf(stderr, "tcpdrop: verifier log%s:\n%s%s",
+		start == log ? "" : " (last lines; -v shows all)", start,
+		log[len - 1] == '\n' ? "" : "\n");
+}
+
+/* "at 36" or "absent", for the -v description of a record field. */
+static const char *field_place(const struct tp_format *fmt, const char *name,
+			       char *buf, size_t size)
+{
+	const struct tp_field *f = tp_format_field(fmt, name);
+
+	if (!f)
+		return "absent";
+	snprintf(buf, size, "at %u", f->offset);
+	return buf;
+}
+
+/* -v: what was found about this kernel, for bug reports. */
+void diag_kernel_facts(const struct tracer *t)
+{
+	const struct kernel_facts *k = &t->kernel;
+	char reason[16], rx_sk[16];
+
+	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s,"
+		" rx_sk %s, %zu reason names, drops from reason %u\n",
+		k->kfree_skb.id, k->tracefs.root,
+		field_place(&k->kfree_skb, "reason", reason, sizeof(reason)),
+		field_place(&k->kfree_skb, "rx_sk", rx_sk, sizeof(rx_sk)),
+		k->kfree_skb.nsymbols, k->reason_min_drop);
+	fprintf(stderr, "tcpdrop: BTF %s, helper %s, %d perf rings of %llu "
+		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
+		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
+		t->nrings, t->nrings ?
+		(unsigned long long)t->rings[0].data_size / 1024 : 0ULL);
+}
+
+void diag_degraded(void)
+{
+	fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s): without it, "
+		"rows have no addresses, ports, state or flags and show drops "
+		"of every IP protocol; give --btf FILE (a vmlinux with .BTF, or "
+		"this kernel's raw BTF)\n", kernel_btf_places);
+}

@@ -1,0 +1,20 @@
+/* What tcpdrop tells the user on stderr about the kernel it runs on: the
+ * verifier's log of a refused program, the -v description of what was
+ * found, the notice of degraded mode. */
+#ifndef TCPDROP_DIAG_H
+#define TCPDROP_DIAG_H
+
+#include <stdbool.h>
+
+#include "tracer.h"
+
+/* The tail of the log (VLOG_TAIL_LINES), or all of it with `all`. */
+void diag_verifier_log(const struct tracer *t, bool all);
+
+/* -v: record layout, reason table, BTF source, helper, rings. */
+void diag_kernel_facts(const struct tracer *t);
+
+/* Once, when no BTF was found: what is missing and how to supply it. */
+void diag_degraded(void);
+
+#endif
