@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "streams.h"
 #include "output.h"
 
 static struct tcpdrop_event v4_event(void)
@@ -189,13 +190,12 @@ static void test_write_error(void)
 {
 	struct tcpdrop_event ev = v4_event();
 	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
-	FILE *full = fopen("/dev/full", "w");
+	FILE *full = full_stream();
 
 	if (!full) {
 		SKIP(test_write_error, "no /dev/full");
 		return;
 	}
-	setvbuf(full, NULL, _IONBF, 0);
 	CHECK(output_row(full, &plain, &row) < 0);
 	fclose(full);
 }
