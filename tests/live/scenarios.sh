@@ -18,6 +18,7 @@ run_core_scenarios() {
 	test_closed_pipe
 	test_stdout_closed
 	test_no_tracepoint
+	test_tracefs_elsewhere
 	test_bad_btf_file
 }
 
@@ -236,6 +237,29 @@ test_no_tracepoint() {
 	expect_refusal no_tracepoint \
 		"tcpdrop: the kernel has no skb:kfree_skb tracepoint (/sys/kernel/tracing/events/skb/kfree_skb); it needs CONFIG_TRACEPOINTS" \
 		"mount -t tracefs nodev /sys/kernel/tracing && mount -t tmpfs none /sys/kernel/tracing/events/skb"
+}
+
+# tracefs already mounted somewhere of its own: tcpdrop finds it through
+# /proc/mounts, uses it, and leaves it mounted.
+test_tracefs_elsewhere() {
+	if ! have_unshare; then
+		skip tracefs_elsewhere "no unshare -m here"
+		return
+	fi
+	mkdir -p "$WORK/tfs"
+	in_private_mounts "mount -t tracefs nodev '$WORK/tfs'" sh -c \
+		"'$TCPDROP' -S -v -d 1 >/dev/null 2>'$WORK/tfs.err';
+		 echo \$? >'$WORK/tfs.status'; grep -c ' $WORK/tfs tracefs ' /proc/mounts" \
+		>"$WORK/tfs.count"
+	if [ "$(cat "$WORK/tfs.status")" != 0 ]; then
+		fail tracefs_elsewhere "exit $(cat "$WORK/tfs.status"): $(cat "$WORK/tfs.err")"
+	elif ! grep -q "(tracefs $WORK/tfs)" "$WORK/tfs.err"; then
+		fail tracefs_elsewhere "did not use $WORK/tfs: $(head -n 1 "$WORK/tfs.err")"
+	elif [ "$(cat "$WORK/tfs.count")" != 1 ]; then
+		fail tracefs_elsewhere "the mount at $WORK/tfs did not stay"
+	else
+		pass tracefs_elsewhere
+	fi
 }
 
 HIDE_BTF="mount --bind /dev/null /sys/kernel/btf/vmlinux"
