@@ -17,6 +17,7 @@ run_core_scenarios() {
 	test_duration
 	test_closed_pipe
 	test_stdout_closed
+	test_killed
 	test_no_tracepoint
 	test_tracefs_elsewhere
 	test_bad_btf_file
@@ -169,6 +170,19 @@ test_closed_pipe() {
 		return
 	fi
 	pass closed_pipe
+}
+
+# SIGKILL gives no chance to clean up: the kernel must do it all (the fds
+# close with the process; tracefs was mounted in our own namespace). The
+# check itself is test_nothing_left, at the end.
+test_killed() {
+	start_tracer killed -S || { fail killed "tcpdrop did not start"; return; }
+	stop_tracer KILL
+	if [ "$TRACER_STATUS" -ne 137 ]; then
+		fail killed "exit status $TRACER_STATUS, want 137 (SIGKILL)"
+	else
+		pass killed
+	fi
 }
 
 # Started with stdout already closed: runs and ends like any other run.
