@@ -37,7 +37,9 @@ start_tracer() {
 # stop_tracer [SIGNAL]: ends it (SIGINT by default); sets TRACER_STATUS.
 stop_tracer() {
 	kill -"${1:-INT}" "$TRACER_PID" 2>/dev/null
-	wait "$TRACER_PID"
+	# The shell's own "Killed" notice would land in the middle of the
+	# result lines.
+	wait "$TRACER_PID" 2>/dev/null
 	TRACER_STATUS=$?
 }
 
