@@ -1,7 +1,6 @@
 #include "object.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@ struct map_def {
 #define RODATA_MAP_NAME "tcpdrop_rodata"
 #define VERIFIER_LOG_SIZE (1u << 20)
 #define LD_IMM64 (BPF_LD | BPF_IMM | BPF_DW)
-
-static int fail(struct object_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err->what, sizeof(err->what), fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
@@ -46,7 +33,7 @@ static int prog_type_of(const char *sec_name, uint32_t *type)
 }
 
 static int add_prog(struct bpf_object *obj, int idx, const char *sec_name,
-		    struct object_error *err)
+		    struct errmsg *msg)
 {
 	struct object_prog *prog;
 	const void *data;
@@ -54,14 +41,17 @@ static int add_prog(struct bpf_object *obj, int idx, const char *sec_name,
 	int ret;
 
 	if (obj->nprogs == OBJECT_PROGS_MAX)
-		return fail(err, -E2BIG, "too many programs in the BPF object");
+		return errmsg_set(msg, -E2BIG, "too many programs in the BPF "
+				  "object");
 	prog = &obj->progs[obj->nprogs];
 	ret = prog_type_of(sec_name, &prog->type);
 	if (ret)
-		return fail(err, ret, "unknown program section '%s'", sec_name);
+		return errmsg_set(msg, ret, "unknown program section '%s'",
+				  sec_name);
 	ret = elf_section_data(&obj->elf, idx, &data, &size);
 	if (ret || !data || size == 0 || size % sizeof(struct bpf_insn))
-		return fail(err, -EINVAL, "bad program section '%s'", sec_name);
+		return errmsg_set(msg, -EINVAL, "bad program section '%s'",
+				  sec_name);
 	prog->insns = malloc(size);
 	if (!prog->insns)
 		return -ENOMEM;
@@ -93,17 +83,19 @@ static struct object_map *new_map(struct bpf_object *obj, const char *name,
 
 static int add_map_def(struct bpf_object *obj, int sec_idx, const void *sec,
 		       size_t sec_size, const Elf64_Sym *sym, const char *name,
-		       struct object_error *err)
+		       struct errmsg *msg)
 {
 	struct object_map *map;
 	struct map_def def;
 
 	if (sym->st_value > sec_size || sec_size - sym->st_value < sizeof(def))
-		return fail(err, -EINVAL, "map '%s' outside its section", name);
+		return errmsg_set(msg, -EINVAL, "map '%s' outside its section",
+				  name);
 	memcpy(&def, (const uint8_t *)sec + sym->st_value, sizeof(def));
 	map = new_map(obj, name, sec_idx, sym->st_value);
 	if (!map)
-		return fail(err, -E2BIG, "too many maps in the BPF object");
+		return errmsg_set(msg, -E2BIG, "too many maps in the BPF "
+				  "object");
 	map->spec.type = def.type;
 	map->spec.key_size = def.key_size;
 	map->spec.value_size = def.value_size;
@@ -116,17 +108,18 @@ static int add_map_def(struct bpf_object *obj, int sec_idx, const void *sec,
  * section; BPF_F_RDONLY_PROG plus freezing lets the verifier read them as
  * known values. */
 static int add_rodata_map(struct bpf_object *obj, int idx,
-			  struct object_error *err)
+			  struct errmsg *msg)
 {
 	struct object_map *map;
 	const void *data;
 	size_t size;
 
 	if (elf_section_data(&obj->elf, idx, &data, &size) || !data || !size)
-		return fail(err, -EINVAL, "bad .rodata section");
+		return errmsg_set(msg, -EINVAL, "bad .rodata section");
 	map = new_map(obj, RODATA_MAP_NAME, idx, 0);
 	if (!map)
-		return fail(err, -E2BIG, "too many maps in the BPF object");
+		return errmsg_set(msg, -E2BIG, "too many maps in the BPF "
+				  "object");
 	map->data = malloc(size);
 	if (!map->data)
 		return -ENOMEM;
@@ -140,7 +133,7 @@ static int add_rodata_map(struct bpf_object *obj, int idx,
 	return 0;
 }
 
-static int collect_maps(struct bpf_object *obj, struct object_error *err)
+static int collect_maps(struct bpf_object *obj, struct errmsg *msg)
 {
 	int maps_idx = elf_find_section(&obj->elf, "maps");
 	const void *sec = NULL;
@@ -150,19 +143,19 @@ static int collect_maps(struct bpf_object *obj, struct object_error *err)
 	if (maps_idx < 0)
 		return 0;
 	if (elf_section_data(&obj->elf, maps_idx, &sec, &sec_size) || !sec)
-		return fail(err, -EINVAL, "bad maps section");
+		return errmsg_set(msg, -EINVAL, "bad maps section");
 	for (i = 0; i < obj->elf.nsyms; i++) {
 		Elf64_Sym sym;
 		const char *name;
 
 		ret = elf_symbol(&obj->elf, i, &sym, &name);
 		if (ret)
-			return fail(err, ret, "bad symbol %zu", i);
+			return errmsg_set(msg, ret, "bad symbol %zu", i);
 		if (sym.st_shndx != maps_idx ||
 		    ELF64_ST_TYPE(sym.st_info) != STT_OBJECT)
 			continue;
 		ret = add_map_def(obj, maps_idx, sec, sec_size, &sym, name,
-				  err);
+				  msg);
 		if (ret)
 			return ret;
 	}
@@ -205,31 +198,32 @@ static int read_license(struct bpf_object *obj, int idx)
 }
 
 static int classify_section(struct bpf_object *obj, int idx,
-			    struct object_error *err)
+			    struct errmsg *msg)
 {
 	const char *name = elf_section_name(&obj->elf, idx);
 	Elf64_Shdr sh;
 
 	if (!name || elf_section(&obj->elf, idx, &sh))
-		return fail(err, -EINVAL, "bad section %d", idx);
+		return errmsg_set(msg, -EINVAL, "bad section %d", idx);
 	if (strcmp(name, "license") == 0)
 		return read_license(obj, idx);
 	if (strcmp(name, ".rodata") == 0)
-		return add_rodata_map(obj, idx, err);
+		return add_rodata_map(obj, idx, msg);
 	if (strcmp(name, ".data") == 0 || strcmp(name, ".bss") == 0)
-		return fail(err, -ENOTSUP, "writable globals (%s) are not "
-			    "supported", name);
+		return errmsg_set(msg, -ENOTSUP, "writable globals (%s) are "
+				  "not supported", name);
 	if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) &&
 	    sh.sh_size > 0) {
 		if (strcmp(name, ".text") == 0)
-			return fail(err, -ENOTSUP, "BPF-to-BPF calls are not "
-				    "supported: mark functions inline");
-		return add_prog(obj, idx, name, err);
+			return errmsg_set(msg, -ENOTSUP, "BPF-to-BPF calls "
+					  "are not supported: mark functions "
+					  "inline");
+		return add_prog(obj, idx, name, msg);
 	}
 	return 0;
 }
 
-static int load_own_btf(struct bpf_object *obj, struct object_error *err)
+static int load_own_btf(struct bpf_object *obj, struct errmsg *msg)
 {
 	const void *data;
 	size_t size;
@@ -237,19 +231,19 @@ static int load_own_btf(struct bpf_object *obj, struct object_error *err)
 
 	idx = elf_find_section(&obj->elf, ".BTF");
 	if (idx < 0 || elf_section_data(&obj->elf, idx, &data, &size) || !data)
-		return fail(err, -ENOENT, "BPF object has no .BTF");
+		return errmsg_set(msg, -ENOENT, "BPF object has no .BTF");
 	ret = btf_load_raw(&obj->btf, data, size);
 	if (ret)
-		return fail(err, ret, "BPF object's .BTF is corrupt");
+		return errmsg_set(msg, ret, "BPF object's .BTF is corrupt");
 	idx = elf_find_section(&obj->elf, ".BTF.ext");
 	if (idx >= 0 &&
 	    elf_section_data(&obj->elf, idx, &obj->btf_ext, &obj->btf_ext_len))
-		return fail(err, -EINVAL, "bad .BTF.ext section");
+		return errmsg_set(msg, -EINVAL, "bad .BTF.ext section");
 	return 0;
 }
 
 int object_open(struct bpf_object *obj, const void *buf, size_t len,
-		struct object_error *err)
+		struct errmsg *msg)
 {
 	int idx, ret;
 
@@ -257,22 +251,22 @@ int object_open(struct bpf_object *obj, const void *buf, size_t len,
 	obj->rodata = -1;
 	ret = elf_open(&obj->elf, buf, len, EM_BPF);
 	if (ret)
-		return fail(err, ret, "embedded BPF object is not a valid "
-			    "BPF ELF file");
+		return errmsg_set(msg, ret, "embedded BPF object is not a "
+				  "valid BPF ELF file");
 	for (idx = 1; idx < obj->elf.shnum; idx++) {
-		ret = classify_section(obj, idx, err);
+		ret = classify_section(obj, idx, msg);
 		if (ret)
 			goto out;
 	}
-	ret = collect_maps(obj, err);
+	ret = collect_maps(obj, msg);
 	if (ret)
 		goto out;
 	name_progs(obj);
-	ret = load_own_btf(obj, err);
+	ret = load_own_btf(obj, msg);
 	if (ret)
 		goto out;
 	if (obj->nprogs == 0)
-		ret = fail(err, -ENOENT, "BPF object has no program");
+		ret = errmsg_set(msg, -ENOENT, "BPF object has no program");
 out:
 	if (ret)
 		object_close(obj);
@@ -330,7 +324,7 @@ int object_set_max_entries(struct bpf_object *obj, const char *name,
 struct core_ctx {
 	struct bpf_object *obj;
 	const struct core_target *target;
-	struct object_error *err;
+	struct errmsg *msg;
 };
 
 static struct object_prog *prog_by_section(struct bpf_object *obj,
@@ -361,24 +355,25 @@ static int apply_core_relo(void *arg, const char *sec_name,
 	int ret;
 
 	if (!prog)
-		return fail(ctx->err, -EINVAL, "CO-RE relocation for unknown "
-			    "section '%s'", sec_name);
+		return errmsg_set(ctx->msg, -EINVAL, "CO-RE relocation for "
+				  "unknown section '%s'", sec_name);
 	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res);
 	if (ret == 0)
 		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res);
 	if (ret)
-		return fail(ctx->err, ret, "cannot relocate struct %s access "
-			    "%s: %s", relo_type_name(ctx->obj, relo),
-			    btf_str(ctx->obj->btf, relo->access_str_off),
-			    strerror(-ret));
+		return errmsg_set(ctx->msg, ret, "cannot relocate struct %s "
+				  "access %s: %s",
+				  relo_type_name(ctx->obj, relo),
+				  btf_str(ctx->obj->btf, relo->access_str_off),
+				  strerror(-ret));
 	return 0;
 }
 
 int object_core_relocate(struct bpf_object *obj,
 			 const struct core_target *target,
-			 struct object_error *err)
+			 struct errmsg *msg)
 {
-	struct core_ctx ctx = { obj, target, err };
+	struct core_ctx ctx = { obj, target, msg };
 
 	if (!obj->btf_ext)
 		return 0;
@@ -405,15 +400,15 @@ void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to)
 	}
 }
 
-static int create_map(struct object_map *map, struct object_error *err)
+static int create_map(struct object_map *map, struct errmsg *msg)
 {
 	uint32_t key = 0;
 	int ret;
 
 	ret = sys_map_create(&map->spec);
 	if (ret < 0)
-		return fail(err, ret, "cannot create BPF map %s: %s",
-			    map->name, strerror(-ret));
+		return errmsg_set(msg, ret, "cannot create BPF map %s: %s",
+				  map->name, strerror(-ret));
 	map->fd = ret;
 	if (!map->data)
 		return 0;
@@ -421,17 +416,17 @@ static int create_map(struct object_map *map, struct object_error *err)
 	if (ret == 0)
 		ret = sys_map_freeze(map->fd);
 	if (ret)
-		return fail(err, ret, "cannot fill BPF map %s: %s", map->name,
-			    strerror(-ret));
+		return errmsg_set(msg, ret, "cannot fill BPF map %s: %s",
+				  map->name, strerror(-ret));
 	return 0;
 }
 
-int object_create_maps(struct bpf_object *obj, struct object_error *err)
+int object_create_maps(struct bpf_object *obj, struct errmsg *msg)
 {
 	int i, ret;
 
 	for (i = 0; i < obj->nmaps; i++) {
-		ret = create_map(&obj->maps[i], err);
+		ret = create_map(&obj->maps[i], msg);
 		if (ret)
 			return ret;
 	}
@@ -454,7 +449,7 @@ static struct object_map *map_at(struct bpf_object *obj, int sec_idx,
  * goes in imm) or a .rodata variable (fd in imm, offset in the second
  * half's imm). */
 static int patch_map_ref(struct bpf_object *obj, struct object_prog *prog,
-			 const Elf64_Rel *rel, struct object_error *err)
+			 const Elf64_Rel *rel, struct errmsg *msg)
 {
 	size_t at = rel->r_offset / sizeof(struct bpf_insn);
 	struct bpf_insn *insn;
@@ -463,22 +458,22 @@ static int patch_map_ref(struct bpf_object *obj, struct object_prog *prog,
 	Elf64_Sym sym;
 
 	if (rel->r_offset % sizeof(struct bpf_insn) || at + 1 >= prog->insn_cnt)
-		return fail(err, -EINVAL, "relocation outside program %s",
-			    prog->name);
+		return errmsg_set(msg, -EINVAL, "relocation outside program %s",
+				  prog->name);
 	insn = &prog->insns[at];
 	if (insn->code != LD_IMM64 ||
 	    elf_symbol(&obj->elf, ELF64_R_SYM(rel->r_info), &sym, &name))
-		return fail(err, -EINVAL, "bad relocation at insn %zu of %s",
-			    at, prog->name);
+		return errmsg_set(msg, -EINVAL, "bad relocation at insn %zu of "
+				  "%s", at, prog->name);
 	map = map_at(obj, sym.st_shndx, sym.st_value);
 	if (!map || map->fd < 0)
-		return fail(err, -EINVAL, "relocation of %s to '%s', which "
-			    "is not a map", prog->name, name);
+		return errmsg_set(msg, -EINVAL, "relocation of %s to '%s', "
+				  "which is not a map", prog->name, name);
 	if (map->data) {
 		uint64_t off = sym.st_value + (uint32_t)insn->imm;
 
 		if (off >= map->spec.value_size)
-			return fail(err, -EINVAL, "bad .rodata offset");
+			return errmsg_set(msg, -EINVAL, "bad .rodata offset");
 		insn->src_reg = BPF_PSEUDO_MAP_VALUE;
 		insn[1].imm = (int32_t)off;
 	} else {
@@ -503,7 +498,7 @@ static int find_rel_section(const struct bpf_object *obj, int prog_idx)
 }
 
 static int relocate_prog(struct bpf_object *obj, struct object_prog *prog,
-			 struct object_error *err)
+			 struct errmsg *msg)
 {
 	int idx = find_rel_section(obj, prog->sec_idx);
 	size_t count = 0, i;
@@ -513,24 +508,47 @@ static int relocate_prog(struct bpf_object *obj, struct object_prog *prog,
 		return 0;
 	ret = elf_rel_count(&obj->elf, idx, &count);
 	if (ret)
-		return fail(err, ret, "bad relocation section for %s",
-			    prog->name);
+		return errmsg_set(msg, ret, "bad relocation section for %s",
+				  prog->name);
 	for (i = 0; i < count; i++) {
 		Elf64_Rel rel;
 
 		ret = elf_rel(&obj->elf, idx, i, &rel);
 		if (ret == 0)
-			ret = patch_map_ref(obj, prog, &rel, err);
+			ret = patch_map_ref(obj, prog, &rel, msg);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+/* Loads `load` again with the verifier's log on, into obj->verifier_log.
+ * Should that load pass (it has been seen to), its program is closed: the
+ * caller reports the first refusal. */
+static void fetch_verifier_log(struct bpf_object *obj,
+			       struct sys_prog_load *load)
+{
+	int fd;
+
+	load->log_buf = malloc(VERIFIER_LOG_SIZE);
+	if (!load->log_buf)
+		return;
+	load->log_size = VERIFIER_LOG_SIZE;
+	load->log_level = 1;
+	fd = sys_prog_load(load);
+	if (fd >= 0) {
+		close(fd);
+		load->log_buf[0] = '\0';
+	}
+	free(obj->verifier_log);
+	obj->verifier_log = load->log_buf;
+	obj->verifier_log_len = strnlen(load->log_buf, VERIFIER_LOG_SIZE);
+}
+
 /* The first attempt asks for no log: a verifier log costs time and memory
  * on every successful start. Only a refusal is retried with the log on. */
 static int load_prog(struct bpf_object *obj, struct object_prog *prog,
-		     struct object_error *err)
+		     struct errmsg *msg)
 {
 	struct sys_prog_load load = {
 		.type = prog->type,
@@ -547,30 +565,21 @@ static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 		return 0;
 	}
 	if (ret == -EPERM)
-		return fail(err, ret, "loading BPF program %s: %s",
-			    prog->name, strerror(-ret));
-	load.log_buf = malloc(VERIFIER_LOG_SIZE);
-	if (load.log_buf) {
-		load.log_size = VERIFIER_LOG_SIZE;
-		load.log_level = 1;
-		if (sys_prog_load(&load) >= 0)
-			/* Passed the second time: nothing useful to show. */
-			load.log_buf[0] = '\0';
-		err->log = load.log_buf;
-		err->log_len = strnlen(load.log_buf, VERIFIER_LOG_SIZE);
-	}
-	return fail(err, ret, "the kernel's verifier refused BPF program "
-		    "%s: %s", prog->name, strerror(-ret));
+		return errmsg_set(msg, ret, "loading BPF program %s: %s",
+				  prog->name, strerror(-ret));
+	fetch_verifier_log(obj, &load);
+	return errmsg_set(msg, ret, "the kernel's verifier refused BPF "
+			  "program %s: %s", prog->name, strerror(-ret));
 }
 
-int object_load(struct bpf_object *obj, struct object_error *err)
+int object_load(struct bpf_object *obj, struct errmsg *msg)
 {
 	int i, ret;
 
 	for (i = 0; i < obj->nprogs; i++) {
-		ret = relocate_prog(obj, &obj->progs[i], err);
+		ret = relocate_prog(obj, &obj->progs[i], msg);
 		if (ret == 0)
-			ret = load_prog(obj, &obj->progs[i], err);
+			ret = load_prog(obj, &obj->progs[i], msg);
 		if (ret)
 			return ret;
 	}
@@ -609,13 +618,7 @@ void object_close(struct bpf_object *obj)
 		free(obj->maps[i].data);
 	}
 	btf_free(obj->btf);
+	free(obj->verifier_log);
 	memset(obj, 0, sizeof(*obj));
 	obj->rodata = -1;
-}
-
-void object_error_free(struct object_error *err)
-{
-	free(err->log);
-	err->log = NULL;
-	err->log_len = 0;
 }

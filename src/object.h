@@ -20,6 +20,7 @@
 #include "btf.h"
 #include "core.h"
 #include "elf.h"
+#include "errmsg.h"
 #include "sys.h"
 
 #define OBJECT_MAPS_MAX 8
@@ -56,17 +57,13 @@ struct bpf_object {
 	int rodata;                  /* index in maps[], -1 if none */
 	struct object_prog progs[OBJECT_PROGS_MAX];
 	int nprogs;
-};
-
-/* Describes what went wrong, for the one-line error the user sees. */
-struct object_error {
-	char what[160];
-	char *log;                   /* verifier log of a refused program */
-	size_t log_len;
+	char *verifier_log;          /* of a refused program; the caller may
+				      * take it (and then free it) */
+	size_t verifier_log_len;
 };
 
 int object_open(struct bpf_object *obj, const void *buf, size_t len,
-		struct object_error *err);
+		struct errmsg *msg);
 
 /* Sets the .rodata variable `name` (its size must be `size`). */
 int object_set_rodata(struct bpf_object *obj, const char *name,
@@ -79,17 +76,17 @@ int object_set_max_entries(struct bpf_object *obj, const char *name,
 /* Applies every CO-RE relocation of .BTF.ext against `target`. */
 int object_core_relocate(struct bpf_object *obj,
 			 const struct core_target *target,
-			 struct object_error *err);
+			 struct errmsg *msg);
 
 /* Replaces every call to helper `from` with a call to helper `to`, for
  * kernels that only have an older helper with the same arguments. */
 void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to);
 
-int object_create_maps(struct bpf_object *obj, struct object_error *err);
+int object_create_maps(struct bpf_object *obj, struct errmsg *msg);
 
 /* Patches map references and loads every program. On a verifier refusal,
- * err->log holds the verifier's log (malloc'd; object_error_free). */
-int object_load(struct bpf_object *obj, struct object_error *err);
+ * obj->verifier_log holds the verifier's log. */
+int object_load(struct bpf_object *obj, struct errmsg *msg);
 
 /* The map called `name`, or NULL. */
 struct object_map *object_map(struct bpf_object *obj, const char *name);
@@ -98,6 +95,5 @@ int object_map_fd(struct bpf_object *obj, const char *name);
 int object_prog_fd(const struct bpf_object *obj, const char *name);
 
 void object_close(struct bpf_object *obj);
-void object_error_free(struct object_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "tracer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -130,13 +131,16 @@ static int apply_filter(struct tracer *t, const struct filter *f,
 	return 0;
 }
 
-static int explain_map_failure(int ret, const struct object_error *oerr,
-			       struct errmsg *msg)
+/* Adds the likely cause to a refused map creation. */
+static int explain_map_failure(int ret, struct errmsg *msg)
 {
+	size_t len = strlen(msg->text);
+
 	if (ret == -EPERM)
-		return errmsg_set(msg, ret, "%s (before Linux 5.11 BPF maps count "
-				  "against 'ulimit -l'; raise it)", oerr->what);
-	return errmsg_set(msg, ret, "%s", oerr->what);
+		snprintf(msg->text + len, sizeof(msg->text) - len,
+			 " (before Linux 5.11 BPF maps count against 'ulimit "
+			 "-l'; raise it)");
+	return ret;
 }
 
 static int load_object(struct tracer *t, const struct tracer_config *cfg,
@@ -147,13 +151,12 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 		.ctx_type = CTX_TYPE,
 		.ctx_fmt = &t->kernel.kfree_skb,
 	};
-	struct object_error oerr = { 0 };
 	size_t len = (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object);
 	int ret;
 
-	ret = object_open(&t->obj, tcpdrop_bpf_object, len, &oerr);
+	ret = object_open(&t->obj, tcpdrop_bpf_object, len, msg);
 	if (ret)
-		return errmsg_set(msg, ret, "%s", oerr.what);
+		return ret;
 	t->obj_open = true;
 	ret = configure(t, cfg, possible_cpus);
 	if (ret)
@@ -162,18 +165,21 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	ret = apply_filter(t, cfg->filter, msg);
 	if (ret)
 		return ret;
-	ret = object_core_relocate(&t->obj, &target, &oerr);
+	ret = object_core_relocate(&t->obj, &target, msg);
 	if (ret)
-		return errmsg_set(msg, ret, "%s", oerr.what);
+		return ret;
 	raise_memlock_limit();
-	ret = object_create_maps(&t->obj, &oerr);
+	ret = object_create_maps(&t->obj, msg);
 	if (ret)
-		return explain_map_failure(ret, &oerr, msg);
-	ret = object_load(&t->obj, &oerr);
-	t->verifier_log = oerr.log;
-	t->verifier_log_len = oerr.log_len;
-	if (ret)
-		return errmsg_set(msg, ret, "%s", oerr.what);
+		return explain_map_failure(ret, msg);
+	ret = object_load(&t->obj, msg);
+	if (ret) {
+		/* Kept past tracer_stop(), which closes the object. */
+		t->verifier_log = t->obj.verifier_log;
+		t->verifier_log_len = t->obj.verifier_log_len;
+		t->obj.verifier_log = NULL;
+		return ret;
+	}
 	t->stack_map_fd = object_map_fd(&t->obj, "tcpdrop_stacks");
 	return 0;
 }

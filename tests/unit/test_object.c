@@ -28,7 +28,7 @@ static size_t rodata_size(const struct bpf_object *obj)
 
 static void test_open(void)
 {
-	struct object_error err = { 0 };
+	struct errmsg err = { "" };
 	const struct object_map *m;
 	struct bpf_object obj;
 
@@ -56,7 +56,7 @@ static void test_open(void)
 
 static void test_settings(void)
 {
-	struct object_error err = { 0 };
+	struct errmsg err = { "" };
 	struct bpf_object obj;
 	uint32_t family = 10, cpus = 8;
 	uint16_t small = 1;
@@ -94,7 +94,7 @@ static size_t count_calls(const struct bpf_object *obj, int32_t helper)
 
 static void test_replace_helper(void)
 {
-	struct object_error err = { 0 };
+	struct errmsg err = { "" };
 	struct bpf_object obj;
 	size_t n;
 
@@ -152,7 +152,7 @@ static struct bpf_insn ctx_insn(const struct bpf_object *obj,
 static void check_layout(const struct btf *kbtf, const char *fixture,
 			 int16_t protocol_off, int has_rx_sk, int has_reason)
 {
-	struct object_error err = { 0 };
+	struct errmsg err = { "" };
 	struct tp_format fmt;
 	struct bpf_object obj;
 	struct core_target target = { kbtf, "trace_event_raw_kfree_skb", &fmt };
@@ -161,8 +161,8 @@ static void check_layout(const struct btf *kbtf, const char *fixture,
 		return;
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
 	CHECK_INT(object_core_relocate(&obj, &target, &err), 0);
-	if (err.what[0])
-		printf("     %s: %s\n", fixture, err.what);
+	if (err.text[0])
+		printf("     %s: %s\n", fixture, err.text);
 	CHECK_INT(ctx_insn(&obj, "0:3", BPF_CORE_FIELD_BYTE_OFFSET).off,
 		  protocol_off);
 	CHECK_INT(ctx_insn(&obj, "0:2", BPF_CORE_FIELD_EXISTS).imm, has_rx_sk);
@@ -189,7 +189,7 @@ static void test_core_layouts(void)
 /* Every truncation of the object is refused cleanly (ASan watches). */
 static void test_truncated(void)
 {
-	struct object_error err;
+	struct errmsg err;
 	struct bpf_object obj;
 	size_t len;
 	int accepted = 0;
@@ -203,7 +203,7 @@ static void test_truncated(void)
 			accepted++;
 			object_close(&obj);
 		} else {
-			CHECK(err.what[0] != '\0');
+			CHECK(err.text[0] != '\0');
 		}
 		free(copy);
 	}
