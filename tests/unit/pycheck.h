@@ -9,13 +9,28 @@
 
 #include "check.h"
 
-/* Writes `script` to a temporary file and runs `python3 SCRIPT LINES`.
- * Returns its exit status (0: the check passed), or -1 when python3 is
- * not installed (the caller reports a SKIP). */
-static inline int python_check(const char *script, const char *lines_path)
+/* The check: every line parses as JSON (decoded as strict UTF-8), every
+ * object on a line has exactly the keys argv[2] (space-separated), in
+ * that order, and there are at least argv[3] lines. */
+static const char json_keys_script[] =
+	"import json, sys\n"
+	"keys = sys.argv[2].split()\n"
+	"n = 0\n"
+	"for line in open(sys.argv[1], encoding='utf-8', errors='strict'):\n"
+	"    v = json.loads(line, object_pairs_hook=lambda p: p)\n"
+	"    if isinstance(v, list):\n"
+	"        assert [k for k, _ in v] == keys, line[:200]\n"
+	"    n += 1\n"
+	"assert n >= int(sys.argv[3]), n\n";
+
+/* Runs json_keys_script over `lines_path`. Returns its exit status (0:
+ * the check passed), or -1 when python3 is not installed (the caller
+ * reports a SKIP). */
+static inline int python_check(const char *lines_path, const char *keys,
+			       int min_lines)
 {
 	char script_path[] = "/tmp/tcpdrop-test-py-XXXXXX";
-	char cmd[256];
+	char cmd[1024];
 	FILE *f;
 	int fd, status;
 
@@ -25,26 +40,27 @@ static inline int python_check(const char *script, const char *lines_path)
 	if (fd < 0)
 		return 1;
 	f = fdopen(fd, "w");
-	if (!f || fputs(script, f) < 0) {
+	if (!f || fputs(json_keys_script, f) < 0) {
 		if (f)
 			fclose(f);
 		unlink(script_path);
 		return 1;
 	}
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "python3 %s %s", script_path, lines_path);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s '%s' %d", script_path,
+		 lines_path, keys, min_lines);
 	status = system(cmd);
 	unlink(script_path);
 	return status;
 }
 
-/* In test `fn`: flushes `lines` (written to `path`) and runs `script`
- * over it; a SKIP when python3 is missing. */
-#define CHECK_PYTHON(fn, script, lines, path)                               \
+/* In test `fn`: flushes `lines` (written to `path`) and checks it with
+ * python_check; a SKIP when python3 is missing. */
+#define CHECK_PYTHON(fn, lines, path, keys, min_lines)                      \
 	do {                                                                 \
 		int status_;                                                 \
 		CHECK((lines) != NULL && fflush(lines) == 0);                \
-		status_ = python_check(script, path);                        \
+		status_ = python_check(path, keys, min_lines);               \
 		if (status_ < 0)                                             \
 			SKIP(fn, "no python3 to parse the lines with");      \
 		else                                                         \
