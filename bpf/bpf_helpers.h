@@ -7,6 +7,7 @@
 #define SEC(name) __attribute__((section(name), used))
 
 /* The verifier never sees these names: calls compile to `call N`. */
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
 static unsigned long long (*bpf_ktime_get_ns)(void) = (void *)5;
 static unsigned int (*bpf_get_smp_processor_id)(void) = (void *)8;
 static unsigned long long (*bpf_get_current_pid_tgid)(void) = (void *)14;
@@ -14,8 +15,9 @@ static long (*bpf_get_current_comm)(void *buf, unsigned int size) = (void *)16;
 static long (*bpf_perf_event_output)(void *ctx, void *map,
 				     unsigned long long flags, void *data,
 				     unsigned long long size) = (void *)25;
-static long (*bpf_get_stackid)(void *ctx, void *map,
-			       unsigned long long flags) = (void *)27;
+/* 4.18+: copies the stack into buf; gives the bytes copied or -errno. */
+static long (*bpf_get_stack)(void *ctx, void *buf, unsigned int size,
+			     unsigned long long flags) = (void *)67;
 /* 5.5+. On older kernels the loader rewrites these calls to helper 4,
  * bpf_probe_read, which has the same arguments (see event.h). */
 static long (*bpf_probe_read_kernel)(void *dst, unsigned int size,

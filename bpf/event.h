@@ -1,7 +1,13 @@
 /* The one record the BPF program sends to user space, shared by both sides.
  *
+ * A record is a fixed part (struct tcpdrop_event) followed by `nframes`
+ * kernel stack frames (u64 addresses, innermost first), copied into the
+ * record by bpf_get_stack() (4.18+) at the time of the drop: every row
+ * carries its own stack, never one looked up later by an id that another
+ * drop may have reused.
+ *
  * Fixed-width fields only, ordered by size so that the layout has no holes on
- * either side; the static assertion in src/event_check.c keeps it that way.
+ * either side; the static assertions at the end keep it that way on both.
  * User space must memcpy() a record out of the perf ring before reading it:
  * ring records are only 8-byte aligned by accident of their headers. */
 #ifndef TCPDROP_EVENT_H
@@ -20,8 +26,16 @@ typedef unsigned long long __u64;
 
 /* reason value meaning "this kernel's tracepoint has no reason field". */
 #define TCPDROP_NO_REASON 0xffffffffu
-/* stack_id value when no stack was taken (-S) or the stack map was full. */
-#define TCPDROP_NO_STACK (-1)
+/* Frames a record can carry: PERF_MAX_STACK_DEPTH (127), the default of
+ * kernel.perf_event_max_stack. The buffer has room for one more so that the
+ * program can bound the copied length with a mask (see tcpdrop.bpf.c). */
+#define TCPDROP_STACK_MAX 127
+#define TCPDROP_STACK_BUF (TCPDROP_STACK_MAX + 1)
+
+/* tcpdrop_event.stack: what became of the kernel stack of this drop. */
+#define TCPDROP_STACK_NOT_TAKEN 0   /* -S, or a mode that shows none */
+#define TCPDROP_STACK_TAKEN 1       /* nframes frames follow (maybe 0) */
+#define TCPDROP_STACK_FAILED 2      /* bpf_get_stack() failed */
 /* state value when neither rx_sk nor skb->sk gave a socket. TCP states
  * start at 1 (TCP_ESTABLISHED) in every kernel. */
 #define TCPDROP_NO_STATE 0
@@ -47,9 +61,8 @@ struct tcpdrop_event {
 	__u32 pid;        /* tgid of the task on the CPU */
 	__u32 tid;
 	__u32 reason;     /* raw enum skb_drop_reason, or TCPDROP_NO_REASON */
-	__s32 stack_id;   /* key into the stack map, or TCPDROP_NO_STACK */
 	__u32 netns;      /* network namespace inode, 0 if unknown */
-	__u32 ifindex;    /* device the packet was on, 0 if none */
+	__u32 ifindex;    /* skb->dev's, else the input device's (skb_iif) */
 	__u32 len;        /* skb->len */
 	__u32 cpu;
 	__u16 family;     /* AF_INET or AF_INET6 */
@@ -59,7 +72,17 @@ struct tcpdrop_event {
 	__u8 tcpflags;    /* TCPDROP_SYN | ... */
 	__u8 saddr[16];   /* IPv4 in the first 4 bytes, network order */
 	__u8 daddr[16];
-	char comm[16];
+	char comm[16];    /* as the task named itself: any bytes */
+	__u16 nframes;    /* stack frames that follow the record */
+	__u8 stack;       /* TCPDROP_STACK_* */
+	__u8 pad;
 };
+
+/* The frames follow at an 8-byte boundary, and the layout is the same for
+ * clang -target bpf and the host compiler. */
+_Static_assert(sizeof(struct tcpdrop_event) == 104,
+	       "tcpdrop_event has holes or changed size");
+_Static_assert(sizeof(struct tcpdrop_event) % 8 == 0,
+	       "stack frames after tcpdrop_event would be misaligned");
 
 #endif

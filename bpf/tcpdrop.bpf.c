@@ -10,6 +10,7 @@
  * (kernel BTF for sk_buff and sock, the tracefs format file for the
  * tracepoint record). Nothing about their layout is assumed here. */
 #include "bpf_helpers.h"
+#include "config.h"
 #include "event.h"
 
 #define CORE __attribute__((preserve_access_index))
@@ -19,7 +20,17 @@
 /* The tracepoint stores ntohs(skb->protocol). */
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86dd
+#define IPPROTO_HOPOPTS 0
 #define IPPROTO_TCP 6
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_AH 51
+#define IPPROTO_DSTOPTS 60
+#define TCP_HEADER_MIN 20
+/* IPv6 extension headers walked before giving up on a packet. The kernel
+ * itself has no bound, but a TCP packet with more than a few is an attack
+ * or a test, and the loop must be unrolled. */
+#define IPV6_EXT_MAX 8
 #define AF_INET 2
 #define AF_INET6 10
 #define NO_HEADER 0xffff      /* skb->*_header when unset */
@@ -64,44 +75,15 @@ struct sk_buff {
 	struct sock *sk;
 	struct net_device *dev;
 	unsigned int len;
+	int skb_iif;
 	unsigned short transport_header;
 	unsigned short network_header;
+	unsigned int tail;      /* sk_buff_data_t: an offset on 64-bit */
 	unsigned char *head;
 } CORE;
 
-/* Set by the loader before the program is loaded; the .rodata map is frozen
- * so the verifier treats them as constants and prunes dead branches. */
-const volatile unsigned int cfg_family;          /* 0, AF_INET, AF_INET6 */
-const volatile unsigned int cfg_reason_min_drop; /* NOT_SPECIFIED's value */
-const volatile unsigned int cfg_want_stack;
-/* 0 when the kernel's BTF could not be found: every sk_buff and sock access
- * is then poisoned by the loader and must stay unreachable; only what the
- * tracepoint record itself holds is reported, for every IP protocol. */
-const volatile unsigned int cfg_have_btf;
-
-/* Filters, filled from the options by src/filter.c (the array sizes are
- * FILTER_*_MAX there). A count of 0 or a mask of 0 means "any". */
-#define PORTS_MAX 8
-#define ADDRS_MAX 4
-#define REASONS_MAX 16
-
-struct cidr {
-	unsigned char addr[16];   /* pre-masked */
-	unsigned char mask[16];
-	unsigned short family;
-	unsigned short pad;
-};
-
-const volatile unsigned int cfg_nports, cfg_nsports, cfg_ndports;
-const volatile unsigned short cfg_ports[PORTS_MAX];
-const volatile unsigned short cfg_sports[PORTS_MAX];
-const volatile unsigned short cfg_dports[PORTS_MAX];
-const volatile unsigned int cfg_naddrs;
-const volatile struct cidr cfg_addrs[ADDRS_MAX];
-const volatile unsigned int cfg_nreasons;
-const volatile unsigned int cfg_reasons[REASONS_MAX];
-const volatile unsigned int cfg_state_mask;  /* bit n: state n, bit 0: none */
-const volatile unsigned int cfg_netns;
+/* Filled in by the loader (bpf/config.h) before the program is loaded. */
+const volatile struct tcpdrop_config tcpdrop_cfg = {};
 
 struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 	.type = 4,             /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */
@@ -110,14 +92,23 @@ struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 	.max_entries = 0,      /* one per CPU, set by the loader */
 };
 
-struct tcpdrop_map_def tcpdrop_stacks SEC("maps") = {
-	.type = 7,             /* BPF_MAP_TYPE_STACK_TRACE */
-	.key_size = sizeof(unsigned int),
-	.value_size = 127 * sizeof(unsigned long long), /* PERF_MAX_STACK_DEPTH */
-	.max_entries = 1024,
+/* The record is built here, not on the 512-byte BPF stack: with its stack
+ * frames it is about 1 KiB. One slot per CPU; a tracepoint program is not
+ * preempted by another run of itself on the same CPU. */
+struct tcpdrop_record {
+	struct tcpdrop_event ev;
+	__u64 frames[TCPDROP_STACK_BUF];
+};
+
+struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
+	.type = 6,             /* BPF_MAP_TYPE_PERCPU_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct tcpdrop_record),
+	.max_entries = 1,
 };
 
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
+#define cfg tcpdrop_cfg
 
 /* SKB_NOT_DROPPED_YET and SKB_CONSUMED come before NOT_SPECIFIED in every
  * kernel that has reasons; a subsystem in the high 16 bits (6.4+) is a
@@ -130,49 +121,112 @@ INLINE int is_not_a_drop(struct trace_event_raw_kfree_skb *ctx,
 		return 0;
 	}
 	ev->reason = ctx->reason;
-	return ev->reason < cfg_reason_min_drop;
+	return ev->reason < cfg.reason_min_drop;
 }
 
-INLINE int read_ipv4(const unsigned char *nh, struct tcpdrop_event *ev,
-		     unsigned int *hdr_len)
+/* The linear part of the packet: head + [0, tail). Headers are looked for
+ * there only, so a short or truncated packet is never decoded from bytes
+ * that are not its own. */
+struct packet {
+	const unsigned char *head;
+	unsigned int tail;
+};
+
+INLINE int read_at(const struct packet *p, unsigned int off, void *dst,
+		   unsigned int len)
+{
+	if (off > p->tail || p->tail - off < len)
+		return -1;
+	return bpf_probe_read_kernel(dst, len, p->head + off) ? -1 : 0;
+}
+
+/* IPv4: protocol 6, header length from IHL (options included). A non-first
+ * fragment carries no TCP header: it is not decoded, and not a row. Gives
+ * the TCP header's offset from head. */
+INLINE int read_ipv4(const struct packet *p, unsigned int nh,
+		     struct tcpdrop_event *ev, unsigned int *th)
 {
 	unsigned char ip[20];
+	unsigned int ihl;
 
-	if (bpf_probe_read_kernel(ip, sizeof(ip), nh))
+	if (read_at(p, nh, ip, sizeof(ip)))
 		return -1;
-	if (ip[9] != IPPROTO_TCP)
+	ihl = (ip[0] & 0x0f) * 4;
+	if (ip[9] != IPPROTO_TCP || ihl < sizeof(ip))
+		return -1;
+	if (((ip[6] & 0x1f) << 8 | ip[7]) != 0)   /* fragment offset */
 		return -1;
 	ev->family = AF_INET;
 	__builtin_memcpy(ev->saddr, ip + 12, 4);
 	__builtin_memcpy(ev->daddr, ip + 16, 4);
-	*hdr_len = (ip[0] & 0x0f) * 4;
+	*th = nh + ihl;
 	return 0;
 }
 
-/* A packet with extension headers has nexthdr != TCP here; the kernel's
- * transport_header still points at TCP once it has parsed them, so accept
- * those too when it is set past the fixed header. */
-INLINE int read_ipv6(const unsigned char *nh, struct tcpdrop_event *ev,
-		     unsigned int *hdr_len, int transport_known)
+/* One step of the IPv6 extension header chain at `off`: its length and the
+ * next header, or -1 when this header ends the walk without TCP (a
+ * non-first fragment, or a protocol that is not an extension header). */
+INLINE int ipv6_ext_step(const struct packet *p, unsigned int off,
+			 unsigned char type, unsigned char *next,
+			 unsigned int *len)
+{
+	unsigned char ext[4];
+
+	if (type != IPPROTO_HOPOPTS && type != IPPROTO_ROUTING &&
+	    type != IPPROTO_DSTOPTS && type != IPPROTO_FRAGMENT &&
+	    type != IPPROTO_AH)
+		return -1;
+	if (read_at(p, off, ext, sizeof(ext)))
+		return -1;
+	*next = ext[0];
+	if (type == IPPROTO_FRAGMENT) {
+		if (((ext[2] << 8 | ext[3]) & 0xfff8) != 0)
+			return -1;
+		*len = 8;
+	} else if (type == IPPROTO_AH) {
+		*len = (ext[1] + 2) * 4;          /* RFC 4302 */
+	} else {
+		*len = (ext[1] + 1) * 8;          /* RFC 8200 */
+	}
+	return 0;
+}
+
+/* IPv6: the next-header chain is walked from the fixed header. The
+ * kernel's transport_header is not used: until ip6_protocol_deliver_rcu()
+ * it points at the first extension header, whatever follows. */
+INLINE int read_ipv6(const struct packet *p, unsigned int nh,
+		     struct tcpdrop_event *ev, unsigned int *th)
 {
 	unsigned char ip[40];
+	unsigned char type;
+	unsigned int off = nh + sizeof(ip), len = 0;
 
-	if (bpf_probe_read_kernel(ip, sizeof(ip), nh))
+	if (read_at(p, nh, ip, sizeof(ip)))
 		return -1;
-	if (ip[6] != IPPROTO_TCP && !transport_known)
+	type = ip[6];
+#pragma clang loop unroll(full)
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		if (type == IPPROTO_TCP)
+			break;
+		if (ipv6_ext_step(p, off, type, &type, &len))
+			return -1;
+		off += len;
+	}
+	if (type != IPPROTO_TCP)
 		return -1;
 	ev->family = AF_INET6;
 	__builtin_memcpy(ev->saddr, ip + 8, 16);
 	__builtin_memcpy(ev->daddr, ip + 24, 16);
-	*hdr_len = 40;
+	*th = off;
 	return 0;
 }
 
-INLINE int read_tcp(const unsigned char *th, struct tcpdrop_event *ev)
+INLINE int read_tcp(const struct packet *p, unsigned int th,
+		    struct tcpdrop_event *ev)
 {
-	unsigned char tcp[14];
+	unsigned char tcp[TCP_HEADER_MIN];
 
-	if (bpf_probe_read_kernel(tcp, sizeof(tcp), th))
+	if (read_at(p, th, tcp, sizeof(tcp)))
 		return -1;
 	ev->sport = (unsigned short)(tcp[0] << 8 | tcp[1]);
 	ev->dport = (unsigned short)(tcp[2] << 8 | tcp[3]);
@@ -180,34 +234,33 @@ INLINE int read_tcp(const unsigned char *th, struct tcpdrop_event *ev)
 	return 0;
 }
 
-/* Addresses and ports come from the packet's own headers. */
-INLINE int read_headers(struct sk_buff *skb, struct tcpdrop_event *ev)
+/* Addresses, ports and flags come from the packet's own headers, and only
+ * a packet that is TCP by its own headers is a row. The IP version must
+ * agree with skb->protocol (the tracepoint's `protocol`). */
+INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
+			struct tcpdrop_event *ev)
 {
-	unsigned char *head = 0;
-	unsigned short nh_off = NO_HEADER, th_off = NO_HEADER;
-	unsigned int ip_len = 0;
+	struct packet p = { 0, 0 };
+	unsigned short nh = NO_HEADER;
+	unsigned int th = 0;
 	unsigned char version = 0;
-	int transport_known;
 
-	READ(head, skb->head);
-	READ(nh_off, skb->network_header);
-	READ(th_off, skb->transport_header);
-	if (!head || nh_off == NO_HEADER)
+	READ(p.head, skb->head);
+	READ(p.tail, skb->tail);
+	READ(nh, skb->network_header);
+	if (!p.head || nh == NO_HEADER || read_at(&p, nh, &version, 1))
 		return -1;
-	if (bpf_probe_read_kernel(&version, 1, head + nh_off))
-		return -1;
-	transport_known = th_off != NO_HEADER && th_off > nh_off;
 	version >>= 4;
-	if (version == 4 && read_ipv4(head + nh_off, ev, &ip_len) == 0)
-		;
-	else if (version == 6 &&
-		 read_ipv6(head + nh_off, ev, &ip_len, transport_known) == 0)
-		;
-	else
+	if (version == 4 && protocol == ETH_P_IP) {
+		if (read_ipv4(&p, nh, ev, &th))
+			return -1;
+	} else if (version == 6 && protocol == ETH_P_IPV6) {
+		if (read_ipv6(&p, nh, ev, &th))
+			return -1;
+	} else {
 		return -1;
-	if (!transport_known)
-		th_off = nh_off + ip_len;
-	return read_tcp(head + th_off, ev);
+	}
+	return read_tcp(&p, th, ev);
 }
 
 static struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
@@ -234,6 +287,11 @@ INLINE void read_context(struct trace_event_raw_kfree_skb *ctx,
 	if (dev) {
 		READ(ev->ifindex, dev->ifindex);
 		READ(net, dev->nd_net.net);
+	} else {
+		/* tcp_v4_rcv() and tcp_v6_rcv() clear skb->dev before the
+		 * socket layer; the input device's index stays in skb_iif,
+		 * set by __netif_receive_skb_core(). */
+		READ(ev->ifindex, skb->skb_iif);
 	}
 	if (sk) {
 		READ(ev->state, sk->__sk_common.skc_state);
@@ -250,7 +308,7 @@ INLINE int port_in(const volatile unsigned short *list, unsigned int n,
 		   unsigned short port)
 {
 #pragma clang loop unroll(full)
-	for (int i = 0; i < PORTS_MAX; i++)
+	for (int i = 0; i < TCPDROP_PORTS_MAX; i++)
 		if (i < n && list[i] == port)
 			return 1;
 	return 0;
@@ -258,17 +316,17 @@ INLINE int port_in(const volatile unsigned short *list, unsigned int n,
 
 INLINE int ports_wanted(const struct tcpdrop_event *ev)
 {
-	if (cfg_nports && !port_in(cfg_ports, cfg_nports, ev->sport) &&
-	    !port_in(cfg_ports, cfg_nports, ev->dport))
+	if (cfg.nports && !port_in(cfg.ports, cfg.nports, ev->sport) &&
+	    !port_in(cfg.ports, cfg.nports, ev->dport))
 		return 0;
-	if (cfg_nsports && !port_in(cfg_sports, cfg_nsports, ev->sport))
+	if (cfg.nsports && !port_in(cfg.sports, cfg.nsports, ev->sport))
 		return 0;
-	if (cfg_ndports && !port_in(cfg_dports, cfg_ndports, ev->dport))
+	if (cfg.ndports && !port_in(cfg.dports, cfg.ndports, ev->dport))
 		return 0;
 	return 1;
 }
 
-INLINE int addr_in(const volatile struct cidr *net, unsigned short family,
+INLINE int addr_in(const volatile struct tcpdrop_cidr *net, unsigned short family,
 		   const unsigned char *addr)
 {
 	if (net->family != family)
@@ -282,77 +340,110 @@ INLINE int addr_in(const volatile struct cidr *net, unsigned short family,
 
 INLINE int addrs_wanted(const struct tcpdrop_event *ev)
 {
-	if (!cfg_naddrs)
+	if (!cfg.naddrs)
 		return 1;
 #pragma clang loop unroll(full)
-	for (int i = 0; i < ADDRS_MAX; i++)
-		if (i < cfg_naddrs &&
-		    (addr_in(&cfg_addrs[i], ev->family, ev->saddr) ||
-		     addr_in(&cfg_addrs[i], ev->family, ev->daddr)))
+	for (int i = 0; i < TCPDROP_ADDRS_MAX; i++)
+		if (i < cfg.naddrs &&
+		    (addr_in(&cfg.addrs[i], ev->family, ev->saddr) ||
+		     addr_in(&cfg.addrs[i], ev->family, ev->daddr)))
 			return 1;
 	return 0;
 }
 
 INLINE int reason_wanted(unsigned int reason)
 {
-	if (!cfg_nreasons)
+	if (!cfg.nreasons)
 		return 1;
 #pragma clang loop unroll(full)
-	for (int i = 0; i < REASONS_MAX; i++)
-		if (i < cfg_nreasons && cfg_reasons[i] == reason)
+	for (int i = 0; i < TCPDROP_REASONS_MAX; i++)
+		if (i < cfg.nreasons && cfg.reasons[i] == reason)
 			return 1;
 	return 0;
 }
 
 INLINE int socket_wanted(const struct tcpdrop_event *ev)
 {
-	if (cfg_state_mask &&
-	    (ev->state >= 32 || !(cfg_state_mask & (1u << ev->state))))
+	if (cfg.state_mask &&
+	    (ev->state >= 32 || !(cfg.state_mask & (1u << ev->state))))
 		return 0;
-	return !cfg_netns || ev->netns == cfg_netns;
+	return !cfg.netns || ev->netns == cfg.netns;
 }
 
 INLINE int family_wanted(unsigned short protocol)
 {
 	if (protocol == ETH_P_IP)
-		return cfg_family != AF_INET6;
+		return cfg.family != AF_INET6;
 	if (protocol == ETH_P_IPV6)
-		return cfg_family != AF_INET;
+		return cfg.family != AF_INET;
 	return 0;
+}
+
+/* Copies this drop's kernel stack into the record. Gives the bytes copied,
+ * bounded for the verifier: at most TCPDROP_STACK_MAX frames were asked
+ * for, and the mask keeps the bound within the buffer on every kernel's
+ * verifier, however it tracks ranges. */
+INLINE unsigned int take_stack(void *ctx, struct tcpdrop_record *rec)
+{
+	long ret;
+
+	if (!cfg.want_stack) {
+		rec->ev.stack = TCPDROP_STACK_NOT_TAKEN;
+		return 0;
+	}
+	ret = bpf_get_stack(ctx, rec->frames, TCPDROP_STACK_MAX * 8, 0);
+	if (ret < 0) {
+		rec->ev.stack = TCPDROP_STACK_FAILED;
+		return 0;
+	}
+	rec->ev.stack = TCPDROP_STACK_TAKEN;
+	rec->ev.nframes = (unsigned short)(ret / 8);
+	return (unsigned int)ret & (TCPDROP_STACK_BUF * 8 - 1);
+}
+
+INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
+{
+	unsigned long long id = bpf_get_current_pid_tgid();
+
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->pid = id >> 32;
+	ev->tid = (unsigned int)id;
+	ev->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
 SEC("tracepoint/skb/kfree_skb")
 int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {
-	struct tcpdrop_event ev;
 	struct sk_buff *skb = ctx->skbaddr;
-	unsigned long long id;
+	unsigned short protocol = ctx->protocol;
+	struct tcpdrop_record *rec;
+	struct tcpdrop_event *ev;
+	__u32 zero = 0;
+	unsigned int stack_len;
 
-	__builtin_memset(&ev, 0, sizeof(ev));
-	if (!family_wanted(ctx->protocol) || is_not_a_drop(ctx, &ev) ||
-	    !reason_wanted(ev.reason))
+	if (!family_wanted(protocol))
 		return 0;
-	if (cfg_have_btf) {
-		if (read_headers(skb, &ev))
+	rec = bpf_map_lookup_elem(&tcpdrop_scratch, &zero);
+	if (!rec)
+		return 0;
+	ev = &rec->ev;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	if (is_not_a_drop(ctx, ev) || !reason_wanted(ev->reason))
+		return 0;
+	if (cfg.have_btf) {
+		if (read_headers(skb, protocol, ev))
 			return 0;
-		read_context(ctx, skb, &ev);
-		if (!ports_wanted(&ev) || !addrs_wanted(&ev) ||
-		    !socket_wanted(&ev))
+		read_context(ctx, skb, ev);
+		if (!ports_wanted(ev) || !addrs_wanted(ev) ||
+		    !socket_wanted(ev))
 			return 0;
 	}
-	ev.ts_ns = bpf_ktime_get_ns();
-	ev.location = (unsigned long long)ctx->location;
-	id = bpf_get_current_pid_tgid();
-	ev.pid = id >> 32;
-	ev.tid = (unsigned int)id;
-	ev.cpu = bpf_get_smp_processor_id();
-	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	ev.stack_id = cfg_want_stack ? bpf_get_stackid(ctx, &tcpdrop_stacks, 0)
-				     : TCPDROP_NO_STACK;
-	if (ev.stack_id < 0)
-		ev.stack_id = TCPDROP_NO_STACK;
-	bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, &ev,
-			      sizeof(ev));
+	ev->location = (unsigned long long)ctx->location;
+	read_task(ctx, ev);
+	stack_len = take_stack(ctx, rec);
+	bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
+			      sizeof(*ev) + stack_len);
 	return 0;
 }
 

@@ -455,9 +455,9 @@ int count_print_json(FILE *out, struct count_table *t,
 		     const struct timespec *when, uint64_t lost,
 		     unsigned interval)
 {
-	char time[JSON_TIME_MAX];
+	char time[TIME_MAX];
 
-	json_format_time(time, sizeof(time), when);
+	format_time_rfc3339(time, sizeof(time), when);
 	fprintf(out, "{\"type\":\"counts\",\"time\":\"%s\",\"interval\":",
 		time);
 	if (interval)

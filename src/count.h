@@ -66,7 +66,7 @@ uint64_t count_total(const struct count_table *t);
  *   "location":"tcp_v4_rcv+0x91","count":2}],"by_local":[{"reason":...,
  *   "reason_code":...,"family":"ipv4","addr":"127.0.0.3","port":9,
  *   "count":2}]}
- * ("time" as json_format_time(), "interval" null when 0; "reason" and
+ * ("time" as format_time_rfc3339(), "interval" null when 0; "reason" and
  * "reason_code" null on kernels without reasons; drops without packet
  * headers count under family null, addr null, port null.)
  * The total (count_total) starts again from 0 too. Without a namer

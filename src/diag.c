@@ -6,8 +6,8 @@
 
 void diag_verifier_log(const struct tracer *t, bool all)
 {
-	const char *log = t->verifier_log, *start;
-	size_t len = t->verifier_log_len;
+	size_t len;
+	const char *log = tracer_verifier_log(t, &len), *start;
 
 	if (!log || !len)
 		return;
@@ -32,8 +32,10 @@ static const char *field_place(const struct tp_format *fmt, const char *name,
 /* -v: what was found about this kernel, for bug reports. */
 void diag_kernel_facts(const struct tracer *t)
 {
-	const struct kernel_facts *k = &t->kernel;
+	const struct kernel_facts *k = tracer_kernel(t);
 	char reason[16], rx_sk[16];
+	uint64_t ring_bytes;
+	int nrings;
 
 	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s,"
 		" rx_sk %s, %zu reason names, drops from reason %u\n",
@@ -41,11 +43,11 @@ void diag_kernel_facts(const struct tracer *t)
 		field_place(&k->kfree_skb, "reason", reason, sizeof(reason)),
 		field_place(&k->kfree_skb, "rx_sk", rx_sk, sizeof(rx_sk)),
 		k->kfree_skb.nsymbols, k->reason_min_drop);
+	tracer_rings(t, &nrings, &ring_bytes);
 	fprintf(stderr, "tcpdrop: BTF %s, helper %s, %d perf rings of %llu "
 		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
-		t->nrings, t->nrings ?
-		(unsigned long long)t->rings[0].data_size / 1024 : 0ULL);
+		nrings, (unsigned long long)ring_bytes / 1024);
 }
 
 void diag_degraded(void)

@@ -56,9 +56,9 @@ static int add_port(void *ctx, const char *item, struct errmsg *msg)
 	if (parse_number(item, 65535, &port) || port == 0)
 		return errmsg_set(msg, -EINVAL, "invalid port '%s': want 1 "
 				  "to 65535", item);
-	if (list->count == FILTER_PORTS_MAX)
+	if (list->count == TCPDROP_PORTS_MAX)
 		return errmsg_set(msg, -EINVAL, "too many ports: at most %d "
-				  "per option", FILTER_PORTS_MAX);
+				  "per option", TCPDROP_PORTS_MAX);
 	list->ports[list->count++] = (uint16_t)port;
 	return 0;
 }
@@ -69,7 +69,7 @@ int filter_add_ports(struct port_list *list, const char *arg,
 	return for_each_item(arg, "port", add_port, list, msg);
 }
 
-static void mask_network(struct filter_cidr *c, unsigned prefix)
+static void mask_network(struct tcpdrop_cidr *c, unsigned prefix)
 {
 	unsigned i;
 
@@ -83,7 +83,7 @@ static void mask_network(struct filter_cidr *c, unsigned prefix)
 }
 
 /* ADDR or ADDR/PREFIX, IPv4 or IPv6. */
-static int parse_cidr(const char *arg, struct filter_cidr *c)
+static int parse_cidr(const char *arg, struct tcpdrop_cidr *c)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(arg, '/');
@@ -113,9 +113,9 @@ static int parse_cidr(const char *arg, struct filter_cidr *c)
 
 int filter_add_addr(struct filter *f, const char *arg, struct errmsg *msg)
 {
-	if (f->naddrs == FILTER_ADDRS_MAX)
+	if (f->naddrs == TCPDROP_ADDRS_MAX)
 		return errmsg_set(msg, -EINVAL, "too many -a/--addr: at most %d",
-				  FILTER_ADDRS_MAX);
+				  TCPDROP_ADDRS_MAX);
 	if (parse_cidr(arg, &f->addrs[f->naddrs]))
 		return errmsg_set(msg, -EINVAL, "invalid address '%s': want an "
 				  "IPv4 or IPv6 address, with an optional "
@@ -128,9 +128,9 @@ static int add_reason(void *ctx, const char *item, struct errmsg *msg)
 {
 	struct filter *f = ctx;
 
-	if (f->nreasons == FILTER_REASONS_MAX)
+	if (f->nreasons == TCPDROP_REASONS_MAX)
 		return errmsg_set(msg, -EINVAL, "too many reasons: at most %d",
-				  FILTER_REASONS_MAX);
+				  TCPDROP_REASONS_MAX);
 	snprintf(f->reason_names[f->nreasons++], FILTER_NAME_MAX, "%s", item);
 	return 0;
 }
@@ -191,7 +191,7 @@ static void list_reasons(const struct tp_format *fmt, char *buf, size_t size)
 }
 
 int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
-			   uint32_t out[FILTER_REASONS_MAX], struct errmsg *msg)
+			   uint32_t out[TCPDROP_REASONS_MAX], struct errmsg *msg)
 {
 	char known[3072];
 	uint64_t value;
@@ -211,4 +211,22 @@ int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
 		out[i] = (uint32_t)value;
 	}
 	return 0;
+}
+
+void filter_to_config(const struct filter *f,
+		      const uint32_t reasons[TCPDROP_REASONS_MAX],
+		      struct tcpdrop_config *cfg)
+{
+	cfg->nports = f->any_port.count;
+	memcpy(cfg->ports, f->any_port.ports, sizeof(cfg->ports));
+	cfg->nsports = f->sport.count;
+	memcpy(cfg->sports, f->sport.ports, sizeof(cfg->sports));
+	cfg->ndports = f->dport.count;
+	memcpy(cfg->dports, f->dport.ports, sizeof(cfg->dports));
+	cfg->naddrs = f->naddrs;
+	memcpy(cfg->addrs, f->addrs, sizeof(cfg->addrs));
+	cfg->nreasons = f->nreasons;
+	memcpy(cfg->reasons, reasons, sizeof(cfg->reasons));
+	cfg->state_mask = f->state_mask;
+	cfg->netns = f->netns;
 }

@@ -8,25 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "errmsg.h"
 #include "tpformat.h"
 
-/* Sizes of the arrays in bpf/tcpdrop.bpf.c's .rodata. */
-#define FILTER_PORTS_MAX 8
-#define FILTER_ADDRS_MAX 4
-#define FILTER_REASONS_MAX 16
+/* The limits (TCPDROP_*_MAX) are the program's, from bpf/config.h. */
 #define FILTER_NAME_MAX 64
 
-/* A network, pre-masked: addr & mask == addr. IPv4 uses bytes 0-3. */
-struct filter_cidr {
-	uint8_t addr[16];
-	uint8_t mask[16];
-	uint16_t family;
-	uint16_t pad;
-};
-
 struct port_list {
-	uint16_t ports[FILTER_PORTS_MAX];
+	uint16_t ports[TCPDROP_PORTS_MAX];
 	uint32_t count;
 };
 
@@ -34,9 +24,9 @@ struct filter {
 	struct port_list any_port;    /* -p: source or destination */
 	struct port_list sport;
 	struct port_list dport;
-	struct filter_cidr addrs[FILTER_ADDRS_MAX]; /* -a: source or dest */
+	struct tcpdrop_cidr addrs[TCPDROP_ADDRS_MAX]; /* -a: source or dest */
 	uint32_t naddrs;
-	char reason_names[FILTER_REASONS_MAX][FILTER_NAME_MAX];
+	char reason_names[TCPDROP_REASONS_MAX][FILTER_NAME_MAX];
 	uint32_t nreasons;
 	uint32_t state_mask;          /* bit n: TCP state n; bit 0: none */
 	uint32_t netns;               /* 0: any */
@@ -61,7 +51,13 @@ bool filter_needs_btf(const struct filter *f);
  * format (`fmt`). -EINVAL (a usage error) for a name the kernel does not
  * know (the message lists the valid ones) or a kernel without reasons. */
 int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
-			   uint32_t out[FILTER_REASONS_MAX],
+			   uint32_t out[TCPDROP_REASONS_MAX],
 			   struct errmsg *msg);
+
+/* Copies the filter into the program's settings (`cfg`), with the reason
+ * numbers resolved by filter_resolve_reasons(). */
+void filter_to_config(const struct filter *f,
+		      const uint32_t reasons[TCPDROP_REASONS_MAX],
+		      struct tcpdrop_config *cfg);
 
 #endif

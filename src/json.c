@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "format.h"
 #include "output.h"
 
 const char *json_family_name(uint16_t family)
@@ -15,53 +16,6 @@ const char *json_family_name(uint16_t family)
 	if (family == AF_INET6)
 		return "ipv6";
 	return NULL;
-}
-
-/* What a lead byte announces: the length of its sequence, its own bits of
- * the code point, and the smallest code point that length may encode
- * (anything less is an overlong form). 0 for bytes that cannot start a
- * sequence: continuation bytes, 0xc0 and 0xc1 (always overlong), 0xf5 and
- * above (beyond U+10FFFF). */
-static size_t utf8_lead(unsigned char c, uint32_t *bits, uint32_t *min)
-{
-	if (c >= 0xc2 && c <= 0xdf) {
-		*bits = c & 0x1f;
-		*min = 0x80;
-		return 2;
-	}
-	if (c >= 0xe0 && c <= 0xef) {
-		*bits = c & 0x0f;
-		*min = 0x800;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		*bits = c & 0x07;
-		*min = 0x10000;
-		return 4;
-	}
-	return 0;
-}
-
-/* Length (2 to 4) of the well-formed UTF-8 sequence at s, whose first
- * byte is >= 0x80, or 0 when there is none: a stray continuation byte, a
- * sequence cut short (by `avail` or a NUL), an overlong form, a surrogate,
- * or a code point above U+10FFFF. Strict, so that a strict decoder on the
- * reading side never rejects a line. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
-{
-	uint32_t cp, min;
-	size_t n = utf8_lead(s[0], &cp, &min), i;
-
-	if (!n || n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 /* One byte that is not part of a UTF-8 sequence. Only what RFC 8259
@@ -104,20 +58,6 @@ void json_write_string(FILE *out, const char *s, size_t len)
 		}
 	}
 	fputc('"', out);
-}
-
-void json_format_time(char *buf, size_t size, const struct timespec *when)
-{
-	char date[32];
-	struct tm tm;
-
-	if (when->tv_nsec < 0 || when->tv_nsec >= 1000000000 ||
-	    !gmtime_r(&when->tv_sec, &tm) ||
-	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		snprintf(buf, size, "0000-00-00T00:00:00.000000000Z");
-		return;
-	}
-	snprintf(buf, size, "%s.%09ldZ", date, (long)when->tv_nsec);
 }
 
 /* A C string, or null for NULL. */
@@ -218,9 +158,9 @@ static void json_write_stack(FILE *out, const struct drop_view *d)
 int json_write_drop(FILE *out, const struct drop_view *d)
 {
 	const struct tcpdrop_event *ev = d->ev;
-	char time[JSON_TIME_MAX];
+	char time[TIME_MAX];
 
-	json_format_time(time, sizeof(time), &d->when);
+	format_time_rfc3339(time, sizeof(time), &d->when);
 	fprintf(out, "{\"type\":\"drop\",\"time\":\"%s\",\"pid\":%u,"
 		"\"tid\":%u,\"comm\":", time, ev->pid, ev->tid);
 	json_write_string(out, ev->comm, sizeof(ev->comm));

@@ -11,16 +11,8 @@
 
 #include "drop.h"
 
-/* Room for json_format_time(), with years of more than four digits too. */
-#define JSON_TIME_MAX 48
-
 /* `"..."` with escaping; `len` bytes, stopping early at a NUL. */
 void json_write_string(FILE *out, const char *s, size_t len);
-
-/* "2026-11-26T07:07:20.123456789Z" (UTC, RFC 3339, nanoseconds). A time
- * gmtime() cannot convert gives "0000-00-00T00:00:00.000000000Z", which
- * no real time can be. */
-void json_format_time(char *buf, size_t size, const struct timespec *when);
 
 /* "ipv4", "ipv6", or NULL (no packet headers: family 0, or a family this
  * build does not know), for the "family" fields of every JSON object. */

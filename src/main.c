@@ -61,28 +61,22 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int drain_ring(struct tracer *t, int i, struct report *r)
-{
-	int ret = ring_drain(&t->rings[i], report_sample, report_lost, r);
-
-	if (ret == -EINVAL) {
-		fprintf(stderr, "tcpdrop: corrupt record in the ring of CPU "
-			"%d, skipped\n", t->rings[i].cpu);
-		return 0;
-	}
-	return ret;
-}
-
 static int drain_all(struct tracer *t, struct report *r)
 {
-	int i, ret;
+	struct tracer_sink sink = {
+		report_sample, report_lost, report_corrupt, r,
+	};
 
-	for (i = 0; i < t->nrings; i++) {
-		ret = drain_ring(t, i, r);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return tracer_drain(t, -1, &sink);
+}
+
+static int drain_one(struct tracer *t, int ring, struct report *r)
+{
+	struct tracer_sink sink = {
+		report_sample, report_lost, report_corrupt, r,
+	};
+
+	return tracer_drain(t, ring, &sink);
 }
 
 /* Milliseconds until the first of `deadlines` (0 = none), -1 for none at
@@ -143,18 +137,15 @@ static int run_loop(struct tracer *t, struct report *r,
 			return ret;
 		if (deadlines[0] && now_ms() >= deadlines[0])
 			return 0;
-		n = epoll_wait(t->epoll_fd, events, 16,
-			       next_timeout(deadlines, 3));
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tracer_wait(t, events, 16, next_timeout(deadlines, 3));
 		if (n < 0)
-			return -errno;
+			return n;
 		for (i = 0; i < n; i++) {
 			uint64_t tag = events[i].data.u64;
 
 			if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
 				return 0;
-			ret = drain_ring(t, (int)tag, r);
+			ret = drain_one(t, (int)tag, r);
 			if (ret)
 				return ret;
 		}
@@ -197,14 +188,13 @@ static int start(struct tracer *t, const struct options *opts)
 	if (ret) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		diag_verifier_log(t, opts->verbose);
-		free(t->verifier_log);
-		if (t->usage_error)
+		if (tracer_usage_error(t))
 			cli_print_usage_hint(stderr);
-		return t->usage_error ? EXIT_USAGE : EXIT_FAILURE;
+		return tracer_usage_error(t) ? EXIT_USAGE : EXIT_FAILURE;
 	}
 	if (opts->verbose)
 		diag_kernel_facts(t);
-	if (!t->have_btf)
+	if (!tracer_has_btf(t))
 		diag_degraded();
 	return 0;
 }
@@ -217,49 +207,66 @@ static void setup_report(struct report *r, const struct tracer *t,
 	r->json = opts->json;
 	r->style = opts->style;
 	r->count_interval = opts->count_interval;
-	r->kernel = &t->kernel;
-	r->stack_map_fd = opts->stack && !opts->count ? t->stack_map_fd : -1;
+	r->kernel = tracer_kernel(t);
+	r->want_stack = opts->stack && !opts->count;
 }
 
-static int trace(const struct options *opts, int signal_fd)
+/* The closing line on stderr; the rows without a stack are counted only
+ * where rows have stacks. */
+static void print_summary(const struct report *r)
 {
-	struct tracer t;
-	struct report r;
+	fprintf(stderr, "tcpdrop: %llu drops traced, %llu lost",
+		(unsigned long long)r->drops, (unsigned long long)r->lost);
+	if (r->want_stack)
+		fprintf(stderr, ", %llu without a stack",
+			(unsigned long long)r->no_stack);
+	fputc('\n', stderr);
+}
+
+/* From the Tracing line to the summary; the exit status. */
+static int run(struct tracer *t, struct report *r, const struct options *opts,
+	       int signal_fd)
+{
 	int ret;
 
-	tracer_init(&t);
-	if (report_init(&r, mode_of(opts))) {
-		fprintf(stderr, "tcpdrop: out of memory\n");
-		return EXIT_FAILURE;
-	}
-	ret = start(&t, opts);
-	if (ret) {
-		report_free(&r);
-		return ret;
-	}
-	setup_report(&r, &t, opts);
-	tracer_watch_fd(&t, signal_fd, EPOLLIN, TAG_SIGNAL);
-	watch_stdout(&t);
+	setup_report(r, t, opts);
+	tracer_watch_fd(t, signal_fd, EPOLLIN, TAG_SIGNAL);
+	watch_stdout(t);
 	ret = announce(opts);
 	if (ret == 0)
-		ret = run_loop(&t, &r, opts);
+		ret = run_loop(t, r, opts);
 	/* Detach first, then read what is still in the rings. */
-	detach(t.perf_fd);
-	t.perf_fd = -1;
+	tracer_detach(t);
 	if (ret == 0)
-		ret = drain_all(&t, &r);
+		ret = drain_all(t, r);
 	if (ret == 0 && opts->count)
-		ret = report_print_counts(&r);
+		ret = report_print_counts(r);
 	fflush(stdout);
-	tracer_stop(&t);
-	report_free(&r);
-	fprintf(stderr, "tcpdrop: %llu drops traced, %llu lost\n",
-		(unsigned long long)r.drops, (unsigned long long)r.lost);
+	print_summary(r);
 	if (ret && ret != -EPIPE && ret != -EIO) {
 		fprintf(stderr, "tcpdrop: %s\n", strerror(-ret));
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
+}
+
+static int trace(const struct options *opts, int signal_fd)
+{
+	struct tracer *t = NULL;
+	struct report r;
+	int status = EXIT_FAILURE;
+
+	if (report_init(&r, mode_of(opts)) || !(t = tracer_new())) {
+		fprintf(stderr, "tcpdrop: out of memory\n");
+		goto out;
+	}
+	status = start(t, opts);
+	if (status == 0)
+		status = run(t, &r, opts, signal_fd);
+out:
+	tracer_free(t);
+	report_free(&r);
+	return status;
 }
 
 /* With fd 0, 1 or 2 closed at start, the next fd we open would take its

@@ -7,7 +7,6 @@
 
 #include "event.h"
 #include "json.h"
-#include "sys.h"
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -21,7 +20,6 @@ int report_init(struct report *r, enum report_mode mode)
 {
 	memset(r, 0, sizeof(*r));
 	r->mode = mode;
-	r->stack_map_fd = -1;
 	r->kallsyms_path = "/proc/kallsyms";
 	r->realtime_offset_ns = clock_ns(CLOCK_REALTIME) -
 				clock_ns(CLOCK_MONOTONIC);
@@ -70,36 +68,30 @@ static void name_address(struct report *r, uint64_t addr, char *buf,
 		snprintf(buf, size, "0x%llx", (unsigned long long)addr);
 }
 
-/* Names the frames of a stack into r->frames; returns how many. The stack
- * map is a hash keyed by stack id: an entry that is not deleted after use
- * keeps its slot, and a full map loses later stacks. */
-static int read_stack(struct report *r, int32_t stack_id)
+/* Names the `n` frames that follow the record (innermost first) into
+ * r->frames; returns how many it named. */
+static int name_stack(struct report *r, const uint64_t *frames, int n)
 {
-	uint64_t frames[REPORT_STACK_DEPTH];
-	int i, n = 0;
+	int i, named = 0;
 
-	if (stack_id == TCPDROP_NO_STACK ||
-	    sys_map_lookup(r->stack_map_fd, &stack_id, frames))
-		return 0;
-	sys_map_delete(r->stack_map_fd, &stack_id);
-	for (i = 0; i < REPORT_STACK_DEPTH && frames[i]; i++) {
+	for (i = 0; i < n && i < REPORT_STACK_DEPTH && frames[i]; i++) {
 		/* Before 5.x kernels settled it, a tracepoint's stack could
 		 * start with its caller twice (seen on 5.10): once from the
 		 * saved registers, once from the unwinder. */
 		if (i == 1 && frames[1] == frames[0])
 			continue;
-		name_address(r, frames[i], r->frames[n], REPORT_FRAME_MAX);
-		r->frame_names[n] = r->frames[n];
-		n++;
+		name_address(r, frames[i], r->frames[named], REPORT_FRAME_MAX);
+		r->frame_names[named] = r->frames[named];
+		named++;
 	}
-	return n;
+	return named;
 }
 
 static int write_text(struct report *r, const struct drop_view *d)
 {
 	int i, ret = output_row(r->out, &r->style, d);
 
-	if (ret || r->stack_map_fd < 0)
+	if (ret || !r->want_stack)
 		return ret;
 	if (d->nstack == 0)
 		ret = output_stack_frame(r->out, "[stack unavailable]");
@@ -110,7 +102,8 @@ static int write_text(struct report *r, const struct drop_view *d)
 
 /* Names what the mode shows. The location is named when it is shown: in
  * JSON always, in text rows where the kernel gives no reason. */
-static int write_drop(struct report *r, const struct tcpdrop_event *ev)
+static int write_drop(struct report *r, const struct tcpdrop_event *ev,
+		      const uint64_t *frames)
 {
 	char reason_buf[32], location[REPORT_FRAME_MAX] = "";
 	struct drop_view d = { .ev = ev, .when = wall_time(r, ev->ts_ns) };
@@ -121,32 +114,44 @@ static int write_drop(struct report *r, const struct tcpdrop_event *ev)
 	if (r->mode == REPORT_JSON || !d.reason)
 		name_address(r, ev->location, location, sizeof(location));
 	d.location = location;
-	if (r->stack_map_fd >= 0) {
-		d.nstack = read_stack(r, ev->stack_id);
+	if (r->want_stack) {
+		d.nstack = name_stack(r, frames, ev->nframes);
 		d.stack = r->frame_names;
+		if (d.nstack == 0)
+			r->no_stack++;
 	}
 	if (r->mode == REPORT_JSON)
 		return json_write_drop(r->out, &d);
 	return write_text(r, &d);
 }
 
+/* The record is the event, then ev.nframes frames; the perf ring pads the
+ * raw sample to 8 bytes, so `size` may be larger than that. */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 {
 	struct report *r = ctx;
 	struct tcpdrop_event ev;
+	uint64_t frames[REPORT_STACK_DEPTH];
 
 	if (size < sizeof(ev)) {
 		r->malformed++;
 		return 0;
 	}
 	memcpy(&ev, data, sizeof(ev));
+	if (ev.nframes > REPORT_STACK_DEPTH ||
+	    (size - sizeof(ev)) / sizeof(frames[0]) < ev.nframes) {
+		r->malformed++;
+		return 0;
+	}
+	memcpy(frames, (const uint8_t *)data + sizeof(ev),
+	       ev.nframes * sizeof(frames[0]));
 	r->drops++;
 	if (r->mode == REPORT_COUNT) {
 		/* A key that could not be stored still counts in the total. */
 		count_add(r->counts, &ev);
 		return 0;
 	}
-	return write_drop(r, &ev);
+	return write_drop(r, &ev, frames);
 }
 
 void report_lost(void *ctx, int cpu, uint64_t lost)
@@ -154,6 +159,15 @@ void report_lost(void *ctx, int cpu, uint64_t lost)
 	struct report *r = ctx;
 
 	r->lost += lost;
+}
+
+void report_corrupt(void *ctx, int cpu)
+{
+	struct report *r = ctx;
+
+	r->malformed++;
+	fprintf(r->diag, "tcpdrop: corrupt record in the ring of CPU %d, "
+		"skipped\n", cpu);
 }
 
 static const char *count_reason_name(void *ctx, uint32_t reason, char *buf,

@@ -11,12 +11,13 @@
 #include <stdio.h>
 
 #include "count.h"
+#include "event.h"
 #include "kernel.h"
 #include "ksym.h"
 #include "output.h"
 
-/* PERF_MAX_STACK_DEPTH: the value size of the BPF stack map. */
-#define REPORT_STACK_DEPTH 127
+/* The most frames a record carries (bpf/event.h). */
+#define REPORT_STACK_DEPTH TCPDROP_STACK_MAX
 #define REPORT_FRAME_MAX 192
 
 enum report_mode { REPORT_ROWS, REPORT_JSON, REPORT_COUNT };
@@ -29,13 +30,15 @@ struct report {
 	struct output_style style;
 	unsigned count_interval;        /* seconds, for the JSON counts */
 	const struct kernel_facts *kernel;
-	int stack_map_fd;               /* -1: no stacks */
+	bool want_stack;                /* rows show the kernel stack */
 	int64_t realtime_offset_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	const char *kallsyms_path;
 	struct ksyms *ksyms;            /* loaded on first use */
 	bool ksyms_failed;
 	struct count_table *counts;     /* REPORT_COUNT */
 	uint64_t drops, lost, lost_printed, malformed;
+	uint64_t no_stack;              /* rows whose stack the kernel
+					 * could not give */
 	char frames[REPORT_STACK_DEPTH][REPORT_FRAME_MAX];
 	const char *frame_names[REPORT_STACK_DEPTH];
 };
@@ -48,6 +51,9 @@ int report_init(struct report *r, enum report_mode mode);
  * the output stream failed (a closed pipe), which ends the run. */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size);
 void report_lost(void *ctx, int cpu, uint64_t lost);
+
+/* tracer_sink.corrupt: one line on r->diag, and the record is skipped. */
+void report_corrupt(void *ctx, int cpu);
 
 /* REPORT_COUNT: prints the counts since the last print and resets them. */
 int report_print_counts(struct report *r);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "config.h"
 #include "cpus.h"
 #include "event.h"
+#include "object.h"
 
 extern const unsigned char tcpdrop_bpf_object[];
 extern const unsigned char tcpdrop_bpf_object_end[];
@@ -18,12 +20,32 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 #define PROG_NAME "tcpdrop_kfree_skb"
 #define CTX_TYPE "trace_event_raw_kfree_skb"
 
-void tracer_init(struct tracer *t)
+struct tracer {
+	struct kernel_facts kernel;
+	bool kernel_read;
+	struct bpf_object obj;
+	bool obj_open;
+	int perf_fd;          /* the tracepoint attachment */
+	struct perf_ring *rings;
+	int nrings;
+	int epoll_fd;
+	bool have_btf;        /* false: degraded mode, no packet headers */
+	bool usage_error;     /* the failure was the options' (exit 2): a
+			       * filter this kernel cannot evaluate */
+	char *verifier_log;   /* set when the verifier refused the program;
+			       * kept past the stop, freed by tracer_free() */
+	size_t verifier_log_len;
+};
+
+struct tracer *tracer_new(void)
 {
-	memset(t, 0, sizeof(*t));
+	struct tracer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
 	t->perf_fd = -1;
-	t->stack_map_fd = -1;
 	t->epoll_fd = -1;
+	return t;
 }
 
 /* Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK, whose default is
@@ -36,81 +58,27 @@ static void raise_memlock_limit(void)
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 }
 
-/* One constant of the program's .rodata (bpf/tcpdrop.bpf.c's cfg_*). */
-struct setting {
-	const char *name;
-	const void *value;
-	size_t size;
-};
-
-#define SETTING(name, value) { name, &(value), sizeof(value) }
-
-static int set_all(struct bpf_object *obj, const struct setting *settings,
-		   size_t n)
+/* The program's settings from the options and the kernel's facts; the
+ * filter's reason names must already be resolved into `reasons`. */
+static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
+			const uint32_t reasons[TCPDROP_REASONS_MAX],
+			struct tcpdrop_config *out)
 {
-	size_t i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		ret = object_set_rodata(obj, settings[i].name,
-					settings[i].value, settings[i].size);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int configure(struct tracer *t, const struct tracer_config *cfg,
-		     int possible_cpus)
-{
-	const struct kernel_facts *k = &t->kernel;
-	uint32_t family = cfg->family, want_stack = cfg->stack;
-	uint32_t min_drop = k->reason_min_drop, have_btf = k->btf != NULL;
-	const struct setting settings[] = {
-		SETTING("cfg_family", family),
-		SETTING("cfg_want_stack", want_stack),
-		SETTING("cfg_reason_min_drop", min_drop),
-		SETTING("cfg_have_btf", have_btf),
-	};
-	int ret = set_all(&t->obj, settings,
-			  sizeof(settings) / sizeof(settings[0]));
-
-	if (ret == 0)
-		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
-					     (uint32_t)possible_cpus);
-	if (ret == 0 && !k->has_probe_read_kernel)
-		object_replace_helper(&t->obj, TCPDROP_HELPER_PROBE_READ_KERNEL,
-				      TCPDROP_HELPER_PROBE_READ);
-	return ret;
-}
-
-static int set_filter(struct tracer *t, const struct filter *f,
-		      const uint32_t reasons[FILTER_REASONS_MAX])
-{
-	const struct setting settings[] = {
-		SETTING("cfg_nports", f->any_port.count),
-		SETTING("cfg_ports", f->any_port.ports),
-		SETTING("cfg_nsports", f->sport.count),
-		SETTING("cfg_sports", f->sport.ports),
-		SETTING("cfg_ndports", f->dport.count),
-		SETTING("cfg_dports", f->dport.ports),
-		SETTING("cfg_naddrs", f->naddrs),
-		SETTING("cfg_addrs", f->addrs),
-		SETTING("cfg_nreasons", f->nreasons),
-		{ "cfg_reasons", reasons, sizeof(uint32_t) * FILTER_REASONS_MAX },
-		SETTING("cfg_state_mask", f->state_mask),
-		SETTING("cfg_netns", f->netns),
-	};
-
-	return set_all(&t->obj, settings, sizeof(settings) / sizeof(settings[0]));
+	memset(out, 0, sizeof(*out));
+	if (cfg->filter)
+		filter_to_config(cfg->filter, reasons, out);
+	out->family = cfg->family;
+	out->want_stack = cfg->stack;
+	out->reason_min_drop = t->kernel.reason_min_drop;
+	out->have_btf = t->kernel.btf != NULL;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
  * a reason to show everything. */
-static int apply_filter(struct tracer *t, const struct filter *f,
+static int check_filter(struct tracer *t, const struct filter *f,
+			uint32_t reasons[TCPDROP_REASONS_MAX],
 			struct errmsg *msg)
 {
-	uint32_t reasons[FILTER_REASONS_MAX] = { 0 };
 	int ret;
 
 	if (!f)
@@ -124,10 +92,33 @@ static int apply_filter(struct tracer *t, const struct filter *f,
 	if (ret)
 		return ret;
 	t->usage_error = false;
-	ret = set_filter(t, f, reasons);
+	return 0;
+}
+
+/* Fills the settings in one step, sizes the perf event array, and swaps
+ * in the old probe-read helper on kernels before 5.5. */
+static int configure(struct tracer *t, const struct tracer_config *cfg,
+		     int possible_cpus, struct errmsg *msg)
+{
+	uint32_t reasons[TCPDROP_REASONS_MAX] = { 0 };
+	struct tcpdrop_config settings;
+	int ret = check_filter(t, cfg->filter, reasons, msg);
+
 	if (ret)
-		return errmsg_set(msg, ret, "BPF object lacks a filter setting: "
-				  "%s", strerror(-ret));
+		return ret;
+	fill_config(t, cfg, reasons, &settings);
+	ret = object_set_rodata(&t->obj, TCPDROP_CONFIG_NAME, &settings,
+				sizeof(settings));
+	if (ret == 0)
+		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
+					     (uint32_t)possible_cpus);
+	if (ret)
+		return errmsg_set(msg, ret, "the embedded BPF object does not "
+				  "match this build (%s): rebuild tcpdrop",
+				  strerror(-ret));
+	if (!t->kernel.has_probe_read_kernel)
+		object_replace_helper(&t->obj, TCPDROP_HELPER_PROBE_READ_KERNEL,
+				      TCPDROP_HELPER_PROBE_READ);
 	return 0;
 }
 
@@ -158,11 +149,7 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	if (ret)
 		return ret;
 	t->obj_open = true;
-	ret = configure(t, cfg, possible_cpus);
-	if (ret)
-		return errmsg_set(msg, ret, "BPF object lacks a setting: %s",
-				  strerror(-ret));
-	ret = apply_filter(t, cfg->filter, msg);
+	ret = configure(t, cfg, possible_cpus, msg);
 	if (ret)
 		return ret;
 	ret = object_core_relocate(&t->obj, &target, msg);
@@ -174,14 +161,12 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 		return explain_map_failure(ret, msg);
 	ret = object_load(&t->obj, msg);
 	if (ret) {
-		/* Kept past tracer_stop(), which closes the object. */
+		/* Kept past the stop, which closes the object. */
 		t->verifier_log = t->obj.verifier_log;
 		t->verifier_log_len = t->obj.verifier_log_len;
 		t->obj.verifier_log = NULL;
-		return ret;
 	}
-	t->stack_map_fd = object_map_fd(&t->obj, "tcpdrop_stacks");
-	return 0;
+	return ret;
 }
 
 /* The reader is woken when a ring is this part full; main.c's loop also
@@ -259,6 +244,8 @@ static int read_cpus(bool *possible, bool *online, int *npossible,
 	return 0;
 }
 
+static void tracer_stop(struct tracer *t);
+
 /* Rings before the attachment: the "Tracing" line must mean that every
  * drop from now on is seen. */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
@@ -307,12 +294,82 @@ int tracer_watch_fd(struct tracer *t, int fd, uint32_t events, uint64_t tag)
 	return 0;
 }
 
-void tracer_stop(struct tracer *t)
+int tracer_wait(struct tracer *t, struct epoll_event *events, int max,
+		int timeout_ms)
+{
+	int n = epoll_wait(t->epoll_fd, events, max, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	return n;
+}
+
+static int drain_ring(struct perf_ring *ring, const struct tracer_sink *sink)
+{
+	int ret = ring_drain(ring, sink->sample, sink->lost, sink->ctx);
+
+	if (ret == -EINVAL) {
+		sink->corrupt(sink->ctx, ring->cpu);
+		return 0;
+	}
+	return ret;
+}
+
+int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink)
+{
+	int i, ret;
+
+	if (index >= 0)
+		return index < t->nrings ? drain_ring(&t->rings[index], sink)
+					 : 0;
+	for (i = 0; i < t->nrings; i++) {
+		ret = drain_ring(&t->rings[i], sink);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void tracer_detach(struct tracer *t)
+{
+	detach(t->perf_fd);
+	t->perf_fd = -1;
+}
+
+const struct kernel_facts *tracer_kernel(const struct tracer *t)
+{
+	return &t->kernel;
+}
+
+bool tracer_has_btf(const struct tracer *t)
+{
+	return t->have_btf;
+}
+
+bool tracer_usage_error(const struct tracer *t)
+{
+	return t->usage_error;
+}
+
+const char *tracer_verifier_log(const struct tracer *t, size_t *len)
+{
+	*len = t->verifier_log_len;
+	return t->verifier_log;
+}
+
+void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes)
+{
+	*nrings = t->nrings;
+	*bytes = t->nrings ? t->rings[0].data_size : 0;
+}
+
+/* Undoes the kernel side, in reverse order; the facts and the verifier
+ * log stay for the caller's messages. */
+static void tracer_stop(struct tracer *t)
 {
 	int i;
 
-	detach(t->perf_fd);
-	t->perf_fd = -1;
+	tracer_detach(t);
 	for (i = 0; i < t->nrings; i++)
 		ring_close(&t->rings[i]);
 	free(t->rings);
@@ -324,8 +381,15 @@ void tracer_stop(struct tracer *t)
 	if (t->obj_open)
 		object_close(&t->obj);
 	t->obj_open = false;
-	t->stack_map_fd = -1;
+}
+
+void tracer_free(struct tracer *t)
+{
+	if (!t)
+		return;
+	tracer_stop(t);
 	if (t->kernel_read)
 		kernel_facts_free(&t->kernel);
-	t->kernel_read = false;
+	free(t->verifier_log);
+	free(t);
 }

@@ -1,7 +1,7 @@
 /* The whole pipeline from the embedded object to readable rings: read the
  * kernel's facts, prepare and load the object, attach it to skb:kfree_skb,
  * open one perf ring per online CPU and an epoll set over them.
- * tracer_stop() undoes every step that was done, in reverse, from any
+ * tracer_free() undoes every step that was done, in reverse, from any
  * state: after it nothing of ours is left in the kernel. */
 #ifndef TCPDROP_TRACER_H
 #define TCPDROP_TRACER_H
@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #include "errmsg.h"
 #include "filter.h"
 #include "kernel.h"
-#include "object.h"
 #include "ring.h"
 
 struct tracer_config {
@@ -24,36 +24,69 @@ struct tracer_config {
 	const struct filter *filter; /* NULL: no filter */
 };
 
-struct tracer {
-	struct kernel_facts kernel;
-	bool kernel_read;
-	struct bpf_object obj;
-	bool obj_open;
-	int perf_fd;          /* the tracepoint attachment */
-	int stack_map_fd;     /* owned by obj */
-	struct perf_ring *rings;
-	int nrings;
-	int epoll_fd;
-	bool have_btf;        /* false: degraded mode, no packet headers */
-	bool usage_error;     /* the failure was the options' (exit 2): a
-			       * filter this kernel cannot evaluate */
-	char *verifier_log;   /* set when the verifier refused the program;
-			       * kept by tracer_stop(), freed by the caller */
-	size_t verifier_log_len;
+/* What a drain hands each record to (report.c's functions in the run). */
+struct tracer_sink {
+	ring_sample_fn sample;
+	ring_lost_fn lost;
+	/* A record that broke the ring's framing on CPU `cpu`; the ring
+	 * was reset past it and the drain goes on. */
+	void (*corrupt)(void *ctx, int cpu);
+	void *ctx;
 };
 
-/* Sets every fd to -1 so that tracer_stop() is safe at once. */
-void tracer_init(struct tracer *t);
+/* Opaque: the run loop and the diagnostics use the functions below. */
+struct tracer;
+
+/* A tracer with nothing started: tracer_free() is safe at once. NULL
+ * when out of memory. */
+struct tracer *tracer_new(void);
 
 /* Runs the pipeline. On failure `msg` says what is missing and what to do,
- * and whatever was done is already undone. */
+ * and whatever was done in the kernel is already undone; what the failure
+ * left to say (the verifier's log, whether it was a usage error) stays
+ * readable until tracer_free(). */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		 struct errmsg *msg);
 
 /* Registers an fd of the caller's in the tracer's epoll set; `tag` comes
- * back in epoll_event.data.u64. Ring i is registered with tag i. */
+ * back in epoll_event.data.u64. Ring i is registered with tag i, and
+ * tags below 2^32 are reserved for rings. 0 or -errno. */
 int tracer_watch_fd(struct tracer *t, int fd, uint32_t events, uint64_t tag);
 
-void tracer_stop(struct tracer *t);
+/* epoll_wait() on that set: the number of events, 0 on a timeout or a
+ * signal, -errno on an error. */
+int tracer_wait(struct tracer *t, struct epoll_event *events, int max,
+		int timeout_ms);
+
+/* Reads what is in ring `index` (a tag), or in every ring for -1, into
+ * `sink`. 0, or the first non-zero return of sink->sample (which stops
+ * the drain), or -ENOMEM. */
+int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink);
+
+/* Detaches the program: no drop is recorded after it, and what is in
+ * the rings stays there to be drained. Safe twice. */
+void tracer_detach(struct tracer *t);
+
+/* What was found about the kernel; valid from a successful start until
+ * tracer_free() (its BTF is already released). */
+const struct kernel_facts *tracer_kernel(const struct tracer *t);
+
+/* The kernel's BTF was found: rows have packet headers. */
+bool tracer_has_btf(const struct tracer *t);
+
+/* The last start failed because of the options (exit 2), e.g. a filter
+ * this kernel cannot evaluate. */
+bool tracer_usage_error(const struct tracer *t);
+
+/* The verifier's log when it refused the program, else NULL; `len` is
+ * its length in bytes, without a terminating NUL. */
+const char *tracer_verifier_log(const struct tracer *t, size_t *len);
+
+/* The rings: how many, and the data bytes of each. */
+void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes);
+
+/* Undoes every step that was done, in reverse, and frees `t`; NULL is
+ * fine. After it nothing of ours is left in the kernel. */
+void tracer_free(struct tracer *t);
 
 #endif

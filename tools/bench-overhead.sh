@@ -39,7 +39,7 @@ traced() {
 	sleep 0.2
 	kill -INT "$pid"
 	wait "$pid"
-	summary=$(sed -n 's/^tcpdrop: \(.* lost\)$/\1/p' "$work/err")
+	summary=$(sed -n 's/^tcpdrop: \(.* lost\)\(, .*\)\{0,1\}$/\1/p' "$work/err")
 	report "$label" "$took" "$summary"
 }
 

@@ -34,10 +34,10 @@ static void check_filter(const struct filter *f)
 {
 	uint32_t i, b;
 
-	FUZZ_CHECK(f->any_port.count <= FILTER_PORTS_MAX);
-	FUZZ_CHECK(f->sport.count <= FILTER_PORTS_MAX);
-	FUZZ_CHECK(f->naddrs <= FILTER_ADDRS_MAX);
-	FUZZ_CHECK(f->nreasons <= FILTER_REASONS_MAX);
+	FUZZ_CHECK(f->any_port.count <= TCPDROP_PORTS_MAX);
+	FUZZ_CHECK(f->sport.count <= TCPDROP_PORTS_MAX);
+	FUZZ_CHECK(f->naddrs <= TCPDROP_ADDRS_MAX);
+	FUZZ_CHECK(f->nreasons <= TCPDROP_REASONS_MAX);
 	for (i = 0; i < f->any_port.count; i++)
 		FUZZ_CHECK(f->any_port.ports[i] != 0);
 	/* Pre-masked, as the BPF side compares without masking again. */
@@ -51,7 +51,7 @@ static void check_filter(const struct filter *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint32_t reasons[FILTER_REASONS_MAX];
+	uint32_t reasons[TCPDROP_REASONS_MAX];
 	struct filter f;
 	struct errmsg msg;
 	char *text = fuzz_strdup(data, size), *line, *nl;

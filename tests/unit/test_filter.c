@@ -31,7 +31,7 @@ static void test_ports(void)
 	CHECK_STR(msg.text, "too many ports: at most 8 per option");
 }
 
-static void check_cidr(const struct filter_cidr *c, int family,
+static void check_cidr(const struct tcpdrop_cidr *c, int family,
 		       const char *addr, const char *mask)
 {
 	uint8_t want_addr[16] = { 0 }, want_mask[16] = { 0 };
@@ -109,7 +109,7 @@ static void test_needs_btf(void)
 
 static void test_reasons(void)
 {
-	uint32_t values[FILTER_REASONS_MAX];
+	uint32_t values[TCPDROP_REASONS_MAX];
 	struct tp_format fmt;
 	struct errmsg msg;
 	struct filter f;
@@ -131,7 +131,7 @@ static void test_reasons(void)
 
 static void test_no_reasons_kernel(void)
 {
-	uint32_t values[FILTER_REASONS_MAX];
+	uint32_t values[TCPDROP_REASONS_MAX];
 	struct tp_format fmt;
 	struct errmsg msg;
 	struct filter f;

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "streams.h"
 #include "pycheck.h"
+#include "format.h"
 #include "json.h"
 
 /* Every line the tests produce, for test_lines_parse(). */
@@ -33,7 +34,8 @@ static struct tcpdrop_event v4_event(void)
 	ev.pid = 1234;
 	ev.tid = 1235;
 	ev.reason = 3;
-	ev.stack_id = 7;
+	ev.nframes = 2;
+	ev.stack = TCPDROP_STACK_TAKEN;
 	ev.netns = 4026531840u;
 	ev.ifindex = 1;
 	ev.len = 60;
@@ -335,29 +337,29 @@ static void test_string_utf8(void)
 static void test_time(void)
 {
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 1 };
-	char buf[JSON_TIME_MAX];
+	char buf[TIME_MAX];
 
-	json_format_time(buf, sizeof(buf), &ts);
+	format_time_rfc3339(buf, sizeof(buf), &ts);
 	CHECK_STR(buf, "1970-01-01T00:00:00.000000001Z");
 	ts.tv_sec = SOME_TIME;
 	ts.tv_nsec = 999999999;
-	json_format_time(buf, sizeof(buf), &ts);
+	format_time_rfc3339(buf, sizeof(buf), &ts);
 	CHECK_STR(buf, "2026-11-26T07:07:20.999999999Z");
 	/* A leap day, the last second of a year. */
 	ts.tv_sec = 1835438400;
 	ts.tv_nsec = 0;
-	json_format_time(buf, sizeof(buf), &ts);
+	format_time_rfc3339(buf, sizeof(buf), &ts);
 	CHECK_STR(buf, "2028-02-29T12:00:00.000000000Z");
 	ts.tv_sec = 1798761599;
-	json_format_time(buf, sizeof(buf), &ts);
+	format_time_rfc3339(buf, sizeof(buf), &ts);
 	CHECK_STR(buf, "2026-12-31T23:59:59.000000000Z");
 	/* Not a time: a fixed marker, never garbage. */
 	ts.tv_nsec = 1000000000;
-	json_format_time(buf, sizeof(buf), &ts);
+	format_time_rfc3339(buf, sizeof(buf), &ts);
 	CHECK_STR(buf, "0000-00-00T00:00:00.000000000Z");
 	/* A short buffer truncates but stays a string. */
 	ts.tv_nsec = 0;
-	json_format_time(buf, 5, &ts);
+	format_time_rfc3339(buf, 5, &ts);
 	CHECK_STR(buf, "2026");
 }
 

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "event.h"
 #include "fixture.h"
+#include "config.h"
 #include "object.h"
 
 extern const unsigned char tcpdrop_bpf_object[];
@@ -43,9 +44,12 @@ static void test_open(void)
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
 	      m->spec.max_entries == 0);
-	m = object_map(&obj, "tcpdrop_stacks");
-	CHECK(m && m->spec.type == BPF_MAP_TYPE_STACK_TRACE &&
-	      m->spec.value_size == 127 * 8 && m->spec.max_entries == 1024);
+	/* The record with room for its stack frames, one per CPU. */
+	m = object_map(&obj, "tcpdrop_scratch");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
+	      m->spec.value_size == sizeof(struct tcpdrop_event) +
+				    TCPDROP_STACK_BUF * 8);
 	/* One value holding the whole .rodata section. */
 	m = object_map(&obj, "tcpdrop_rodata");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
@@ -58,9 +62,8 @@ static void test_settings(void)
 {
 	struct errmsg err = { "" };
 	struct bpf_object obj;
-	uint32_t family = 10, cpus = 8;
-	uint16_t small = 1;
-	uint8_t before[16]; /* the first settings */
+	struct tcpdrop_config cfg;
+	uint32_t cpus = 8;
 	const struct object_map *rodata;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
@@ -70,11 +73,19 @@ static void test_settings(void)
 		object_close(&obj);
 		return;
 	}
-	memcpy(before, rodata->data, sizeof(before));
-	CHECK_INT(object_set_rodata(&obj, "cfg_family", &family, 4), 0);
-	CHECK(memcmp(before, rodata->data, sizeof(before)) != 0);
-	CHECK_INT(object_set_rodata(&obj, "cfg_family", &small, 2), -EINVAL);
-	CHECK_INT(object_set_rodata(&obj, "cfg_nothing", &family, 4), -ENOENT);
+	/* The settings are the whole .rodata: one struct, filled at once. */
+	CHECK_INT(rodata->spec.value_size, sizeof(cfg));
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(memcmp(&cfg, rodata->data, sizeof(cfg)) == 0);
+	cfg.family = 10;
+	cfg.ports[TCPDROP_PORTS_MAX - 1] = 443;
+	cfg.netns = 4026531840u;
+	CHECK_INT(object_set_rodata(&obj, TCPDROP_CONFIG_NAME, &cfg,
+				    sizeof(cfg)), 0);
+	CHECK(memcmp(&cfg, rodata->data, sizeof(cfg)) == 0);
+	CHECK_INT(object_set_rodata(&obj, TCPDROP_CONFIG_NAME, &cfg,
+				    sizeof(cfg) - 4), -EINVAL);
+	CHECK_INT(object_set_rodata(&obj, "cfg_nothing", &cfg, 4), -ENOENT);
 	CHECK_INT(object_set_max_entries(&obj, "tcpdrop_events", cpus), 0);
 	CHECK_INT(object_map(&obj, "tcpdrop_events")->spec.max_entries, 8);
 	CHECK_INT(object_set_max_entries(&obj, "nope", cpus), -ENOENT);

@@ -1,0 +1,186 @@
+#include "format.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "event.h"
+#include "tcpstate.h"
+
+int format_addr(char *buf, size_t size, uint16_t family,
+		const uint8_t addr[16])
+{
+	if ((family == AF_INET || family == AF_INET6) &&
+	    inet_ntop(family, addr, buf, size))
+		return 0;
+	snprintf(buf, size, "-");
+	return -EAFNOSUPPORT;
+}
+
+void format_addr_port(char *buf, size_t size, uint16_t family,
+		      const uint8_t addr[16], uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET6 && inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
+		snprintf(buf, size, "[%s]:%u", ip, port);
+	else if (family == AF_INET && inet_ntop(AF_INET, addr, ip, sizeof(ip)))
+		snprintf(buf, size, "%s:%u", ip, port);
+	else
+		snprintf(buf, size, "-");
+}
+
+void format_tcp_flags(char *buf, size_t size, uint8_t flags)
+{
+	/* In the order tcpdump and the kernel's own tables use. */
+	static const char *const names[8] = {
+		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+	};
+	size_t used = 0;
+	int bit;
+
+	buf[0] = '\0';
+	for (bit = 0; bit < 8; bit++) {
+		if (!(flags & (1u << bit)))
+			continue;
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0,
+					 "%s%s", used ? "|" : "", names[bit]);
+	}
+	if (!flags)
+		snprintf(buf, size, "-");
+}
+
+const char *tcp_state_name(uint8_t state, char *buf, size_t size)
+{
+	const char *name = tcp_state_lookup(state);
+
+	if (state == TCPDROP_NO_STATE)
+		return "-";
+	if (name)
+		return name;
+	snprintf(buf, size, "STATE_%u", state);
+	return buf;
+}
+
+static void format_local_hms(char *buf, size_t size,
+			     const struct timespec *when)
+{
+	struct tm tm;
+
+	if (!localtime_r(&when->tv_sec, &tm) ||
+	    !strftime(buf, size, "%H:%M:%S", &tm))
+		snprintf(buf, size, "??:??:??");
+}
+
+void format_time(char *buf, size_t size, enum time_style style,
+		 const struct timespec *when)
+{
+	size_t len;
+
+	if (style == TIME_ISO) {
+		format_time_rfc3339(buf, size, when);
+		return;
+	}
+	format_local_hms(buf, size, when);
+	len = strlen(buf);
+	if (style == TIME_US && len < size)
+		snprintf(buf + len, size - len, ".%06ld",
+			 when->tv_nsec / 1000);
+}
+
+void format_time_rfc3339(char *buf, size_t size, const struct timespec *when)
+{
+	char date[32];
+	struct tm tm;
+
+	if (when->tv_nsec < 0 || when->tv_nsec >= 1000000000 ||
+	    !gmtime_r(&when->tv_sec, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, size, "0000-00-00T00:00:00.000000000Z");
+		return;
+	}
+	snprintf(buf, size, "%s.%09ldZ", date, (long)when->tv_nsec);
+}
+
+/* What a lead byte announces: the length of its sequence, its own bits of
+ * the code point, and the smallest code point that length may encode
+ * (anything less is an overlong form). 0 for bytes that cannot start a
+ * sequence: continuation bytes, 0xc0 and 0xc1 (always overlong), 0xf5 and
+ * above (beyond U+10FFFF). */
+static size_t utf8_lead(unsigned char c, uint32_t *bits, uint32_t *min)
+{
+	if (c >= 0xc2 && c <= 0xdf) {
+		*bits = c & 0x1f;
+		*min = 0x80;
+		return 2;
+	}
+	if (c >= 0xe0 && c <= 0xef) {
+		*bits = c & 0x0f;
+		*min = 0x800;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		*bits = c & 0x07;
+		*min = 0x10000;
+		return 4;
+	}
+	return 0;
+}
+
+size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+{
+	uint32_t cp, min;
+	size_t n = utf8_lead(s[0], &cp, &min), i;
+
+	if (!n || n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+
+/* One byte as the text output shows it: printable ASCII as is, a
+ * backslash doubled, anything else as \xHH. */
+static size_t printable_byte(char *buf, size_t size, unsigned char c)
+{
+	if (c == '\\')
+		return (size_t)snprintf(buf, size, "\\\\");
+	if (c < 0x20 || c == 0x7f || c >= 0x80)
+		return (size_t)snprintf(buf, size, "\\x%02x", c);
+	return (size_t)snprintf(buf, size, "%c", c);
+}
+
+void format_printable(char *buf, size_t size, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t used = 0, i = 0, n;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	while (i < len && p[i] && used < size - 1) {
+		n = p[i] >= 0x80 ? utf8_sequence_length(p + i, len - i) : 0;
+		if (n) {
+			if (n >= size - used)
+				break;
+			memcpy(buf + used, p + i, n);
+			buf[used + n] = '\0';
+		} else {
+			n = 1;
+			if (printable_byte(buf + used, size - used, p[i]) >=
+			    size - used) {
+				buf[used] = '\0';
+				break;
+			}
+		}
+		used += strlen(buf + used);
+		i += n;
+	}
+}
