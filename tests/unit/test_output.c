@@ -135,6 +135,54 @@ static void test_row_full_comm(void)
 	free(text);
 }
 
+/* Any process can name itself with escape sequences: the row shows them,
+ * escaped, and never writes the raw bytes to a terminal. */
+static void test_row_hostile_comm(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
+	char *text;
+
+	memcpy(ev.comm, "evil\x1b[31mX\\\xff\x07", 14);
+	text = render(&row);
+	CHECK_STR(text, "00:00:00 1234    evil\\x1b[31mX\\\\\\xff\\x07 "
+		  "127.0.0.2:40001       10.1.2.3:9            -           "
+		  "SYN         NO_SOCKET\n");
+	free(text);
+}
+
+/* format_printable(): what stays, what is escaped, and where a short
+ * buffer cuts. */
+static void test_printable(void)
+{
+	char buf[FORMAT_PRINTABLE_MAX(16)];
+
+	format_printable(buf, sizeof(buf), "curl", 16);
+	CHECK_STR(buf, "curl");
+	format_printable(buf, sizeof(buf), "a\tb\x7f\\", 5);
+	CHECK_STR(buf, "a\\x09b\\x7f\\\\");
+	/* Well-formed UTF-8 stays; a stray continuation byte, an overlong
+	 * form and a cut sequence do not. */
+	format_printable(buf, sizeof(buf), "caf\xc3\xa9", 5);
+	CHECK_STR(buf, "caf\xc3\xa9");
+	format_printable(buf, sizeof(buf), "\x80\xc0\xaf\xe2\x82", 5);
+	CHECK_STR(buf, "\\x80\\xc0\\xaf\\xe2\\x82");
+	/* `len` bounds the read: no NUL needed. */
+	format_printable(buf, sizeof(buf), "abcdef", 3);
+	CHECK_STR(buf, "abc");
+	/* Cut at a whole escape or character, never inside one. */
+	format_printable(buf, 6, "ab\x1b", 3);
+	CHECK_STR(buf, "ab");
+	format_printable(buf, 7, "ab\x1b", 3);
+	CHECK_STR(buf, "ab\\x1b");
+	format_printable(buf, 4, "ab\xc3\xa9", 4);
+	CHECK_STR(buf, "ab");
+	/* Sixteen bytes that each need four fit FORMAT_PRINTABLE_MAX(16). */
+	format_printable(buf, sizeof(buf), "\x01\x01\x01\x01\x01\x01\x01"
+			 "\x01\x01\x01\x01\x01\x01\x01\x01\x01", 16);
+	CHECK_INT(strlen(buf), 64);
+}
+
 static void test_header(void)
 {
 	char *text = NULL;
@@ -209,6 +257,8 @@ int main(void)
 	RUN(test_row_ipv4);
 	RUN(test_row_ipv6_established);
 	RUN(test_row_full_comm);
+	RUN(test_row_hostile_comm);
+	RUN(test_printable);
 	RUN(test_header);
 	RUN(test_styles);
 	RUN(test_degraded_row);

@@ -1,0 +1,190 @@
+/* report: records as the ring hands them over (the event, then its own
+ * stack frames), turned into rows with their stacks; records that lie
+ * about their length are counted as malformed and print nothing. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "report.h"
+
+static const char kallsyms_text[] =
+	"ffffffff81000000 T sk_skb_reason_drop\n"
+	"ffffffff81001000 T tcp_v4_rcv\n"
+	"ffffffff81002000 T ip_local_deliver_finish\n";
+
+static char kallsyms_path[] = "/tmp/tcpdrop-test-kallsyms-XXXXXX";
+
+struct record {
+	struct tcpdrop_event ev;
+	uint64_t frames[TCPDROP_STACK_BUF];
+};
+
+static struct record syn_record(void)
+{
+	struct record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.ev.family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.2", rec.ev.saddr);
+	inet_pton(AF_INET, "127.0.0.3", rec.ev.daddr);
+	rec.ev.sport = 40001;
+	rec.ev.dport = 9;
+	rec.ev.pid = 7;
+	rec.ev.reason = 2;
+	rec.ev.tcpflags = TCPDROP_SYN;
+	memcpy(rec.ev.comm, "dropgen", 8);
+	return rec;
+}
+
+/* A report writing rows with stacks into a memory stream. */
+struct harness {
+	struct report r;
+	struct kernel_facts kernel;
+	char *text;
+	size_t len;
+};
+
+static void harness_open(struct harness *h)
+{
+	memset(&h->kernel, 0, sizeof(h->kernel));
+	CHECK_INT(report_init(&h->r, REPORT_ROWS), 0);
+	h->text = NULL;
+	h->len = 0;
+	h->r.out = open_memstream(&h->text, &h->len);
+	h->r.diag = stderr;
+	h->r.kernel = &h->kernel;
+	h->r.want_stack = true;
+	h->r.kallsyms_path = kallsyms_path;
+	h->r.realtime_offset_ns = 0;
+}
+
+static void harness_close(struct harness *h)
+{
+	fclose(h->r.out);
+	report_free(&h->r);
+}
+
+/* The frames after the event, with the 5.10 doubled first frame dropped,
+ * each named from kallsyms. */
+static void test_frames_follow_the_event(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+	uint32_t size;
+
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 4;
+	rec.frames[0] = 0xffffffff81000090ull;
+	rec.frames[1] = 0xffffffff81000090ull;
+	rec.frames[2] = 0xffffffff81001099ull;
+	rec.frames[3] = 0xffffffff81002081ull;
+	size = sizeof(rec.ev) + 4 * 8;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &rec, size), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 1);
+	CHECK_INT(h.r.no_stack, 0);
+	CHECK_INT(h.r.malformed, 0);
+	CHECK(h.text && strstr(h.text, " 127.0.0.2:40001       127.0.0.3:9 "));
+	CHECK(h.text && strstr(h.text, "REASON_2\n"
+			       "\tsk_skb_reason_drop+0x90\n"
+			       "\ttcp_v4_rcv+0x99\n"
+			       "\tip_local_deliver_finish+0x81\n\n"));
+	free(h.text);
+}
+
+/* The perf ring pads a raw sample to 8 bytes: a longer size is fine. */
+static void test_padded_size(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 1;
+	rec.frames[0] = 0xffffffff81001010ull;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 8 + 4), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 1);
+	CHECK(h.text && strstr(h.text, "\ttcp_v4_rcv+0x10\n\n"));
+	free(h.text);
+}
+
+/* A stack the kernel could not give: the row says so, and it is counted
+ * for the summary. */
+static void test_no_stack(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.stack = TCPDROP_STACK_FAILED;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev)), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 1);
+	CHECK_INT(h.r.no_stack, 1);
+	CHECK(h.text && strstr(h.text, "REASON_2\n\t[stack unavailable]\n\n"));
+	free(h.text);
+}
+
+/* More frames than the record holds, or than any record may hold:
+ * malformed, nothing printed, not a drop. */
+static void test_frames_beyond_the_record(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 3;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 2 * 8), 0);
+	rec.ev.nframes = TCPDROP_STACK_MAX + 1;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec)), 0);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) - 1), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 0);
+	CHECK_INT(h.r.malformed, 3);
+	CHECK(h.text && h.text[0] == '\0');
+	free(h.text);
+}
+
+/* Two drops one after the other, each with its own stack: nothing is
+ * shared between records. */
+static void test_each_row_its_own_stack(void)
+{
+	struct harness h;
+	struct record a = syn_record(), b = syn_record();
+
+	a.ev.stack = b.ev.stack = TCPDROP_STACK_TAKEN;
+	a.ev.nframes = b.ev.nframes = 1;
+	a.frames[0] = 0xffffffff81001001ull;
+	b.frames[0] = 0xffffffff81002002ull;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &a, sizeof(a.ev) + 8), 0);
+	CHECK_INT(report_sample(&h.r, 1, &b, sizeof(b.ev) + 8), 0);
+	harness_close(&h);
+	CHECK(h.text && strstr(h.text, "\ttcp_v4_rcv+0x1\n\n"));
+	CHECK(h.text && strstr(h.text, "\tip_local_deliver_finish+0x2\n\n"));
+	free(h.text);
+}
+
+int main(void)
+{
+	int fd = mkstemp(kallsyms_path);
+
+	setenv("TZ", "UTC", 1);
+	if (fd < 0 || write(fd, kallsyms_text, sizeof(kallsyms_text) - 1) !=
+			      (ssize_t)(sizeof(kallsyms_text) - 1)) {
+		printf("FAIL test_report: cannot write %s\n", kallsyms_path);
+		return 1;
+	}
+	close(fd);
+	RUN(test_frames_follow_the_event);
+	RUN(test_padded_size);
+	RUN(test_no_stack);
+	RUN(test_frames_beyond_the_record);
+	RUN(test_each_row_its_own_stack);
+	unlink(kallsyms_path);
+	return check_exit_code();
+}
