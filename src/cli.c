@@ -109,6 +109,10 @@ void cli_print_usage_hint(FILE *out)
 	fputs("Try 'tcpdrop --help' for more information.\n", out);
 }
 
+/* The longest interval: the run loop keeps its deadlines in milliseconds
+ * in an int. */
+#define SECONDS_MAX (INT_MAX / 1000)
+
 static int parse_seconds(const char *arg, unsigned *out)
 {
 	char *end;
@@ -118,7 +122,7 @@ static int parse_seconds(const char *arg, unsigned *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || *end || v == 0 || v > INT_MAX / 1000)
+	if (errno || *end || v == 0 || v > SECONDS_MAX)
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
@@ -154,7 +158,8 @@ static int take_count_interval(int argc, char **argv, struct options *opts,
 		arg = argv[optind++];
 	if (arg && parse_seconds(arg, &opts->count_interval))
 		return errmsg_set(msg, -EINVAL, "invalid count interval '%s': "
-				  "want whole seconds, 1 or more", arg);
+				  "want whole seconds, 1 to %d", arg,
+				  SECONDS_MAX);
 	return 0;
 }
 
@@ -167,18 +172,81 @@ static int set_family(struct options *opts, uint16_t family,
 	return 0;
 }
 
+/* The long option that `arg` ("--json=1") names, if it names one that
+ * takes no value. */
+static const struct option *valueless_long_option(const char *arg)
+{
+	const struct option *o;
+	size_t len;
+
+	if (strncmp(arg, "--", 2) != 0 || !strchr(arg, '='))
+		return NULL;
+	arg += 2;
+	len = (size_t)(strchr(arg, '=') - arg);
+	for (o = long_opts; o->name; o++)
+		if (o->has_arg == no_argument && strlen(o->name) == len &&
+		    strncmp(o->name, arg, len) == 0)
+			return o;
+	return NULL;
+}
+
 static int unknown_option(int argc, char **argv, int c, struct errmsg *msg)
 {
 	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	const struct option *valueless = valueless_long_option(arg);
 
 	/* Only the last argument can lack its value; libcs disagree on where
 	 * optind then points. */
 	if (c == ':')
 		return errmsg_set(msg, -EINVAL, "option '%s' needs a value",
 				  argv[argc - 1]);
-	if (optopt)
+	/* getopt reports "--json=1" as an unknown -j. */
+	if (valueless)
+		return errmsg_set(msg, -EINVAL, "option '--%s' takes no value",
+				  valueless->name);
+	if (optopt && strncmp(arg, "--", 2) != 0)
 		return errmsg_set(msg, -EINVAL, "unknown option '-%c'", optopt);
 	return errmsg_set(msg, -EINVAL, "unknown option '%s'", arg);
+}
+
+/* Options that take one value may be given once: a second one would
+ * silently replace the first. `seen` has a bit per option below. */
+static int check_once(int c, unsigned *seen, struct errmsg *msg)
+{
+	static const struct { int c; const char *names; } single[] = {
+		{ 'd', "-d/--duration" }, { OPT_BTF, "--btf" },
+		{ 'N', "-N/--netns" }, { 't', "-t/--timestamp" },
+		{ 'c', "-c/--count" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
+		if (single[i].c != c)
+			continue;
+		if (*seen & (1u << i))
+			return errmsg_set(msg, -EINVAL, "option %s given more "
+					  "than once", single[i].names);
+		*seen |= 1u << i;
+	}
+	return 0;
+}
+
+/* An address of the other family than -4 or -6 asks for drops that the
+ * family filter then hides: a filter that can never match. */
+static int check_families(const struct options *opts, struct errmsg *msg)
+{
+	uint32_t i;
+
+	for (i = 0; i < opts->filter.naddrs; i++) {
+		uint16_t family = opts->filter.addrs[i].family;
+
+		if (opts->family && family != opts->family)
+			return errmsg_set(msg, -EINVAL, "-%c and an %s "
+					  "address (-a) never match",
+					  opts->family == AF_INET ? '4' : '6',
+					  family == AF_INET ? "IPv4" : "IPv6");
+	}
+	return 0;
 }
 
 static int apply_option(int argc, char **argv, int c, struct options *opts,
@@ -195,13 +263,16 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 	case 'd':
 		if (parse_seconds(optarg, &opts->duration))
 			return errmsg_set(msg, -EINVAL, "invalid duration '%s': "
-					  "want whole seconds, 1 or more",
-					  optarg);
+					  "want whole seconds, 1 to %d",
+					  optarg, SECONDS_MAX);
 		return 0;
 	case 'v':
 		opts->verbose = true;
 		return 0;
 	case OPT_BTF:
+		if (!optarg[0])
+			return errmsg_set(msg, -EINVAL, "option '--btf' needs "
+					  "a file name");
 		opts->btf_path = optarg;
 		return 0;
 	case 'p':
@@ -246,6 +317,7 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 int cli_parse(int argc, char **argv, struct options *opts,
 	      struct errmsg *msg)
 {
+	unsigned seen = 0;
 	int c, ret;
 
 	memset(opts, 0, sizeof(*opts));
@@ -253,13 +325,18 @@ int cli_parse(int argc, char **argv, struct options *opts,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		ret = apply_option(argc, argv, c, opts, msg);
+		ret = check_once(c, &seen, msg);
+		if (ret == 0)
+			ret = apply_option(argc, argv, c, opts, msg);
 		if (ret)
 			return ret;
 	}
 	if (optind < argc)
 		return errmsg_set(msg, -EINVAL, "unexpected argument '%s'",
 				  argv[optind]);
+	ret = check_families(opts, msg);
+	if (ret)
+		return ret;
 	/* IPv6 rows only: columns that fit them cost nothing. */
 	if (opts->family == AF_INET6)
 		opts->style.wide = 1;

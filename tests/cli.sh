@@ -31,8 +31,20 @@ usage_error unknown_long "tcpdrop: unknown option '--bogus'" --bogus
 usage_error unknown_short "tcpdrop: unknown option '-x'" -x
 usage_error missing_value "tcpdrop: option '-d' needs a value" -d
 usage_error missing_value_long "tcpdrop: option '--duration' needs a value" -S --duration
-usage_error bad_duration "tcpdrop: invalid duration 'abc': want whole seconds, 1 or more" -d abc
-usage_error zero_duration "tcpdrop: invalid duration '0': want whole seconds, 1 or more" --duration 0
+usage_error bad_duration "tcpdrop: invalid duration 'abc': want whole seconds, 1 to 2147483" -d abc
+usage_error zero_duration "tcpdrop: invalid duration '0': want whole seconds, 1 to 2147483" --duration 0
+usage_error long_duration "tcpdrop: invalid duration '2147484': want whole seconds, 1 to 2147483" -d 2147484
+usage_error valueless_long "tcpdrop: option '--json' takes no value" --json=1
+usage_error valueless_long_stack "tcpdrop: option '--no-stack' takes no value" --no-stack=yes
+usage_error unknown_long_value "tcpdrop: unknown option '--bogus=1'" --bogus=1
+usage_error empty_btf "tcpdrop: option '--btf' needs a file name" --btf=
+usage_error twice_netns "tcpdrop: option -N/--netns given more than once" -N 1 -N 2
+usage_error twice_duration "tcpdrop: option -d/--duration given more than once" -d 1 --duration=2
+usage_error twice_btf "tcpdrop: option --btf given more than once" --btf a --btf b
+usage_error twice_timestamp "tcpdrop: option -t/--timestamp given more than once" -t us -t iso
+usage_error twice_count "tcpdrop: option -c/--count given more than once" -c 1 -c
+usage_error ipv4_with_ipv6_addr "tcpdrop: -4 and an IPv6 address (-a) never match" -4 -a ::1
+usage_error ipv6_with_ipv4_addr "tcpdrop: -6 and an IPv4 address (-a) never match" -a 10.0.0.0/8 -6
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
 usage_error extra_argument "tcpdrop: unexpected argument 'eth0'" eth0
 usage_error bad_port "tcpdrop: invalid port '70000': want 1 to 65535" -p 70000
@@ -41,7 +53,7 @@ usage_error bad_cidr "tcpdrop: invalid address '1.2.3.4/40': want an IPv4 or IPv
 usage_error bad_netns "tcpdrop: invalid network namespace 'abc': want its inode number, as 'stat -L -c %i /proc/PID/ns/net' shows" -N abc
 usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV, BOUND_INACTIVE or NONE" --state UP
 usage_error bad_timestamp "tcpdrop: invalid timestamp style 'ms': want hms, us or iso" -t ms
-usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 or more" --count=0
+usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 to 2147483" --count=0
 
 if "$TCPDROP" --help >"$WORK/out" 2>&1 && grep -q '^Usage: tcpdrop' "$WORK/out" &&
    grep -q '^Examples:' "$WORK/out"; then

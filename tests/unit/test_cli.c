@@ -67,12 +67,12 @@ static void test_errors(void)
 	expect_error(PARSE(&opts, &msg, "-S", "--btf"), &msg,
 		     "option '--btf' needs a value");
 	expect_error(PARSE(&opts, &msg, "-d", "-1"), &msg,
-		     "invalid duration '-1': want whole seconds, 1 or more");
+		     "invalid duration '-1': want whole seconds, 1 to 2147483");
 	expect_error(PARSE(&opts, &msg, "-d", "1.5"), &msg,
-		     "invalid duration '1.5': want whole seconds, 1 or more");
+		     "invalid duration '1.5': want whole seconds, 1 to 2147483");
 	expect_error(PARSE(&opts, &msg, "-d", "99999999999999999999"), &msg,
 		     "invalid duration '99999999999999999999': want whole "
-		     "seconds, 1 or more");
+		     "seconds, 1 to 2147483");
 	expect_error(PARSE(&opts, &msg, "-6", "-4"), &msg,
 		     "-4 and -6 exclude each other");
 	expect_error(PARSE(&opts, &msg, "-S", "extra"), &msg,
