@@ -283,6 +283,7 @@ int main(int argc, char **argv)
 	int signal_fd, ret;
 
 	fill_standard_fds();
+	errmsg_init(&msg);
 
 	if (cli_parse(argc, argv, &opts, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);

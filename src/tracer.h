@@ -45,8 +45,9 @@ struct tracer {
 /* Sets every fd to -1 so that tracer_stop() is safe at once. */
 void tracer_init(struct tracer *t);
 
-/* Runs the pipeline. On failure `msg` says what is missing and what to do,
- * and whatever was done is already undone. */
+/* Runs the pipeline. Returns 0, or -errno with `msg` always filled: what
+ * failed and why (a step that gave no message of its own is named, with
+ * the errno), and whatever was done is already undone. */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		 struct errmsg *msg);
 
