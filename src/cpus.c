@@ -53,7 +53,7 @@ static int read_cpu_file(const char *path, bool *mask, int max)
 {
 	char *text;
 	size_t len;
-	int ret = read_whole_file(path, &text, &len);
+	int ret = read_file_max(path, FILEIO_MAX_SMALL, &text, &len);
 
 	if (ret)
 		return ret;

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int errmsg_set(struct errmsg *msg, int code, const char *fmt, ...)
 {
@@ -10,5 +11,22 @@ int errmsg_set(struct errmsg *msg, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg->text, sizeof(msg->text), fmt, ap);
 	va_end(ap);
+	return code;
+}
+
+void errmsg_init(struct errmsg *msg)
+{
+	msg->text[0] = '\0';
+}
+
+bool errmsg_is_set(const struct errmsg *msg)
+{
+	return msg->text[0] != '\0';
+}
+
+int errmsg_fallback(struct errmsg *msg, int code, const char *what)
+{
+	if (code < 0 && !errmsg_is_set(msg))
+		errmsg_set(msg, code, "%s: %s", what, strerror(-code));
 	return code;
 }

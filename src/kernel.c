@@ -18,7 +18,8 @@ static int effective_caps(uint64_t *caps)
 {
 	char *status = NULL, *line;
 	size_t len;
-	int ret = read_whole_file("/proc/self/status", &status, &len);
+	int ret = read_file_max("/proc/self/status", FILEIO_MAX_SMALL,
+				&status, &len);
 
 	if (ret)
 		return ret;
@@ -67,6 +68,10 @@ static int read_format(struct kernel_facts *k, struct errmsg *msg)
 		return errmsg_set(msg, ret, "the kernel has no skb:kfree_skb "
 				  "tracepoint (%s/events/skb/kfree_skb); it "
 				  "needs CONFIG_TRACEPOINTS", k->tracefs.root);
+	if (ret == -EFBIG)
+		return errmsg_set(msg, ret, "%s/events/skb/kfree_skb/format: "
+				  "larger than %zu MiB; not a format file",
+				  k->tracefs.root, FILEIO_MAX_SMALL >> 20);
 	if (ret)
 		return errmsg_set(msg, ret, "cannot read the skb:kfree_skb "
 				  "format file: %s", strerror(-ret));
@@ -100,12 +105,12 @@ const char kernel_btf_places[] = KERNEL_BTF_PATH ", /boot/vmlinux-R, "
 	"/usr/lib/debug/{boot/vmlinux-R,lib/modules/R/vmlinux}";
 
 /* An empty file is what a hidden BTF (a bind mount of /dev/null) looks
- * like: the same as none. */
+ * like: the same as none. Only a regular file can hold BTF. */
 static bool nonempty_file(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && st.st_size > 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
 /* `pattern` with its "%s" (if any) replaced by `release`. Not snprintf:
@@ -139,6 +144,29 @@ static void search_btf(struct kernel_facts *k)
 	k->btf_path[0] = '\0';
 }
 
+/* --btf takes a regular file only: a FIFO would block the open() in
+ * btf_load_file(), a device would be read to the size bound. (A FIFO put
+ * in its place between this stat() and that open() is the user's own.) */
+static int check_btf_file(const char *path, struct errmsg *msg)
+{
+	struct stat st;
+	int err;
+
+	if (stat(path, &st)) {
+		err = errno;
+		return errmsg_set(msg, -err, "cannot read BTF from %s: %s", path,
+				  strerror(err));
+	}
+	if (S_ISDIR(st.st_mode))
+		return errmsg_set(msg, -EISDIR, "cannot read BTF from %s: %s",
+				  path, strerror(EISDIR));
+	if (!S_ISREG(st.st_mode))
+		return errmsg_set(msg, -EINVAL, "%s is not a regular file (want "
+				  "a raw BTF file or an ELF file with a .BTF "
+				  "section)", path);
+	return 0;
+}
+
 static int read_btf(struct kernel_facts *k, const char *path,
 		    struct errmsg *msg)
 {
@@ -148,9 +176,15 @@ static int read_btf(struct kernel_facts *k, const char *path,
 		search_btf(k);
 		return 0;
 	}
+	ret = check_btf_file(path, msg);
+	if (ret)
+		return ret;
 	ret = btf_load_file(&k->btf, path);
 	if (ret == -ENOENT && nonempty_file(path))
 		return errmsg_set(msg, ret, "%s has no .BTF section", path);
+	if (ret == -EFBIG)
+		return errmsg_set(msg, ret, "%s: larger than %zu MiB; not a BTF "
+				  "file", path, FILEIO_MAX_BTF >> 20);
 	if (ret == -EINVAL)
 		return errmsg_set(msg, ret, "%s holds no valid BTF (want a raw "
 				  "BTF file or an ELF file with a .BTF section)",

@@ -206,7 +206,7 @@ int ksyms_load(struct ksyms **out, const char *path)
 	int err;
 
 	*out = NULL;
-	err = read_whole_file(path, &text, &len);
+	err = read_file_max(path, FILEIO_MAX_KALLSYMS, &text, &len);
 	if (err)
 		return err;
 	return ksyms_from_buffer(out, text, len);

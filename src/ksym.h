@@ -16,8 +16,9 @@ struct ksym {
 struct ksyms;
 
 /* Parses a kallsyms-format file. Keeps text symbols (t, T, w, W). Returns
- * 0, -ENOENT/-EACCES (I/O), -EPERM when every address reads as 0
- * (kptr_restrict hides them), -ENOMEM. */
+ * 0, -ENOENT/-EACCES (I/O), -EFBIG past FILEIO_MAX_KALLSYMS (64 MiB),
+ * -EPERM when every address reads as 0 (kptr_restrict hides them),
+ * -ENOMEM. */
 int ksyms_load(struct ksyms **out, const char *path);
 
 /* Same, from text already in memory (unit tests). Copies the text. */

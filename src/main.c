@@ -25,22 +25,38 @@
 #define TAG_SIGNAL (1ull << 32)
 #define TAG_STDOUT (TAG_SIGNAL + 1)
 
+/* `call` failed with errno: the line says which call and why (a bare
+ * "cannot set up signals" once hid an EMFILE behind EPERM). */
+static int signal_setup_failed(struct errmsg *msg, const char *call)
+{
+	int err = errno;
+
+	return errmsg_set(msg, -err, "cannot set up signals: %s: %s", call,
+			  strerror(err));
+}
+
 /* Signals are blocked from the start and read through a signalfd in the
  * loop, so one arriving during set-up waits until every step is done and
- * ends the run through the same cleanup path. */
-static int block_signals(void)
+ * ends the run through the same cleanup path. Returns the signalfd, or
+ * -errno with `msg` naming the call that failed. */
+static int block_signals(struct errmsg *msg)
 {
 	sigset_t set;
+	int fd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
+		return signal_setup_failed(msg, "sigprocmask");
 	/* A closed pipe shows up as EPIPE from the write instead. */
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return signal_setup_failed(msg, "SIGPIPE");
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return signal_setup_failed(msg, "signalfd");
+	return fd;
 }
 
 /* With stdout a pipe, its reader going away is an EPOLLERR on our end:
@@ -227,12 +243,18 @@ static void print_summary(const struct report *r)
 static int run(struct tracer *t, struct report *r, const struct options *opts,
 	       int signal_fd)
 {
+	/* What a failure after start() stopped; named on the last line. */
+	const char *what = "cannot set up signals: epoll_ctl";
 	int ret;
 
 	setup_report(r, t, opts);
-	tracer_watch_fd(t, signal_fd, EPOLLIN, TAG_SIGNAL);
-	watch_stdout(t);
-	ret = announce(opts);
+	/* Unwatched, the signalfd would leave Ctrl-C without effect. */
+	ret = tracer_watch_fd(t, signal_fd, EPOLLIN, TAG_SIGNAL);
+	if (ret == 0) {
+		what = "tracing failed";
+		watch_stdout(t);
+		ret = announce(opts);
+	}
 	if (ret == 0)
 		ret = run_loop(t, r, opts);
 	/* Detach first, then read what is still in the rings. */
@@ -244,7 +266,7 @@ static int run(struct tracer *t, struct report *r, const struct options *opts,
 	fflush(stdout);
 	print_summary(r);
 	if (ret && ret != -EPIPE && ret != -EIO) {
-		fprintf(stderr, "tcpdrop: %s\n", strerror(-ret));
+		fprintf(stderr, "tcpdrop: %s: %s\n", what, strerror(-ret));
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -290,6 +312,7 @@ int main(int argc, char **argv)
 	int signal_fd, ret;
 
 	fill_standard_fds();
+	errmsg_init(&msg);
 
 	if (cli_parse(argc, argv, &opts, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
@@ -305,10 +328,9 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal_fd = block_signals();
+	signal_fd = block_signals(&msg);
 	if (signal_fd < 0) {
-		fprintf(stderr, "tcpdrop: cannot set up signals: %s\n",
-			strerror(-signal_fd));
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		return EXIT_FAILURE;
 	}
 	if (kernel_check_privileges(&msg)) {

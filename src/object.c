@@ -54,7 +54,7 @@ static int add_prog(struct bpf_object *obj, int idx, const char *sec_name,
 				  sec_name);
 	prog->insns = malloc(size);
 	if (!prog->insns)
-		return -ENOMEM;
+		return errmsg_set(msg, -ENOMEM, "out of memory");
 	memcpy(prog->insns, data, size);
 	prog->insn_cnt = size / sizeof(struct bpf_insn);
 	prog->sec_idx = idx;
@@ -122,7 +122,7 @@ static int add_rodata_map(struct bpf_object *obj, int idx,
 				  "object");
 	map->data = malloc(size);
 	if (!map->data)
-		return -ENOMEM;
+		return errmsg_set(msg, -ENOMEM, "out of memory");
 	memcpy(map->data, data, size);
 	map->spec.type = BPF_MAP_TYPE_ARRAY;
 	map->spec.key_size = sizeof(uint32_t);
@@ -205,8 +205,8 @@ static int classify_section(struct bpf_object *obj, int idx,
 
 	if (!name || elf_section(&obj->elf, idx, &sh))
 		return errmsg_set(msg, -EINVAL, "bad section %d", idx);
-	if (strcmp(name, "license") == 0)
-		return read_license(obj, idx);
+	if (strcmp(name, "license") == 0 && read_license(obj, idx))
+		return errmsg_set(msg, -EINVAL, "bad license section");
 	if (strcmp(name, ".rodata") == 0)
 		return add_rodata_map(obj, idx, msg);
 	if (strcmp(name, ".data") == 0 || strcmp(name, ".bss") == 0)
@@ -325,6 +325,7 @@ struct core_ctx {
 	struct bpf_object *obj;
 	const struct core_target *target;
 	struct errmsg *msg;
+	bool relo_failed;     /* the error is a relocation's, msg says which */
 };
 
 static struct object_prog *prog_by_section(struct bpf_object *obj,
@@ -354,18 +355,22 @@ static int apply_core_relo(void *arg, const char *sec_name,
 	struct core_result res;
 	int ret;
 
-	if (!prog)
+	if (!prog) {
+		ctx->relo_failed = true;
 		return errmsg_set(ctx->msg, -EINVAL, "CO-RE relocation for "
 				  "unknown section '%s'", sec_name);
+	}
 	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res);
 	if (ret == 0)
 		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res);
-	if (ret)
+	if (ret) {
+		ctx->relo_failed = true;
 		return errmsg_set(ctx->msg, ret, "cannot relocate struct %s "
 				  "access %s: %s",
 				  relo_type_name(ctx->obj, relo),
 				  btf_str(ctx->obj->btf, relo->access_str_off),
 				  strerror(-ret));
+	}
 	return 0;
 }
 
@@ -373,13 +378,19 @@ int object_core_relocate(struct bpf_object *obj,
 			 const struct core_target *target,
 			 struct errmsg *msg)
 {
-	struct core_ctx ctx = { obj, target, msg };
+	struct core_ctx ctx = { obj, target, msg, false };
+	int ret;
 
 	if (!obj->btf_ext)
 		return 0;
-	return btf_ext_for_each_core_relo(obj->btf, obj->btf_ext,
-					  obj->btf_ext_len, apply_core_relo,
-					  &ctx);
+	ret = btf_ext_for_each_core_relo(obj->btf, obj->btf_ext,
+					 obj->btf_ext_len, apply_core_relo,
+					 &ctx);
+	/* The walk's own errors (no relocation's) mean a corrupt .BTF.ext. */
+	if (ret && !ctx.relo_failed)
+		return errmsg_set(msg, ret, "BPF object's .BTF.ext is corrupt: "
+				  "%s", strerror(-ret));
+	return ret;
 }
 
 void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to)
@@ -514,8 +525,10 @@ static int relocate_prog(struct bpf_object *obj, struct object_prog *prog,
 		Elf64_Rel rel;
 
 		ret = elf_rel(&obj->elf, idx, i, &rel);
-		if (ret == 0)
-			ret = patch_map_ref(obj, prog, &rel, msg);
+		if (ret)
+			return errmsg_set(msg, ret, "bad relocation %zu for %s",
+					  i, prog->name);
+		ret = patch_map_ref(obj, prog, &rel, msg);
 		if (ret)
 			return ret;
 	}

@@ -62,6 +62,11 @@ struct bpf_object {
 	size_t verifier_log_len;
 };
 
+/* Every function here that takes `msg` returns 0 or -errno and, on every
+ * failure, fills `msg` with what failed (test_object.c checks that). */
+
+/* Parses the ELF object in `buf` (which must outlive `obj`) into programs,
+ * map specs and its own BTF; closes whatever it made on failure. */
 int object_open(struct bpf_object *obj, const void *buf, size_t len,
 		struct errmsg *msg);
 

@@ -86,7 +86,8 @@ static int find_mounted(struct tracefs *tfs)
 {
 	char *mounts = NULL, dir[PATH_MAX];
 	size_t len;
-	int ret = read_whole_file("/proc/mounts", &mounts, &len);
+	int ret = read_file_max("/proc/mounts", FILEIO_MAX_MOUNTS, &mounts,
+				&len);
 
 	if (ret)
 		return ret;
@@ -173,7 +174,7 @@ int tracefs_event_format(const struct tracefs *tfs, const char *system,
 
 	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tfs->root,
 		 system, event);
-	ret = read_whole_file(path, &text, &len);
+	ret = read_file_max(path, FILEIO_MAX_SMALL, &text, &len);
 	if (ret)
 		return ret;
 	ret = tp_format_parse(fmt, text, len);

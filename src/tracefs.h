@@ -27,7 +27,7 @@ int tracefs_open(struct tracefs *tfs);
 void tracefs_close(struct tracefs *tfs);
 
 /* Reads and parses events/SYSTEM/EVENT/format. -ENOENT when the kernel has
- * no such tracepoint. */
+ * no such tracepoint, -EFBIG past FILEIO_MAX_SMALL (1 MiB). */
 int tracefs_event_format(const struct tracefs *tfs, const char *system,
 			 const char *event, struct tp_format *fmt);
 

@@ -219,8 +219,12 @@ static int open_rings(struct tracer *t, const struct tracer_config *cfg,
 static int attach(struct tracer *t, struct errmsg *msg)
 {
 	int prog_fd = object_prog_fd(&t->obj, PROG_NAME);
-	int ret = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
+	int ret;
 
+	if (prog_fd < 0)
+		return errmsg_set(msg, prog_fd, "BPF object has no program "
+				  "%s", PROG_NAME);
+	ret = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
 	if (ret < 0)
 		return errmsg_set(msg, ret, "cannot attach to tracepoint "
 				  "skb:kfree_skb: %s", strerror(-ret));
@@ -247,20 +251,25 @@ static int read_cpus(bool *possible, bool *online, int *npossible,
 static void tracer_stop(struct tracer *t);
 
 /* Rings before the attachment: the "Tracing" line must mean that every
- * drop from now on is seen. */
+ * drop from now on is seen. `step` names the step under way, for a
+ * failure that left no message of its own. */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		 struct errmsg *msg)
 {
 	static bool possible[CPUS_MAX], online[CPUS_MAX];
+	const char *step = "reading the kernel's tracepoint and BTF";
 	int npossible = 0, ret;
 
+	errmsg_init(msg);
 	ret = kernel_facts_read(&t->kernel, cfg->btf_path, msg);
 	if (ret)
 		goto out;
 	t->kernel_read = true;
+	step = "reading the CPU lists";
 	ret = read_cpus(possible, online, &npossible, msg);
 	if (ret)
 		goto out;
+	step = "loading the BPF program";
 	ret = load_object(t, cfg, npossible, msg);
 	if (ret)
 		goto out;
@@ -275,13 +284,17 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 				 strerror(errno));
 		goto out;
 	}
+	step = "opening the perf rings";
 	ret = open_rings(t, cfg, online, npossible, msg);
 	if (ret)
 		goto out;
+	step = "attaching to skb:kfree_skb";
 	ret = attach(t, msg);
 out:
-	if (ret)
+	if (ret) {
+		errmsg_fallback(msg, ret, step);
 		tracer_stop(t);
+	}
 	return ret;
 }
 

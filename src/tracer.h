@@ -41,10 +41,11 @@ struct tracer;
  * when out of memory. */
 struct tracer *tracer_new(void);
 
-/* Runs the pipeline. On failure `msg` says what is missing and what to do,
- * and whatever was done in the kernel is already undone; what the failure
- * left to say (the verifier's log, whether it was a usage error) stays
- * readable until tracer_free(). */
+/* Runs the pipeline. Returns 0, or -errno with `msg` always filled: what
+ * failed and why (a step that gave no message of its own is named, with
+ * the errno), and whatever was done in the kernel is already undone; what
+ * the failure left to say (the verifier's log, whether it was a usage
+ * error) stays readable until tracer_free(). */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		 struct errmsg *msg);
 

@@ -55,6 +55,31 @@ usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SE
 usage_error bad_timestamp "tcpdrop: invalid timestamp style 'ms': want hms, us or iso" -t ms
 usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 to 2147483" --count=0
 
+# refusal NAME WANT_STDERR CMD...: CMD (sh code running $TCPDROP) must exit
+# 1 with exactly that one stderr line and nothing on stdout.
+refusal() {
+	name=$1 want=$2
+	shift 2
+	sh -c "$1" sh >"$WORK/out" 2>"$WORK/err"
+	status=$?
+	if [ "$status" -ne 1 ]; then
+		fail "$name" "exit status $status, want 1: $(cat "$WORK/err")"
+	elif [ -s "$WORK/out" ]; then
+		fail "$name" "wrote to stdout: $(cat "$WORK/out")"
+	elif [ "$(cat "$WORK/err")" != "$want" ]; then
+		fail "$name" "stderr: $(cat "$WORK/err")"
+	else
+		pass "$name"
+	fi
+}
+
+# With no fd left, the signalfd is what fails first, and says why in
+# musl's words for EMFILE. No root needed: signals are set up before the
+# privileges are checked.
+refusal signals_no_fds \
+	"tcpdrop: cannot set up signals: signalfd: No file descriptors available" \
+	"ulimit -n 3 && exec '$TCPDROP' -S"
+
 if "$TCPDROP" --help >"$WORK/out" 2>&1 && grep -q '^Usage: tcpdrop' "$WORK/out" &&
    grep -q '^Examples:' "$WORK/out"; then
 	pass help

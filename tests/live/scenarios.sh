@@ -19,8 +19,10 @@ run_core_scenarios() {
 	test_stdout_closed
 	test_killed
 	test_no_tracepoint
-	test_tracefs_elsewhere
+	test_format_too_large
+	test_tracefs_places
 	test_bad_btf_file
+	test_btf_not_regular
 }
 
 run_operator_scenarios() {
@@ -212,17 +214,32 @@ test_not_root() {
 	pass not_root
 }
 
+# sh code that unmounts, inside a private mount namespace, every tracefs
+# and debugfs the host has (deepest first; tracefs stacked on one place is
+# listed once per mount), so that each case starts from no tracing mount
+# at all, whatever the host has mounted, and builds its own world.
+# A failure exits 99, which no case expects of tcpdrop.
+NO_TRACING_MOUNTS='for m in $(awk '"'"'$3 == "tracefs" || $3 == "debugfs" { print $2 }'"'"' /proc/mounts | sort -r); do umount -l "$m" || exit 99; done; if grep -Eq " (tracefs|debugfs) " /proc/mounts; then echo "still mounted: $(grep -E " (tracefs|debugfs) " /proc/mounts)" >&2; exit 99; fi'
+
 # in_private_mounts SETUP CMD...: runs CMD after SETUP (sh code) in a
-# mount namespace of its own, so what SETUP mounts goes away with it.
+# mount namespace of its own, with no tracefs or debugfs mounted before
+# SETUP, so what SETUP mounts goes away with it.
 in_private_mounts() {
 	setup=$1
 	shift
-	unshare -m sh -c "mount --make-rprivate / && $setup && exec \"\$@\"" sh "$@"
+	unshare -m sh -c "mount --make-rprivate / && { $NO_TRACING_MOUNTS; } && $setup && exec \"\$@\"" sh "$@"
 }
 
 have_unshare() {
 	command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null
 }
+
+# A refusal comes at once; one that blocks (a FIFO's open()) is killed
+# after 10 s, and fails its test with timeout's status.
+REFUSAL_TIMEOUT=
+if command -v timeout >/dev/null 2>&1; then
+	REFUSAL_TIMEOUT="timeout 10"
+fi
 
 # expect_refusal TEST WANT_STDERR SETUP ARGS...: tcpdrop ARGS after SETUP
 # wants exit 1 and exactly that one stderr line.
@@ -233,7 +250,8 @@ expect_refusal() {
 		skip "$test" "no unshare -m here"
 		return
 	fi
-	in_private_mounts "$setup" "$TCPDROP" -S "$@" \
+	# shellcheck disable=SC2086
+	in_private_mounts "$setup" $REFUSAL_TIMEOUT "$TCPDROP" -S "$@" \
 		>"$WORK/$test.out" 2>"$WORK/$test.err"
 	status=$?
 	if [ "$status" -ne 1 ]; then
@@ -253,27 +271,54 @@ test_no_tracepoint() {
 		"mount -t tracefs nodev /sys/kernel/tracing && mount -t tmpfs none /sys/kernel/tracing/events/skb"
 }
 
-# tracefs already mounted somewhere of its own: tcpdrop finds it through
-# /proc/mounts, uses it, and leaves it mounted.
-test_tracefs_elsewhere() {
+# A too large format file (a bind mount over the real one) is refused at
+# once, by its size.
+test_format_too_large() {
+	dd if=/dev/zero of="$WORK/big.format" bs=1024 count=2048 2>/dev/null
+	expect_refusal format_too_large \
+		"tcpdrop: /sys/kernel/tracing/events/skb/kfree_skb/format: larger than 1 MiB; not a format file" \
+		"mount -t tracefs nodev /sys/kernel/tracing && mount --bind '$WORK/big.format' /sys/kernel/tracing/events/skb/kfree_skb/format"
+}
+
+# tracefs_case TEST SETUP ROOT MOUNT COUNT: in a world whose only tracing
+# mounts are SETUP's, tcpdrop -v runs, says it used tracefs at ROOT, and
+# leaves COUNT lines matching MOUNT (a grep -E pattern) in that world's
+# /proc/mounts: what it found stays, what it mounted itself goes.
+tracefs_case() {
+	test=$1 setup=$2 root=$3 mount=$4 count=$5
 	if ! have_unshare; then
-		skip tracefs_elsewhere "no unshare -m here"
+		skip "$test" "no unshare -m here"
 		return
 	fi
-	mkdir -p "$WORK/tfs"
-	in_private_mounts "mount -t tracefs nodev '$WORK/tfs'" sh -c \
-		"'$TCPDROP' -S -v -d 1 >/dev/null 2>'$WORK/tfs.err';
-		 echo \$? >'$WORK/tfs.status'; grep -c ' $WORK/tfs tracefs ' /proc/mounts" \
-		>"$WORK/tfs.count"
-	if [ "$(cat "$WORK/tfs.status")" != 0 ]; then
-		fail tracefs_elsewhere "exit $(cat "$WORK/tfs.status"): $(cat "$WORK/tfs.err")"
-	elif ! grep -q "(tracefs $WORK/tfs)" "$WORK/tfs.err"; then
-		fail tracefs_elsewhere "did not use $WORK/tfs: $(head -n 1 "$WORK/tfs.err")"
-	elif [ "$(cat "$WORK/tfs.count")" != 1 ]; then
-		fail tracefs_elsewhere "the mount at $WORK/tfs did not stay"
+	in_private_mounts "$setup" sh -c \
+		"'$TCPDROP' -S -v -d 1 >/dev/null 2>'$WORK/$test.err';
+		 echo \$? >'$WORK/$test.status'; grep -Ec '$mount' /proc/mounts" \
+		>"$WORK/$test.count"
+	if [ "$(cat "$WORK/$test.status")" != 0 ]; then
+		fail "$test" "exit $(cat "$WORK/$test.status"): $(cat "$WORK/$test.err")"
+	elif ! grep -q "(tracefs $root)" "$WORK/$test.err"; then
+		fail "$test" "did not use $root: $(head -n 1 "$WORK/$test.err")"
+	elif [ "$(cat "$WORK/$test.count")" != "$count" ]; then
+		fail "$test" "$(cat "$WORK/$test.count") mounts match '$mount' afterwards, want $count"
 	else
-		pass tracefs_elsewhere
+		pass "$test"
 	fi
+}
+
+# Every place tcpdrop may find tracefs, each in a world of its own, so
+# that what the host has mounted changes nothing.
+test_tracefs_places() {
+	mkdir -p "$WORK/tfs" "$WORK/dbg"
+	# Nothing mounted: its own mount, gone with its own namespace.
+	tracefs_case tracefs_none true /sys/kernel/tracing ' tracefs ' 0
+	tracefs_case tracefs_standard \
+		"mount -t tracefs nodev /sys/kernel/tracing" \
+		/sys/kernel/tracing ' /sys/kernel/tracing tracefs ' 1
+	tracefs_case tracefs_elsewhere "mount -t tracefs nodev '$WORK/tfs'" \
+		"$WORK/tfs" " $WORK/tfs tracefs " 1
+	# Only debugfs (kernels before 4.1, some hosts): its tracing/.
+	tracefs_case tracefs_in_debugfs "mount -t debugfs nodev '$WORK/dbg'" \
+		"$WORK/dbg/tracing" " $WORK/dbg debugfs " 1
 }
 
 HIDE_BTF="mount --bind /dev/null /sys/kernel/btf/vmlinux"
@@ -283,6 +328,23 @@ test_bad_btf_file() {
 	expect_refusal bad_btf_file \
 		"tcpdrop: $WORK/not.btf holds no valid BTF (want a raw BTF file or an ELF file with a .BTF section)" \
 		true --btf "$WORK/not.btf"
+}
+
+# --btf takes regular files only, and refuses the others at once: a FIFO
+# must not block the open(), a device must not be read.
+test_btf_not_regular() {
+	rm -f "$WORK/btf.fifo"
+	mkfifo "$WORK/btf.fifo"
+	mkdir -p "$WORK/btf.dir"
+	expect_refusal btf_dev_zero \
+		"tcpdrop: /dev/zero is not a regular file (want a raw BTF file or an ELF file with a .BTF section)" \
+		true --btf /dev/zero
+	expect_refusal btf_fifo \
+		"tcpdrop: $WORK/btf.fifo is not a regular file (want a raw BTF file or an ELF file with a .BTF section)" \
+		true --btf "$WORK/btf.fifo"
+	expect_refusal btf_directory \
+		"tcpdrop: cannot read BTF from $WORK/btf.dir: Is a directory" \
+		true --btf "$WORK/btf.dir"
 }
 
 # --- no BTF: degraded rows; --btf FILE: full rows again -------------------

@@ -222,6 +222,51 @@ static void test_truncated(void)
 	CHECK_INT(accepted, 0);
 }
 
+/* Opens and relocates `copy`; a failure must say what failed. Returns
+ * whether both steps passed. */
+static int open_and_relocate(const unsigned char *copy,
+			     const struct core_target *target, size_t flipped)
+{
+	struct errmsg err;
+	struct bpf_object obj;
+	int ret;
+
+	errmsg_init(&err);
+	ret = object_open(&obj, copy, OBJ_LEN, &err);
+	if (ret == 0) {
+		ret = object_core_relocate(&obj, target, &err);
+		object_close(&obj);
+	}
+	if (ret && !errmsg_is_set(&err))
+		CHECK_FAIL_("byte %zu flipped: error %d with no message",
+			    flipped, ret);
+	return ret == 0;
+}
+
+/* Each byte of the object flipped in turn: whatever object_open() and
+ * object_core_relocate() refuse, they say why. */
+static void test_corrupt_bytes_have_messages(void)
+{
+	unsigned char *copy = malloc(OBJ_LEN);
+	struct tp_format fmt;
+	struct core_target target = { NULL, "trace_event_raw_kfree_skb", &fmt };
+	size_t i, refused = 0;
+
+	if (!copy || parse_fixture(&fmt, "kfree_skb-6.18.format")) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, tcpdrop_bpf_object, OBJ_LEN);
+	for (i = 0; i < OBJ_LEN && !check_failed_in_test; i++) {
+		copy[i] ^= 0xff;
+		refused += !open_and_relocate(copy, &target, i);
+		copy[i] ^= 0xff;
+	}
+	CHECK(refused > 0);
+	tp_format_free(&fmt);
+	free(copy);
+}
+
 int main(void)
 {
 	RUN(test_open);
@@ -229,5 +274,6 @@ int main(void)
 	RUN(test_replace_helper);
 	RUN(test_core_layouts);
 	RUN(test_truncated);
+	RUN(test_corrupt_bytes_have_messages);
 	return check_exit_code();
 }
