@@ -91,11 +91,14 @@ all_rows() {
 }
 
 # expect_only_row TEST NAME SADDR DADDR: that tuple's row is the one and
-# only row of the run.
+# only row of the run; the FAIL line shows the others (up to three).
 expect_only_row() {
 	n=$(all_rows "$2" | wc -l)
 	if [ "$n" -ne 1 ]; then
-		fail "$1" "want only the row for $3 -> $4, got $n rows: $(all_rows "$2" | grep -v " $3 *$4 " | head -n 1)"
+		others=$(all_rows "$2" | awk -v s="$3" -v d="$4" '
+			!($(NF-4) == s && $(NF-3) == d) { $1 = $1; print }' |
+			head -n 3 | awk '{ printf "%s%s", sep, $0; sep = " | " }')
+		fail "$1" "want only the row for $3 -> $4, got $n rows; the others: $others"
 		return 1
 	fi
 	return 0
