@@ -99,9 +99,10 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/h
 unit: $(UNIT_BIN)
 live: tcpdrop tools
 
-# jq and python3 parse the JSON output in the tests.
+# jq and python3 parse the JSON output in the tests; nft makes the
+# netfilter drops of tests/live/truth.sh.
 test: tcpdrop tools $(UNIT_BIN)
-	@sh tools/deps.sh jq python3
+	@sh tools/deps.sh jq python3 nft:nftables
 	@sh tests/run.sh $(UNIT_BIN)
 
 # The kernel matrix: Debian's 5.10, 6.1 and 6.12 kernels booted under qemu

@@ -1,9 +1,9 @@
 /*
- * dropgen: make the kernel drop one known kind of TCP packet, over loopback,
- * in the current network namespace, so that a test knows in advance which
- * row tcpdrop has to print.
+ * dropgen: make the kernel drop one known kind of packet, over loopback (or
+ * between network namespaces, with -n), so that a test knows in advance
+ * which row tcpdrop has to print, or that it must print none.
  *
- * usage: dropgen MODE SRC SPORT DST DPORT [MS]
+ * usage: dropgen [-n] MODE SRC SPORT DST DPORT [MS | N]
  *
  *   syn4  SRC SPORT DST DPORT   SYN from SRC:SPORT to the closed port
  *                               DST:DPORT (IPv4): NO_SOCKET in tcp_v4_rcv
@@ -20,24 +20,60 @@
  *                               N such SYNs as fast as possible, for the
  *                               overhead benchmark; the line then also has
  *                               ns=, the time the N sends took
+ *   opts4 SRC SPORT DST DPORT   syn4 with 16 bytes of IP options (Record
+ *                               Route): an IPv4 header of 36 bytes
+ *   dstopts6 SRC SPORT DST DPORT
+ *                               syn6 with an 8-byte Destination Options
+ *                               header between IPv6 and TCP
+ *   hbh6  SRC SPORT DST DPORT   syn6 with an 8-byte Hop-by-Hop Options
+ *                               header
+ *   burst4 SRC SPORT DST DPORT [N]
+ *                               N (30) syn4 drops one after the other, all
+ *                               from SPORT: N identical drops; the line
+ *                               ends with sports=same
+ *   comm4 SRC SPORT DST DPORT   syn4 from a task named "evil", ESC, "[31mX"
+ *                               (an ANSI colour sequence); the line ends
+ *                               with comm=evil\x1b[31mX
+ *   nf4   SRC SPORT DST DPORT   SYN to DST:DPORT that a firewall rule of
+ *                               the caller's drops: NETFILTER_DROP; given
+ *                               up after 300 ms, before any retransmit
+ *   nf6   SRC SPORT DST DPORT   the same over IPv6
+ *   nfdst6 SRC SPORT DST DPORT  nf6 with a Destination Options header
+ *   udp4  SRC SPORT DST DPORT   a UDP datagram to a closed port (not TCP):
+ *                               NO_SOCKET in the UDP layer; flags=-
+ *   udp6  SRC SPORT DST DPORT   the same over IPv6
+ *   frag4 SRC SPORT DST DPORT   the last fragment of a TCP segment, alone,
+ *                               its payload shaped like a SYN header from
+ *                               SPORT to DPORT: no TCP header, freed when
+ *                               reassembly times out (FRAG_REASM_TIMEOUT);
+ *                               needs net.ipv4.ipfrag_time <= 5 and waits
+ *                               that long; the line ends with
+ *                               fragment=last
+ *   frag6 SRC SPORT DST DPORT   the same over IPv6 (net.ipv6.ip6frag_time)
  *
- * Only loopback addresses are accepted (127.0.0.0/8, ::1). On success one
- * line goes to stdout and the exit status is 0:
+ * Only loopback addresses are accepted (127.0.0.0/8, ::1), and with -n also
+ * those of the documentation networks, which no real network routes
+ * (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), for
+ * network namespaces that the caller joined with veth. On success one line
+ * goes to stdout and the exit status is 0:
  *
  *   family=ipv4 saddr=127.0.0.2 sport=40001 daddr=127.0.0.3 dport=9
  *   flags=SYN expected=NO_SOCKET count=1
  *
- * (one line), where the tuple and flags are those of the dropped packet(s),
- * expected is the drop reason's name as the kernel spells it and count is
- * how many times the kernel dropped such a packet. On failure one line goes
- * to stderr and the exit status is 1. Every blocking step has a timeout and
- * every socket is closed before exit.
+ * (one line), where the tuple and flags are those of the dropped packet(s)
+ * ("-": not TCP, or no TCP header), expected is the drop reason's name as
+ * the kernel spells it (6.x) and count is how many times the kernel
+ * dropped such a packet (nf4, nf6, nfdst6: how many SYNs were sent; only
+ * the caller's rule counter can tell). On failure one line goes to stderr
+ * and the exit status is 1. Every blocking step has a timeout and every
+ * socket is closed before exit.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -45,6 +81,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +93,7 @@
 #define MD5_KEY_LEN		7	/* any key will do: nobody signs */
 #define NETSTAT			"/proc/net/netstat"
 #define SNMP			"/proc/net/snmp"
+#define SNMP6			"/proc/net/snmp6"
 
 struct endpoint {
 	int family;
@@ -78,6 +116,7 @@ struct drop_report {
 	const char *expected;
 	uint64_t count;
 	uint64_t elapsed_ns;	/* flood4 only */
+	const char *note;	/* more on the line: "sports=same" */
 };
 
 /* A mode's optional last argument: md5's milliseconds, flood4's count. */
@@ -86,8 +125,10 @@ struct mode {
 	int family;		/* AF_UNSPEC: taken from the addresses */
 	int takes_arg;
 	unsigned int arg_default, arg_max;
-	int (*run)(const struct tuple *t, unsigned int arg,
-		   struct drop_report *report);
+	int (*run)(const struct mode *m, const struct tuple *t,
+		   unsigned int arg, struct drop_report *report);
+	/* Socket modes: what is set on the socket before connect(). */
+	int (*prepare)(int fd);
 };
 
 /* Prints the one stderr line of a failed run (err 0: no errno text) and
@@ -150,6 +191,21 @@ static int parse_port(const char *text, uint16_t *port)
 	return 0;
 }
 
+/* -n: also the networks kept for documentation (RFC 5737, RFC 3849),
+ * which no real network routes: for namespaces joined by veth. */
+static int doc_networks;
+
+static int is_documentation(const struct endpoint *ep)
+{
+	static const uint8_t doc6[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint32_t a;
+
+	if (ep->family == AF_INET6)
+		return !memcmp(&ep->addr.v6.sin6_addr, doc6, sizeof(doc6));
+	a = ntohl(ep->addr.v4.sin_addr.s_addr) >> 8;
+	return a == 0xc00002 || a == 0xc63364 || a == 0xcb0071;
+}
+
 /* Raw packets and stray SYNs must never leave the host: only loopback. */
 static int is_loopback(const struct endpoint *ep)
 {
@@ -185,8 +241,10 @@ static int parse_endpoint(const char *host, const char *port_text,
 	} else {
 		return fail(0, "bad address '%s'", host);
 	}
-	if (!is_loopback(ep))
-		return fail(0, "%s is not a loopback address", host);
+	if (!is_loopback(ep) && !(doc_networks && is_documentation(ep)))
+		return fail(0, "%s is not a loopback address%s", host,
+			    doc_networks ? " nor in a documentation network" :
+			    " (-n: nor in a documentation network)");
 	return 0;
 }
 
@@ -388,7 +446,8 @@ static char *next_line_with(char **pos, const char *prefix)
 }
 
 /* /proc/net/snmp and /proc/net/netstat print each group as two lines,
- * "Group: Name1 Name2 ..." and then "Group: 1 2 ...". They are per network
+ * "Group: Name1 Name2 ..." and then "Group: 1 2 ...". /proc/net/snmp6 has
+ * one "Name value" line per counter (group NULL). They are per network
  * namespace, so in a fresh namespace they count exactly our drops. */
 static int read_net_counter(const char *path, const char *group,
 			    const char *name, uint64_t *value)
@@ -400,6 +459,14 @@ static int read_net_counter(const char *path, const char *group,
 	err = read_small_file(path, buf, sizeof(buf));
 	if (err)
 		return err;
+	if (!group) {
+		snprintf(prefix, sizeof(prefix), "%s ", name);
+		values = next_line_with(&pos, prefix);
+		if (!values)
+			return fail(ENOENT, "%s: no %s", path, name);
+		*value = strtoull(values, NULL, 10);
+		return 0;
+	}
 	snprintf(prefix, sizeof(prefix), "%s: ", group);
 	names = next_line_with(&pos, prefix);
 	values = names ? next_line_with(&pos, prefix) : NULL;
@@ -417,13 +484,12 @@ static int read_net_counter(const char *path, const char *group,
 	return fail(ENOENT, "%s: no %s %s", path, group, name);
 }
 
-/* The receive path runs in softirq context, normally before the sending
- * syscall returns on loopback, but not always (ksoftirqd): poll briefly. */
-static int wait_counter_above(const char *path, const char *group,
-			      const char *name, uint64_t before,
-			      uint64_t *after)
+/* Polls until the counter is above before, for at most timeout_ms. */
+static int wait_counter_above_for(const char *path, const char *group,
+				  const char *name, uint64_t before,
+				  uint64_t *after, unsigned int timeout_ms)
 {
-	uint64_t deadline = now_ms() + COUNTER_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + timeout_ms;
 	int err;
 
 	for (;;) {
@@ -432,39 +498,210 @@ static int wait_counter_above(const char *path, const char *group,
 			return err;
 		if (now_ms() >= deadline)
 			return fail(0, "the kernel did not count a drop "
-				    "(%s %s stayed at %llu)", group, name,
+				    "(%s%s%s stayed at %llu)", group ? group : "",
+				    group ? " " : "", name,
 				    (unsigned long long)before);
 		sleep_ms(10);
 	}
 }
 
-/* ---- syn4, syn6: a SYN to a closed port ------------------------------- */
+/* The receive path runs in softirq context, normally before the sending
+ * syscall returns on loopback, but not always (ksoftirqd): poll briefly. */
+static int wait_counter_above(const char *path, const char *group,
+			      const char *name, uint64_t before,
+			      uint64_t *after)
+{
+	return wait_counter_above_for(path, group, name, before, after,
+				      COUNTER_TIMEOUT_MS);
+}
 
-/* No socket matches the SYN, so tcp_v{4,6}_rcv answers with a RST and frees
- * the SYN with NO_SOCKET. The RST refuses the connection at once, long
- * before the first SYN retransmit (1 s), so exactly one SYN is dropped. */
-static int run_syn(const struct tuple *t, unsigned int ms,
-		   struct drop_report *report)
+/* ---- syn4, syn6 and their variants: a SYN to a closed port ------------ */
+
+/* One SYN from t->src to the closed port t->dst, after m->prepare set its
+ * options on the socket. No socket matches the SYN, so tcp_v{4,6}_rcv
+ * answers with a RST and frees the SYN with NO_SOCKET. The RST refuses the
+ * connection at once, long before the first SYN retransmit (1 s), so
+ * exactly one SYN is dropped. */
+static int syn_refused(const struct mode *m, const struct tuple *t)
 {
 	char name[INET6_ADDRSTRLEN + 8];
-	int fd, err;
+	int fd, err = 0;
 
 	fd = open_tcp_socket(&t->src);
 	if (fd < 0)
 		return fd;
-	err = connect_bounded(fd, &t->dst);
-	if (err == -ECONNREFUSED) {
-		err = 0;
-		report->flags = "SYN";
-		report->expected = "NO_SOCKET";
-		report->count = 1;
-	} else if (err == 0) {
-		err = fail(0, "%s accepted the connection: port not closed",
-			   endpoint_str(&t->dst, name, sizeof(name)));
-	} else {
-		err = fail_connect(err, &t->dst);
+	if (m->prepare)
+		err = m->prepare(fd);
+	if (!err) {
+		err = connect_bounded(fd, &t->dst);
+		if (err == -ECONNREFUSED)
+			err = 0;
+		else if (err == 0)
+			err = fail(0, "%s accepted the connection: port not "
+				   "closed", endpoint_str(&t->dst, name,
+							  sizeof(name)));
+		else
+			err = fail_connect(err, &t->dst);
 	}
 	close_fd(&fd);
+	return err;
+}
+
+static int run_syn(const struct mode *m, const struct tuple *t,
+		   unsigned int arg, struct drop_report *report)
+{
+	int err = syn_refused(m, t);
+
+	report->flags = "SYN";
+	report->expected = "NO_SOCKET";
+	report->count = err ? 0 : 1;
+	return err;
+}
+
+/* burst4: n such SYNs one after the other, all from the same source port:
+ * n drops with the same tuple and the same kernel stack. */
+static int run_burst(const struct mode *m, const struct tuple *t,
+		     unsigned int n, struct drop_report *report)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = syn_refused(m, t);
+	report->flags = "SYN";
+	report->expected = "NO_SOCKET";
+	report->count = err ? 0 : n;
+	report->note = "sports=same";
+	return err;
+}
+
+/* opts4: IP options make the IPv4 header 36 bytes long (IHL 9), so a reader
+ * that takes the TCP header to follow at 20 bytes finds the options where
+ * the ports are. Record Route with room for three addresses (the kernel
+ * writes the sender's and the receiver's), then End of Options. */
+static int prepare_ip_options(int fd)
+{
+	static const uint8_t opts[16] = { IPOPT_RR, 15, 4 };
+
+	if (setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opts, sizeof(opts)) < 0)
+		return fail_errno("setsockopt IP_OPTIONS");
+	return 0;
+}
+
+/* dstopts6, hbh6: an 8-byte extension header between the IPv6 header and
+ * TCP, holding only padding (PadN over its last six bytes), which the
+ * receiver skips. The kernel fills in the next-header byte. */
+static int set_ipv6_exthdr(int fd, int optname, const char *what)
+{
+	static const uint8_t hdr[8] = { 0, 0, 1, 4 };
+
+	if (setsockopt(fd, IPPROTO_IPV6, optname, hdr, sizeof(hdr)) < 0)
+		return fail_errno(what);
+	return 0;
+}
+
+static int prepare_dstopts(int fd)
+{
+	return set_ipv6_exthdr(fd, IPV6_DSTOPTS, "setsockopt IPV6_DSTOPTS");
+}
+
+static int prepare_hopopts(int fd)
+{
+	return set_ipv6_exthdr(fd, IPV6_HOPOPTS, "setsockopt IPV6_HOPOPTS");
+}
+
+/* comm4: the task that sends the SYN (and on loopback is on the CPU when
+ * it is dropped) is named with an ANSI escape sequence, which a row must
+ * not pass raw to a terminal. COMM_PRINTED is how the result line (and a
+ * correct row) spells it. */
+#define HOSTILE_COMM	"evil\x1b[31mX"
+#define COMM_PRINTED	"evil\\x1b[31mX"
+
+static int prepare_comm(int fd)
+{
+	if (prctl(PR_SET_NAME, HOSTILE_COMM, 0, 0, 0) < 0)
+		return fail_errno("prctl PR_SET_NAME");
+	return 0;
+}
+
+static int run_comm(const struct mode *m, const struct tuple *t,
+		    unsigned int arg, struct drop_report *report)
+{
+	report->note = "comm=" COMM_PRINTED;
+	return run_syn(m, t, arg, report);
+}
+
+/* ---- nf4, nf6, nfdst6: a SYN that a firewall rule drops --------------- */
+
+/* The caller has a rule that drops the SYN on its way in (NETFILTER_DROP).
+ * No answer comes, so the connect is given up after UNANSWERED_MS, before
+ * the first retransmit (1 s): exactly one SYN was sent. Closing a socket
+ * in SYN_SENT sends nothing. */
+#define UNANSWERED_MS 300
+
+static int run_unanswered(const struct mode *m, const struct tuple *t,
+			  unsigned int arg, struct drop_report *report)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+	int fd, err = 0;
+
+	fd = open_tcp_socket(&t->src);
+	if (fd < 0)
+		return fd;
+	if (m->prepare)
+		err = m->prepare(fd);
+	if (!err && connect(fd, &t->dst.addr.sa, t->dst.len) == 0)
+		err = -EISCONN;
+	else if (!err && errno != EINPROGRESS)
+		err = -errno;
+	if (!err)
+		err = wait_fd(fd, POLLOUT, UNANSWERED_MS);
+	if (err == -ETIMEDOUT)
+		err = 0;
+	else if (err)
+		err = fail_connect(err, &t->dst);
+	else
+		err = fail(0, "%s answered the SYN: no rule dropped it",
+			   endpoint_str(&t->dst, name, sizeof(name)));
+	close_fd(&fd);
+	report->flags = "SYN";
+	report->expected = "NETFILTER_DROP";
+	report->count = err ? 0 : 1;
+	return err;
+}
+
+/* ---- udp4, udp6: a datagram to a closed port --------------------------- */
+
+/* Not TCP at all: the UDP layer drops it (NO_SOCKET on 6.x) and counts it
+ * in NoPorts. A TCP drop tracer must not show it. */
+static int run_udp(const struct mode *m, const struct tuple *t,
+		   unsigned int arg, struct drop_report *report)
+{
+	static const char payload[] = "dropgen udp\n";
+	const size_t len = sizeof(payload) - 1;
+	const char *path = t->src.family == AF_INET ? SNMP : SNMP6;
+	const char *group = t->src.family == AF_INET ? "Udp" : NULL;
+	const char *name = t->src.family == AF_INET ? "NoPorts" : "Udp6NoPorts";
+	uint64_t before, after;
+	int fd, err;
+
+	err = read_net_counter(path, group, name, &before);
+	if (err)
+		return err;
+	fd = socket(t->src.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_errno("socket");
+	if (bind(fd, &t->src.addr.sa, t->src.len) < 0)
+		err = fail_errno("bind");
+	else if (sendto(fd, payload, len, MSG_DONTWAIT, &t->dst.addr.sa,
+			t->dst.len) != (ssize_t)len)
+		err = fail_errno("sendto");
+	if (!err)
+		err = wait_counter_above(path, group, name, before, &after);
+	close_fd(&fd);
+	report->flags = "-";
+	report->expected = "NO_SOCKET";
+	report->count = err ? 0 : after - before;
 	return err;
 }
 
@@ -560,8 +797,8 @@ static void md5_teardown(struct md5_conn *c)
 	close_abortive(&c->client_fd);
 }
 
-static int run_md5(const struct tuple *t, unsigned int ms,
-		   struct drop_report *report)
+static int run_md5(const struct mode *m, const struct tuple *t,
+		   unsigned int ms, struct drop_report *report)
 {
 	struct md5_conn c = { -1, -1, -1 };
 	int err;
@@ -662,8 +899,8 @@ static int send_raw_ipv4(const struct tuple *t, const void *pkt, size_t len)
 /* TCP checks the checksum before looking up a socket, so the listener is
  * there only to make the drop unmistakably not a NO_SOCKET one. The kernel
  * counts each such drop in Tcp InCsumErrors, which confirms it happened. */
-static int run_csum4(const struct tuple *t, unsigned int ms,
-		     struct drop_report *report)
+static int run_csum4(const struct mode *m, const struct tuple *t,
+		     unsigned int ms, struct drop_report *report)
 {
 	struct syn_packet pkt;
 	uint64_t before, after;
@@ -697,8 +934,8 @@ static uint64_t monotonic_ns(void)
 
 /* The cheapest drop there is: one sendto() per dropped packet, no
  * handshake, no reply. The counter check proves that all n were dropped. */
-static int run_flood4(const struct tuple *t, unsigned int n,
-		      struct drop_report *report)
+static int run_flood4(const struct mode *m, const struct tuple *t,
+		      unsigned int n, struct drop_report *report)
 {
 	struct syn_packet pkt;
 	uint64_t before, after, start;
@@ -730,16 +967,178 @@ static int run_flood4(const struct tuple *t, unsigned int n,
 	return err;
 }
 
+/* ---- frag4, frag6: a fragment whose first fragment never comes -------- */
+
+/*
+ * The last fragment of a TCP segment, sent alone (offset 8, no more
+ * fragments): the kernel queues it for reassembly, and when the queue
+ * times out it frees it (FRAG_REASM_TIMEOUT on 6.x) and counts ReasmFails.
+ * Such a fragment has no TCP header. Its payload is made to look like one,
+ * from SPORT to DPORT with SYN set, so that a reader that takes it for TCP
+ * shows a row with exactly those ports. The timeout is the namespace's
+ * net.ipv4.ipfrag_time or net.ipv6.ip6frag_time (30 s, 60 s by default):
+ * the caller sets it to a few seconds, and dropgen waits that long plus
+ * FRAG_SLACK_MS.
+ */
+#define FRAG_OFFSET		8	/* bytes; a multiple of 8 */
+#define FRAG_MAX_TIME_S		5
+#define FRAG_SLACK_MS		2000
+#define FRAG_ID			0x6467
+#define IPFRAG_TIME		"/proc/sys/net/ipv4/ipfrag_time"
+#define IP6FRAG_TIME		"/proc/sys/net/ipv6/ip6frag_time"
+
+/* What a TCP SYN header from t->src to t->dst would be. */
+static void fake_syn_header(const struct tuple *t, struct tcphdr *tcp)
+{
+	memset(tcp, 0, sizeof(*tcp));
+	tcp->source = htons(endpoint_port(&t->src));
+	tcp->dest = htons(endpoint_port(&t->dst));
+	tcp->seq = htonl(0x64726f70);
+	tcp->doff = sizeof(*tcp) / 4;
+	tcp->syn = 1;
+	tcp->window = htons(65535);
+}
+
+static int read_frag_time(const char *path, unsigned int *seconds)
+{
+	char buf[32];
+	int err;
+
+	err = read_small_file(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	*seconds = (unsigned int)strtoul(buf, NULL, 10);
+	if (*seconds > FRAG_MAX_TIME_S)
+		return fail(0, "%s is %u: set it to at most %u in this "
+			    "namespace, or the drop takes that long", path,
+			    *seconds, FRAG_MAX_TIME_S);
+	return 0;
+}
+
+struct frag4_packet {
+	struct iphdr ip;
+	struct tcphdr payload;
+};
+
+struct frag6_packet {
+	struct ip6_hdr ip6;
+	struct ip6_frag frag;
+	struct tcphdr payload;
+};
+
+static size_t build_frag(const struct tuple *t, void *buf)
+{
+	struct frag4_packet *p4 = buf;
+	struct frag6_packet *p6 = buf;
+
+	if (t->src.family == AF_INET) {
+		memset(p4, 0, sizeof(*p4));
+		p4->ip.version = 4;
+		p4->ip.ihl = sizeof(p4->ip) / 4;
+		p4->ip.tot_len = htons(sizeof(*p4));
+		p4->ip.id = htons(FRAG_ID);
+		p4->ip.frag_off = htons(FRAG_OFFSET / 8);
+		p4->ip.ttl = 64;
+		p4->ip.protocol = IPPROTO_TCP;
+		p4->ip.saddr = t->src.addr.v4.sin_addr.s_addr;
+		p4->ip.daddr = t->dst.addr.v4.sin_addr.s_addr;
+		p4->ip.check = csum_fold(csum_add(0, &p4->ip, sizeof(p4->ip)));
+		fake_syn_header(t, &p4->payload);
+		return sizeof(*p4);
+	}
+	memset(p6, 0, sizeof(*p6));
+	p6->ip6.ip6_flow = htonl(6u << 28);
+	p6->ip6.ip6_plen = htons(sizeof(*p6) - sizeof(p6->ip6));
+	p6->ip6.ip6_nxt = IPPROTO_FRAGMENT;
+	p6->ip6.ip6_hlim = 64;
+	p6->ip6.ip6_src = t->src.addr.v6.sin6_addr;
+	p6->ip6.ip6_dst = t->dst.addr.v6.sin6_addr;
+	p6->frag.ip6f_nxt = IPPROTO_TCP;
+	p6->frag.ip6f_offlg = htons(FRAG_OFFSET);	/* M flag clear */
+	p6->frag.ip6f_ident = htonl(FRAG_ID);
+	fake_syn_header(t, &p6->payload);
+	return sizeof(*p6);
+}
+
+/* IPPROTO_RAW implies a header included, for IPv4 and IPv6 alike; on such
+ * a socket the "port" of the address names a protocol, so it is cleared. */
+static int send_raw_packet(const struct endpoint *dst, const void *pkt,
+			   size_t len)
+{
+	struct endpoint to = *dst;
+	int fd, err = 0;
+
+	if (to.family == AF_INET)
+		to.addr.v4.sin_port = 0;
+	else
+		to.addr.v6.sin6_port = 0;
+	fd = socket(to.family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return fail_errno("raw socket");
+	if (sendto(fd, pkt, len, MSG_DONTWAIT, &to.addr.sa, to.len) !=
+	    (ssize_t)len)
+		err = fail_errno("sendto");
+	close_fd(&fd);
+	return err;
+}
+
+static int run_frag(const struct mode *m, const struct tuple *t,
+		    unsigned int arg, struct drop_report *report)
+{
+	int v4 = t->src.family == AF_INET;
+	const char *path = v4 ? SNMP : SNMP6;
+	const char *group = v4 ? "Ip" : NULL;
+	const char *name = v4 ? "ReasmFails" : "Ip6ReasmFails";
+	union {
+		struct frag4_packet p4;
+		struct frag6_packet p6;
+	} pkt;
+	uint64_t before, after;
+	unsigned int seconds;
+	size_t len;
+	int err;
+
+	err = read_frag_time(v4 ? IPFRAG_TIME : IP6FRAG_TIME, &seconds);
+	if (!err)
+		err = read_net_counter(path, group, name, &before);
+	if (err)
+		return err;
+	len = build_frag(t, &pkt);
+	err = send_raw_packet(&t->dst, &pkt, len);
+	if (!err)
+		err = wait_counter_above_for(path, group, name, before, &after,
+					     seconds * 1000 + FRAG_SLACK_MS);
+	report->flags = "-";
+	report->expected = "FRAG_REASM_TIMEOUT";
+	report->count = err ? 0 : after - before;
+	report->note = "fragment=last";
+	return err;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 #define FLOOD_MAX 10000000
 
+#define BURST_MAX 100000
+
 static const struct mode modes[] = {
-	{ "syn4", AF_INET, 0, 0, 0, run_syn },
-	{ "syn6", AF_INET6, 0, 0, 0, run_syn },
-	{ "md5", AF_UNSPEC, 1, MD5_DEFAULT_MS, MD5_MAX_MS, run_md5 },
-	{ "csum4", AF_INET, 0, 0, 0, run_csum4 },
-	{ "flood4", AF_INET, 1, 1000, FLOOD_MAX, run_flood4 },
+	{ "syn4", AF_INET, 0, 0, 0, run_syn, NULL },
+	{ "syn6", AF_INET6, 0, 0, 0, run_syn, NULL },
+	{ "md5", AF_UNSPEC, 1, MD5_DEFAULT_MS, MD5_MAX_MS, run_md5, NULL },
+	{ "csum4", AF_INET, 0, 0, 0, run_csum4, NULL },
+	{ "flood4", AF_INET, 1, 1000, FLOOD_MAX, run_flood4, NULL },
+	{ "opts4", AF_INET, 0, 0, 0, run_syn, prepare_ip_options },
+	{ "dstopts6", AF_INET6, 0, 0, 0, run_syn, prepare_dstopts },
+	{ "hbh6", AF_INET6, 0, 0, 0, run_syn, prepare_hopopts },
+	{ "burst4", AF_INET, 1, 30, BURST_MAX, run_burst, NULL },
+	{ "comm4", AF_INET, 0, 0, 0, run_comm, prepare_comm },
+	{ "nf4", AF_INET, 0, 0, 0, run_unanswered, NULL },
+	{ "nf6", AF_INET6, 0, 0, 0, run_unanswered, NULL },
+	{ "nfdst6", AF_INET6, 0, 0, 0, run_unanswered, prepare_dstopts },
+	{ "udp4", AF_INET, 0, 0, 0, run_udp, NULL },
+	{ "udp6", AF_INET6, 0, 0, 0, run_udp, NULL },
+	{ "frag4", AF_INET, 0, 0, 0, run_frag, NULL },
+	{ "frag6", AF_INET6, 0, 0, 0, run_frag, NULL },
 };
 
 static const struct mode *find_mode(const char *name)
@@ -782,26 +1181,38 @@ static void print_report(const struct tuple *t,
 	       (unsigned long long)report->count);
 	if (report->elapsed_ns)
 		printf(" ns=%llu", (unsigned long long)report->elapsed_ns);
+	if (report->note)
+		printf(" %s", report->note);
 	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	const struct mode *mode = argc > 1 ? find_mode(argv[1]) : NULL;
+	const struct mode *mode;
 	struct drop_report report = { 0 };
-	unsigned int arg = mode ? mode->arg_default : 0;
+	unsigned int arg;
 	struct tuple t;
 
+	if (argc > 1 && !strcmp(argv[1], "-n")) {
+		doc_networks = 1;
+		argc--;
+		argv++;
+	}
+	mode = argc > 1 ? find_mode(argv[1]) : NULL;
 	if (!mode || argc < 6 || argc > 6 + mode->takes_arg) {
-		fprintf(stderr, "usage: dropgen syn4|syn6|md5|csum4|flood4 "
-			"SRC SPORT DST DPORT [MS (md5) | N (flood4)]\n");
+		fprintf(stderr, "usage: dropgen [-n] MODE SRC SPORT DST DPORT "
+			"[MS (md5) | N (flood4, burst4)]\n"
+			"modes: syn4 syn6 md5 csum4 flood4 opts4 dstopts6 "
+			"hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 frag4 "
+			"frag6\n");
 		return 1;
 	}
+	arg = mode->arg_default;
 	if (parse_tuple(argv + 2, mode->family, &t))
 		return 1;
 	if (argc == 7 && parse_arg(argv[6], mode->arg_max, &arg))
 		return 1;
-	if (mode->run(&t, arg, &report))
+	if (mode->run(mode, &t, arg, &report))
 		return 1;
 	print_report(&t, &report);
 	return fflush(stdout) ? 1 : 0;

@@ -13,6 +13,7 @@ NS_PREFIX="tcpdrop-test-$$"
 . "$top/tests/live/lib.sh"
 . "$top/tests/live/expect.sh"
 . "$top/tests/live/scenarios.sh"
+. "$top/tests/live/truth.sh"
 
 cleanup() {
 	[ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null
@@ -88,6 +89,13 @@ test_netns_filter() {
 }
 
 MOUNTS_BEFORE=$(mount_table)
+
+# TRUTH_ONLY=1: only the truth scenarios (tests/live/truth.sh).
+if [ -n "$TRUTH_ONLY" ]; then
+	run_truth_scenarios
+	exit 0
+fi
+
 make_btf_files
 
 run_core_scenarios
@@ -102,4 +110,5 @@ else
 fi
 run_operator_scenarios
 test_netns_filter
+run_truth_scenarios
 test_nothing_left

@@ -12,6 +12,7 @@ mkdir -p "$WORK"
 . "$top/live/lib.sh"
 . "$top/live/expect.sh"
 . "$top/live/scenarios.sh"
+. "$top/live/truth.sh"
 
 # The whole guest is one fresh namespace already.
 in_ns() {
@@ -64,5 +65,6 @@ fi
 run_core_scenarios
 no_btf_tests
 run_operator_scenarios
+run_truth_scenarios
 test_tracefs_untouched
 test_nothing_left
