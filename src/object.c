@@ -338,14 +338,7 @@ static struct object_prog *prog_by_section(struct bpf_object *obj,
 	return NULL;
 }
 
-static const char *relo_type_name(const struct bpf_object *obj,
-				  const struct bpf_core_relo *relo)
-{
-	const struct btf_type *t = btf_type_by_id(obj->btf, relo->type_id);
-
-	return t ? btf_str(obj->btf, t->name_off) : "?";
-}
-
+/* core_calculate and core_patch fill the message: it names the field. */
 static int apply_core_relo(void *arg, const char *sec_name,
 			   const struct bpf_core_relo *relo)
 {
@@ -357,16 +350,11 @@ static int apply_core_relo(void *arg, const char *sec_name,
 	if (!prog)
 		return errmsg_set(ctx->msg, -EINVAL, "CO-RE relocation for "
 				  "unknown section '%s'", sec_name);
-	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res);
+	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res, ctx->msg);
 	if (ret == 0)
-		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res);
-	if (ret)
-		return errmsg_set(ctx->msg, ret, "cannot relocate struct %s "
-				  "access %s: %s",
-				  relo_type_name(ctx->obj, relo),
-				  btf_str(ctx->obj->btf, relo->access_str_off),
-				  strerror(-ret));
-	return 0;
+		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res,
+				 ctx->msg);
+	return ret;
 }
 
 int object_core_relocate(struct bpf_object *obj,

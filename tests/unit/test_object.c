@@ -186,6 +186,29 @@ static void test_core_layouts(void)
 	btf_free(kbtf);
 }
 
+/* A record field of another size than the program's is refused, and the
+ * one line that says so names it. */
+static void test_core_refusal_message(void)
+{
+	struct errmsg err = { "" };
+	struct tp_format fmt;
+	struct bpf_object obj;
+	struct core_target target = { NULL, "trace_event_raw_kfree_skb", &fmt };
+	int i;
+
+	if (parse_fixture(&fmt, "kfree_skb-6.12.format"))
+		return;
+	for (i = 0; i < fmt.nfields; i++)
+		if (strcmp(fmt.fields[i].name, "protocol") == 0)
+			fmt.fields[i].size = 4;
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	CHECK_INT(object_core_relocate(&obj, &target, &err), -EINVAL);
+	CHECK_STR(err.text, "CO-RE: trace_event_raw_kfree_skb.protocol is 4 "
+		  "bytes in the kernel, the program reads 2");
+	object_close(&obj);
+	tp_format_free(&fmt);
+}
+
 /* Every truncation of the object is refused cleanly (ASan watches). */
 static void test_truncated(void)
 {
@@ -217,6 +240,7 @@ int main(void)
 	RUN(test_settings);
 	RUN(test_replace_helper);
 	RUN(test_core_layouts);
+	RUN(test_core_refusal_message);
 	RUN(test_truncated);
 	return check_exit_code();
 }
