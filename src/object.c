@@ -461,7 +461,11 @@ static int patch_map_ref(struct bpf_object *obj, struct object_prog *prog,
 		uint64_t off = sym.st_value + (uint32_t)insn->imm;
 
 		if (off >= map->spec.value_size)
-			return errmsg_set(msg, -EINVAL, "bad .rodata offset");
+			return errmsg_set(msg, -EINVAL, "relocation of %s to "
+					  ".rodata offset %llu, past its %u "
+					  "bytes", prog->name,
+					  (unsigned long long)off,
+					  map->spec.value_size);
 		insn->src_reg = BPF_PSEUDO_MAP_VALUE;
 		insn[1].imm = (int32_t)off;
 	} else {
