@@ -26,6 +26,7 @@ struct btf {
 	uint32_t strs_len;
 	uint32_t *type_offs;  /* type_offs[id]: record offset in types */
 	uint32_t nr_types;    /* highest valid id */
+	const char *why;      /* the check that refused the data */
 };
 
 /* Header of .BTF.ext, as clang writes it. Not part of the kernel's uapi:
@@ -60,41 +61,55 @@ static bool str_off_valid(const struct btf *btf, uint32_t off)
 	return off < btf->strs_len;
 }
 
-static int check_header(const uint8_t *data, size_t len,
-			struct btf_header *hdr)
+/* Refuses the data and keeps which check did: every check has its own
+ * reason, so a test (or a user) can tell exactly what was wrong. */
+static int refuse(struct btf *btf, const char *why)
+{
+	btf->why = why;
+	return -EINVAL;
+}
+
+static int check_header(struct btf *btf, struct btf_header *hdr)
 {
 	uint64_t body_len;
 
-	if (len < sizeof(*hdr))
-		return -EINVAL;
-	memcpy(hdr, data, sizeof(*hdr));
-	if (hdr->magic != BTF_MAGIC || hdr->version != BTF_VERSION)
-		return -EINVAL;
+	if (btf->len < sizeof(*hdr))
+		return refuse(btf, "shorter than a BTF header");
+	memcpy(hdr, btf->data, sizeof(*hdr));
+	if (hdr->magic != BTF_MAGIC)
+		return refuse(btf, "no BTF magic");
+	if (hdr->version != BTF_VERSION)
+		return refuse(btf, "unknown BTF version");
 	/* A longer header (a future version) is fine: its offsets still
 	 * count from its end. Alignment keeps type records aligned. */
-	if (hdr->hdr_len < sizeof(*hdr) || hdr->hdr_len > len ||
-	    hdr->hdr_len % 4 != 0 || hdr->type_off % 4 != 0)
-		return -EINVAL;
-	body_len = len - hdr->hdr_len;
-	if (!range_fits(hdr->type_off, hdr->type_len, body_len) ||
-	    !range_fits(hdr->str_off, hdr->str_len, body_len))
-		return -EINVAL;
+	if (hdr->hdr_len < sizeof(*hdr) || hdr->hdr_len > btf->len)
+		return refuse(btf, "header length out of range");
+	if (hdr->hdr_len % 4 != 0)
+		return refuse(btf, "header length not a multiple of 4");
+	if (hdr->type_off % 4 != 0)
+		return refuse(btf, "type section not 4-byte aligned");
+	body_len = btf->len - hdr->hdr_len;
+	if (!range_fits(hdr->type_off, hdr->type_len, body_len))
+		return refuse(btf, "type section past the end");
+	if (!range_fits(hdr->str_off, hdr->str_len, body_len))
+		return refuse(btf, "string section past the end");
 	/* The two sections must not overlap: a name would be a type. */
 	if (hdr->type_len && hdr->str_len &&
 	    hdr->type_off < (uint64_t)hdr->str_off + hdr->str_len &&
 	    hdr->str_off < (uint64_t)hdr->type_off + hdr->type_len)
-		return -EINVAL;
+		return refuse(btf, "type and string sections overlap");
 	return 0;
 }
 
 /* Offset 0 must be the empty string (anonymous types point there), and a
  * final NUL means every offset inside the section starts a terminated
  * string, so a name needs only a range check. */
-static int check_strings(const struct btf *btf)
+static int check_strings(struct btf *btf)
 {
-	if (btf->strs_len == 0 || btf->strs[0] != '\0' ||
-	    btf->strs[btf->strs_len - 1] != '\0')
-		return -EINVAL;
+	if (btf->strs_len == 0 || btf->strs[0] != '\0')
+		return refuse(btf, "string section does not start with \"\"");
+	if (btf->strs[btf->strs_len - 1] != '\0')
+		return refuse(btf, "last string not terminated");
 	return 0;
 }
 
@@ -156,7 +171,7 @@ static int kind_trailer(const struct btf_type *t, uint32_t *extra,
 }
 
 /* The type's own name and those of its members, enumerators or params. */
-static int check_record_names(const struct btf *btf, const uint8_t *rec,
+static int check_record_names(struct btf *btf, const uint8_t *rec,
 			      uint32_t vlen, uint32_t named_stride)
 {
 	const struct btf_type *t = (const struct btf_type *)rec;
@@ -164,32 +179,33 @@ static int check_record_names(const struct btf *btf, const uint8_t *rec,
 	uint32_t i, name_off;
 
 	if (!str_off_valid(btf, t->name_off))
-		return -EINVAL;
+		return refuse(btf, "type name outside the string section");
 	if (!named_stride)
 		return 0;
 	for (i = 0; i < vlen; i++, item += named_stride) {
 		memcpy(&name_off, item, sizeof(name_off));
 		if (!str_off_valid(btf, name_off))
-			return -EINVAL;
+			return refuse(btf, "member name outside the string "
+				      "section");
 	}
 	return 0;
 }
 
 /* Checks the record at `off` and returns its total size in *rec_len. */
-static int check_record(const struct btf *btf, uint32_t off, uint32_t *rec_len)
+static int check_record(struct btf *btf, uint32_t off, uint32_t *rec_len)
 {
 	const struct btf_type *t;
 	uint32_t extra, named_stride;
 	int err;
 
 	if (btf->types_len - off < sizeof(*t))
-		return -EINVAL;
+		return refuse(btf, "type record cut short");
 	t = (const struct btf_type *)(btf->types + off);
 	err = kind_trailer(t, &extra, &named_stride);
 	if (err)
-		return err;
+		return refuse(btf, "unknown type kind");
 	if (btf->types_len - off - sizeof(*t) < extra)
-		return -EINVAL;
+		return refuse(btf, "type record's members cut short");
 	err = check_record_names(btf, btf->types + off,
 				 BTF_INFO_VLEN(t->info), named_stride);
 	if (err)
@@ -216,7 +232,7 @@ static int index_types(struct btf *btf)
 		if (err)
 			goto out;
 		if (++id > BTF_MAX_TYPE) {
-			err = -EINVAL;
+			err = refuse(btf, "more types than BTF can number");
 			goto out;
 		}
 		offs[id] = off;
@@ -239,7 +255,7 @@ static int btf_parse(struct btf *btf)
 	const uint8_t *body;
 	int err;
 
-	err = check_header(btf->data, btf->len, &hdr);
+	err = check_header(btf, &hdr);
 	if (err)
 		return err;
 	body = btf->data + hdr.hdr_len;
@@ -253,13 +269,17 @@ static int btf_parse(struct btf *btf)
 	return index_types(btf);
 }
 
-/* Takes ownership of `data` (malloc'd, so aligned), even on failure. */
-static int btf_adopt(struct btf **out, uint8_t *data, size_t len)
+/* Takes ownership of `data` (malloc'd, so aligned), even on failure.
+ * `why` (may be NULL) gets the reason of a refusal. */
+static int btf_adopt(struct btf **out, uint8_t *data, size_t len,
+		     const char **why)
 {
 	struct btf *btf;
 	int err;
 
 	*out = NULL;
+	if (why)
+		*why = NULL;
 	btf = calloc(1, sizeof(*btf));
 	if (!btf) {
 		err = -ENOMEM;
@@ -269,6 +289,8 @@ static int btf_adopt(struct btf **out, uint8_t *data, size_t len)
 	btf->len = len;
 	data = NULL;
 	err = btf_parse(btf);
+	if (why)
+		*why = btf->why;
 	if (err)
 		goto out;
 	*out = btf;
@@ -279,17 +301,25 @@ out:
 	return err;
 }
 
-int btf_load_raw(struct btf **out, const void *data, size_t len)
+int btf_load_raw_why(struct btf **out, const void *data, size_t len,
+		     const char **why)
 {
 	uint8_t *copy;
 
 	*out = NULL;
+	if (why)
+		*why = NULL;
 	/* malloc(0) may return NULL; one spare byte keeps ENOMEM honest. */
 	copy = malloc(len + 1);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	return btf_adopt(out, copy, len);
+	return btf_adopt(out, copy, len, why);
+}
+
+int btf_load_raw(struct btf **out, const void *data, size_t len)
+{
+	return btf_load_raw_why(out, data, len, NULL);
 }
 
 static bool has_btf_magic(const void *buf, size_t len)
@@ -373,7 +403,7 @@ int btf_load_file(struct btf **out, const char *path)
 		shrunk = realloc(buf, len + 1);
 		if (shrunk)
 			buf = shrunk;
-		err = btf_adopt(out, (uint8_t *)buf, len);
+		err = btf_adopt(out, (uint8_t *)buf, len, NULL);
 		buf = NULL;
 		goto out;
 	}

@@ -18,6 +18,12 @@ struct btf;
  * data. Returns 0 or -EINVAL (corrupt), -ENOMEM. */
 int btf_load_raw(struct btf **out, const void *data, size_t len);
 
+/* The same; on -EINVAL, *why (when `why` is not NULL) names the one check
+ * that refused the data, e.g. "type and string sections overlap"; NULL
+ * otherwise. */
+int btf_load_raw_why(struct btf **out, const void *data, size_t len,
+		     const char **why);
+
 /* Loads `path`: raw BTF if it starts with the BTF magic, else an ELF64 file
  * whose .BTF section is parsed. -ENOENT, -EINVAL, -ENOMEM, -errno of I/O. */
 int btf_load_file(struct btf **out, const char *path);

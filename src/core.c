@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Helper id of the poison call: no kernel has it, so the verifier refuses
@@ -29,7 +30,10 @@ struct core_step {
 };
 
 /* The local side of a relocation: the root type's essential name and
- * kind, the index into the root ("0" for ptr->field) and the steps. */
+ * kind, the index into the root ("0" for ptr->field) and the steps. The
+ * owner is the innermost named struct or union the path goes through:
+ * messages name a field as owner.steps[owner_step..], the way a reader
+ * of the kernel's headers would look it up ("sock_common.skc_state"). */
 struct core_spec {
 	const char *root_name;
 	size_t root_name_len;
@@ -37,6 +41,9 @@ struct core_spec {
 	uint32_t root_index;
 	struct core_step steps[CORE_ACCESS_MAX];
 	int nsteps;
+	const char *owner;
+	size_t owner_len;
+	int owner_step;
 };
 
 /* Where an access path ends, in either BTF: what the four supported
@@ -157,6 +164,17 @@ static int add_bits(uint64_t *acc, uint64_t bits)
 	return __builtin_add_overflow(*acc, bits, acc) ? -ERANGE : 0;
 }
 
+/* A member of the named struct/union `name` is the next step: it becomes
+ * the owner. An anonymous one is part of the owner already. */
+static void set_owner(struct core_spec *spec, const char *name)
+{
+	if (name[0] == '\0')
+		return;
+	spec->owner = name;
+	spec->owner_len = essential_name_len(name);
+	spec->owner_step = spec->nsteps;
+}
+
 /* One access index applied to the local type `t`: a member index of a
  * struct/union or an element index of an array. */
 static int local_step(const struct btf *local, const struct btf_type *t,
@@ -179,7 +197,10 @@ static int local_step(const struct btf *local, const struct btf_type *t,
 		f->type_id = m->type;
 		name = btf_str(local, m->name_off);
 		*anonymous = name[0] == '\0';
-		return *anonymous ? 0 : add_step(spec, name, 0);
+		if (*anonymous)
+			return 0;
+		set_owner(spec, btf_str(local, t->name_off));
+		return add_step(spec, name, 0);
 	}
 	if (BTF_INFO_KIND(t->info) != BTF_KIND_ARRAY)
 		return -EINVAL;
@@ -223,6 +244,8 @@ static int parse_local(const struct btf *local,
 		return -EOPNOTSUPP;
 	spec->root_kind = BTF_INFO_KIND(t->info);
 	spec->root_index = idx[0];
+	spec->owner = spec->root_name;
+	spec->owner_len = spec->root_name_len;
 	if (element_bit_offset(local, root_id, idx[0], &f->bit_off))
 		return -EINVAL;
 	f->type_id = root_id;
@@ -308,8 +331,9 @@ static int target_step(const struct btf *btf, const struct core_step *step,
 	return 1;
 }
 
-/* Only the shape of the final field is compared: a program that reads an
- * integer must get an integer (of any width), a pointer a pointer. */
+/* Only the shape of the final field is compared here: a program that
+ * reads an integer must get an integer, a pointer a pointer. Their widths
+ * are compared when the instruction is known (core_patch). */
 static bool fields_compatible(const struct btf *local, uint32_t local_id,
 			      const struct btf *target, uint32_t target_id)
 {
@@ -365,26 +389,25 @@ static bool names_match(const struct btf *btf, const struct btf_type *t,
 	       essential_name_len(name) == spec->root_name_len;
 }
 
-/* Tries every target struct/union whose essential name is the local
- * root's; the first one along which the whole path resolves wins. A
- * linear scan: a few dozen relocations over ~150k kernel types is a few
- * milliseconds, and it needs no index. */
-static int resolve_btf(const struct btf *local, const struct core_field *lf,
-		       const struct btf *target, const struct core_spec *spec,
-		       struct core_field *f)
+/* "sock_common.skc_state", "arr_holder.vals[3]": the owner, then each
+ * step after it. Truncated to `size`, which is only for messages. */
+static void field_label(const struct core_spec *spec, char *buf, size_t size)
 {
-	uint32_t id, count = btf_type_count(target);
-	const struct btf_type *t;
+	const struct core_step *s;
+	size_t len;
+	int i;
 
-	for (id = 1; id <= count; id++) {
-		t = btf_type_by_id(target, id);
-		if (BTF_INFO_KIND(t->info) != spec->root_kind ||
-		    !names_match(target, t, spec))
-			continue;
-		if (match_candidate(local, lf, target, id, spec, f))
-			return 1;
+	len = (size_t)snprintf(buf, size, "%.*s", (int)spec->owner_len,
+			       spec->owner);
+	for (i = spec->owner_step; i < spec->nsteps && len < size; i++) {
+		s = &spec->steps[i];
+		if (s->name)
+			len += (size_t)snprintf(buf + len, size - len, ".%s",
+						s->name);
+		else
+			len += (size_t)snprintf(buf + len, size - len, "[%u]",
+						s->index);
 	}
-	return 0;
 }
 
 static bool is_ctx_type(const struct core_target *target,
@@ -412,42 +435,6 @@ static const struct tp_field *ctx_field(const struct tp_format *fmt,
 			return &fmt->fields[i];
 	}
 	return NULL;
-}
-
-/* The format file has sizes, not types: an integer must have an integer's
- * size, a pointer a pointer's. */
-static bool ctx_compatible(const struct btf *local, uint32_t local_id,
-			   const struct tp_field *tf)
-{
-	const struct btf_type *lt = resolved_type(local, local_id);
-
-	if (!lt)
-		return false;
-	if (is_int_like(BTF_INFO_KIND(lt->info)))
-		return tf->size == 1 || tf->size == 2 || tf->size == 4 ||
-		       tf->size == 8;
-	if (BTF_INFO_KIND(lt->info) == BTF_KIND_PTR)
-		return tf->size == sizeof(uint64_t);
-	return tf->size > 0;
-}
-
-/* The tracepoint record: ctx->field only, one level, as the program only
- * ever reads scalars and pointers straight out of it. Returns 1 found, 0
- * absent, -EOPNOTSUPP for a deeper access. */
-static int resolve_ctx(const struct btf *local, const struct core_field *lf,
-		       const struct tp_format *fmt,
-		       const struct core_spec *spec, struct tp_field *out)
-{
-	const struct tp_field *tf;
-
-	if (spec->root_index != 0 || spec->nsteps != 1 ||
-	    !spec->steps[0].name)
-		return -EOPNOTSUPP;
-	tf = ctx_field(fmt, spec->steps[0].name);
-	if (!tf || !ctx_compatible(local, lf->type_id, tf))
-		return 0;
-	*out = *tf;
-	return 1;
 }
 
 /* Integers whose bits do not fill their storage, or that start inside a
@@ -532,51 +519,273 @@ static bool kind_supported(uint32_t kind)
 	       kind == BPF_CORE_FIELD_EXISTS || kind == BPF_CORE_FIELD_SIGNED;
 }
 
-int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
-		   const struct core_target *target, struct core_result *res)
+/* The size rule covers scalars: integers, enums, pointers, floats. A
+ * struct, union or array is a container that the program declares only
+ * in part, so its size is expected to differ; what the program reads
+ * inside it has relocations of its own. */
+struct core_width {
+	uint32_t size;       /* bytes; 0 where the rule does not apply */
+	bool zero_extends;   /* unsigned integer or pointer */
+};
+
+static void btf_width(const struct btf *btf, uint32_t id,
+		      struct core_width *w)
 {
-	struct core_field lf, tf;
-	struct tp_field ctx_f;
+	const struct btf_type *t = resolved_type(btf, id);
+	uint32_t kind = t ? BTF_INFO_KIND(t->info) : BTF_KIND_UNKN;
+	int size;
+
+	w->size = 0;
+	w->zero_extends = false;
+	if (!is_int_like(kind) && kind != BTF_KIND_PTR &&
+	    kind != BTF_KIND_FLOAT)
+		return;
+	size = btf_type_size(btf, id);
+	if (size <= 0)
+		return;
+	w->size = (uint32_t)size;
+	w->zero_extends = kind == BTF_KIND_PTR ||
+			  (is_int_like(kind) && !is_signed_type(btf, id));
+}
+
+/* What the kernel has for the field: the relocation's value, and the
+ * field's width for the size rule. */
+struct core_answer {
+	uint64_t value;
+	struct core_width width;
+};
+
+/* Everything one relocation's calculation works with. */
+struct core_calc {
+	const struct btf *local;
+	const struct bpf_core_relo *relo;
+	const struct core_target *target;
 	struct core_spec spec;
+	struct core_field lf;        /* the field in the local BTF */
+	struct core_result *res;
+	struct errmsg *msg;
+};
+
+/* The answer of one target candidate along which the path resolved. */
+static int btf_answer(const struct core_calc *c, const struct core_field *f,
+		      struct core_answer *a)
+{
+	int err = btf_field_value(c->target->btf, f, c->relo->kind, &a->value);
+
+	if (err == -EOPNOTSUPP)
+		return errmsg_set(c->msg, err, "CO-RE: %s is a bitfield in "
+				  "the kernel", c->res->field);
+	if (err)
+		return errmsg_set(c->msg, err, "CO-RE: %s has no size in the "
+				  "kernel", c->res->field);
+	btf_width(c->target->btf, f->type_id, &a->width);
+	return 0;
+}
+
+/* Candidates agree on the value and, for an offset, on the field's size,
+ * which decides how the instruction is patched. */
+static bool answers_agree(uint32_t kind, const struct core_answer *a,
+			  const struct core_answer *b)
+{
+	return a->value == b->value &&
+	       (kind != BPF_CORE_FIELD_BYTE_OFFSET ||
+		a->width.size == b->width.size);
+}
+
+static const char *kind_values(uint32_t kind)
+{
+	switch (kind) {
+	case BPF_CORE_FIELD_BYTE_OFFSET:
+		return "offsets";
+	case BPF_CORE_FIELD_BYTE_SIZE:
+		return "sizes";
+	case BPF_CORE_FIELD_EXISTS:
+		return "existence";
+	default: /* BPF_CORE_FIELD_SIGNED */
+		return "signedness";
+	}
+}
+
+/* Two candidate types hold the field differently: nothing tells which
+ * one the kernel uses, so there is no exact answer. */
+static int disagree(const struct core_calc *c, int matches,
+		    const struct core_answer *a, const struct core_answer *b)
+{
+	if (a->value != b->value)
+		return errmsg_set(c->msg, -EINVAL, "CO-RE: %s: %d candidate "
+				  "types disagree (%s %llu and %llu)",
+				  c->res->field, matches,
+				  kind_values(c->relo->kind),
+				  (unsigned long long)a->value,
+				  (unsigned long long)b->value);
+	return errmsg_set(c->msg, -EINVAL, "CO-RE: %s: %d candidate types "
+			  "disagree (sizes %u and %u)", c->res->field, matches,
+			  a->width.size, b->width.size);
+}
+
+/* Tries every target struct/union whose essential name is the local
+ * root's (sk_buff, sk_buff___old, ...). All those along which the whole
+ * path resolves must agree, as libbpf requires; kernel BTF has one. A
+ * linear scan: a few dozen relocations over ~150k kernel types is a few
+ * milliseconds, and it needs no index. Returns 1 found (answer in `a`),
+ * 0 absent, or -errno with the message set. */
+static int resolve_btf(const struct core_calc *c, struct core_answer *a)
+{
+	const struct btf *target = c->target->btf;
+	uint32_t id, count = btf_type_count(target);
+	struct core_answer cand, other = { 0 };
+	const struct btf_type *t;
+	struct core_field f;
+	bool differ = false;
+	int matches = 0, err;
+
+	for (id = 1; id <= count; id++) {
+		t = btf_type_by_id(target, id);
+		if (BTF_INFO_KIND(t->info) != c->spec.root_kind ||
+		    !names_match(target, t, &c->spec) ||
+		    !match_candidate(c->local, &c->lf, target, id, &c->spec,
+				     &f))
+			continue;
+		err = btf_answer(c, &f, matches ? &cand : a);
+		if (err)
+			return err;
+		if (matches++ && !differ &&
+		    !answers_agree(c->relo->kind, a, &cand)) {
+			other = cand;
+			differ = true;
+		}
+	}
+	if (differ)
+		return disagree(c, matches, a, &other);
+	return matches > 0;
+}
+
+/* The tracepoint record: ctx->field only, one level, as the program only
+ * ever reads scalars and pointers straight out of it. The format file has
+ * sizes, not types: the size rule is what checks that the field is the
+ * one the program means. Returns 1 found, 0 absent, -errno. */
+static int resolve_ctx(const struct core_calc *c, struct core_answer *a)
+{
+	const struct core_spec *spec = &c->spec;
+	const struct tp_field *tf;
+
+	if (spec->root_index != 0 || spec->nsteps != 1 ||
+	    !spec->steps[0].name)
+		return errmsg_set(c->msg, -EOPNOTSUPP, "CO-RE: %s: only a "
+				  "field of the tracepoint record itself can be "
+				  "relocated", c->res->field);
+	tf = ctx_field(c->target->ctx_fmt, spec->steps[0].name);
+	if (!tf)
+		return 0;
+	a->value = ctx_field_value(tf, c->relo->kind);
+	a->width.size = tf->size;
+	a->width.zero_extends = !tf->is_signed;
+	return 1;
+}
+
+/* For a field offset, the field's size on each side, and whether a direct
+ * load may be narrowed to the kernel's: zero extension keeps an unsigned
+ * value or a pointer, and every value of a narrower field fits the
+ * program's type. A wider field may hold values the program's type cannot,
+ * and a signed one would need sign extension: core_patch refuses both. */
+static void set_widths(const struct core_calc *c, const struct core_answer *a)
+{
+	uint32_t n = a->width.size;
+	struct core_width lw;
+
+	btf_width(c->local, c->lf.type_id, &lw);
+	if (c->relo->kind != BPF_CORE_FIELD_BYTE_OFFSET || lw.size == 0)
+		return;
+	c->res->orig_size = lw.size;
+	c->res->new_size = n;
+	c->res->narrowable = lw.zero_extends && a->width.zero_extends &&
+			     n < lw.size && (n == 1 || n == 2 || n == 4);
+}
+
+static const char *relo_type_name(const struct core_calc *c)
+{
+	const struct btf_type *t = btf_type_by_id(c->local, c->relo->type_id);
+
+	return t ? btf_str(c->local, t->name_off) : "?";
+}
+
+/* The local side: the path, the field's name for messages, and the value
+ * the compiler left in the instruction. */
+static int local_value(struct core_calc *c)
+{
+	int err = parse_local(c->local, c->relo, &c->spec, &c->lf);
+
+	if (err)
+		return errmsg_set(c->msg, err, "CO-RE: struct %s access %s: %s",
+				  relo_type_name(c),
+				  btf_str(c->local, c->relo->access_str_off),
+				  err == -EOPNOTSUPP ?
+				  "an anonymous type or member cannot be found "
+				  "by name" : "malformed relocation record");
+	field_label(&c->spec, c->res->field, sizeof(c->res->field));
+	err = btf_field_value(c->local, &c->lf, c->relo->kind, &c->res->orig);
+	if (err == -EOPNOTSUPP)
+		return errmsg_set(c->msg, err, "CO-RE: %s is a bitfield in "
+				  "the program", c->res->field);
+	if (err)
+		return errmsg_set(c->msg, err, "CO-RE: %s has no size in the "
+				  "program", c->res->field);
+	return 0;
+}
+
+int core_calculate(const struct btf *local, const struct bpf_core_relo *relo,
+		   const struct core_target *target, struct core_result *res,
+		   struct errmsg *msg)
+{
+	struct core_calc c = {
+		.local = local, .relo = relo, .target = target, .res = res,
+		.msg = msg,
+	};
+	struct core_answer a = { 0 };
 	int found, err;
 
 	memset(res, 0, sizeof(*res));
 	if (!kind_supported(relo->kind))
-		return -EOPNOTSUPP;
-	err = parse_local(local, relo, &spec, &lf);
+		return errmsg_set(msg, -EOPNOTSUPP, "CO-RE: struct %s access "
+				  "%s: relocation kind %u is not supported",
+				  relo_type_name(&c),
+				  btf_str(local, relo->access_str_off),
+				  relo->kind);
+	err = local_value(&c);
 	if (err)
 		return err;
-	err = btf_field_value(local, &lf, relo->kind, &res->orig);
-	if (err)
-		return err;
-	if (is_ctx_type(target, &spec)) {
-		found = resolve_ctx(local, &lf, target->ctx_fmt, &spec, &ctx_f);
-		if (found < 0)
-			return found;
-		if (found)
-			res->value = ctx_field_value(&ctx_f, relo->kind);
-	} else if (target->btf) {
-		found = resolve_btf(local, &lf, target->btf, &spec, &tf);
-		if (found) {
-			err = btf_field_value(target->btf, &tf, relo->kind,
-					      &res->value);
-			if (err)
-				return err;
-		}
-	} else {
+	if (is_ctx_type(target, &c.spec))
+		found = resolve_ctx(&c, &a);
+	else if (target->btf)
+		found = resolve_btf(&c, &a);
+	else
 		/* Without kernel BTF no kernel type is known: every field is
 		 * absent, and the program must not reach code that reads one
 		 * (tcpdrop's degraded mode). */
 		found = 0;
-	}
-	/* An absent field is an answer for FIELD_EXISTS, and a dead end
-	 * for everything else: poison it. */
-	if (!found && relo->kind != BPF_CORE_FIELD_EXISTS)
+	if (found < 0)
+		return found;
+	if (found) {
+		res->value = a.value;
+		set_widths(&c, &a);
+	} else if (relo->kind != BPF_CORE_FIELD_EXISTS) {
+		/* An absent field is an answer for FIELD_EXISTS, and a dead
+		 * end for everything else: poison it. */
 		res->poison = true;
+	}
 	return 0;
 }
 
 /* Patching. */
+
+/* The one instruction a relocation names, and what to say about it. */
+struct patch_site {
+	struct bpf_insn *insn;
+	size_t idx;
+	const struct bpf_core_relo *relo;
+	const struct core_result *res;
+	struct errmsg *msg;
+};
 
 static bool is_ld_imm64(const struct bpf_insn *insn)
 {
@@ -590,55 +799,164 @@ static void make_poison_call(struct bpf_insn *insn)
 	insn->imm = CORE_POISON_HELPER;
 }
 
-/* ALU64 sign-extends its 32-bit immediate, ALU (32-bit) does not: read
- * and check the value the way the CPU will. */
-static int patch_alu_imm(struct bpf_insn *insn, const struct core_result *res)
+static int not_relocatable(const struct patch_site *p)
 {
+	return errmsg_set(p->msg, -EINVAL, "CO-RE: %s: instruction %zu (code "
+			  "0x%02x) cannot take this relocation", p->res->field,
+			  p->idx, p->insn->code);
+}
+
+/* libbpf's rule: an instruction that does not hold what the compiler
+ * left is not the one the record describes; patching it would corrupt
+ * the program. */
+static int not_as_compiled(const struct patch_site *p, long long current)
+{
+	return errmsg_set(p->msg, -EINVAL, "CO-RE: %s: instruction %zu holds "
+			  "%lld, not %llu as compiled", p->res->field, p->idx,
+			  current, (unsigned long long)p->res->orig);
+}
+
+static int out_of_range(const struct patch_site *p)
+{
+	return errmsg_set(p->msg, -ERANGE, "CO-RE: %s: %llu does not fit "
+			  "instruction %zu", p->res->field,
+			  (unsigned long long)p->res->value, p->idx);
+}
+
+static int width_refused(const struct patch_site *p)
+{
+	uint8_t cls = BPF_CLASS(p->insn->code);
+
+	return errmsg_set(p->msg, -EINVAL, "CO-RE: %s is %u bytes in the "
+			  "kernel, the program %s %u", p->res->field,
+			  p->res->new_size,
+			  cls == BPF_ST || cls == BPF_STX ? "writes" : "reads",
+			  p->res->orig_size);
+}
+
+static bool width_changed(const struct core_result *res)
+{
+	return res->orig_size != res->new_size;
+}
+
+/* ALU64 sign-extends its 32-bit immediate, ALU (32-bit) does not: read
+ * and check the value the way the CPU will. An offset added to a pointer
+ * gives an address whose reader (a probe read of sizeof the local field)
+ * cannot be seen from here: a field of another size is refused. */
+static int patch_alu_imm(const struct patch_site *p)
+{
+	struct bpf_insn *insn = p->insn;
 	bool alu64 = BPF_CLASS(insn->code) == BPF_ALU64;
 	uint64_t current = alu64 ? (uint64_t)(int64_t)insn->imm
 				 : (uint64_t)(uint32_t)insn->imm;
 	uint64_t max = alu64 ? INT32_MAX : UINT32_MAX;
 
-	if (BPF_SRC(insn->code) != BPF_K || current != res->orig)
-		return -EINVAL;
-	if (res->value > max)
-		return -ERANGE;
-	insn->imm = (int32_t)(uint32_t)res->value;
+	if (BPF_SRC(insn->code) != BPF_K)
+		return not_relocatable(p);
+	if (current != p->res->orig)
+		return not_as_compiled(p, alu64 ? (long long)(int64_t)current
+						: (long long)current);
+	if (p->res->value > max)
+		return out_of_range(p);
+	if (width_changed(p->res))
+		return width_refused(p);
+	insn->imm = (int32_t)(uint32_t)p->res->value;
 	return 0;
 }
 
-/* A load or store with the field offset in `off`. Only the offset is
- * rewritten, not the access size: the relocated field is read with the
- * width the program was compiled with. */
-static int patch_mem_off(struct bpf_insn *insn,
-			 const struct bpf_core_relo *relo,
-			 const struct core_result *res)
+static uint32_t mem_bytes(uint8_t code)
 {
-	if (relo->kind != BPF_CORE_FIELD_BYTE_OFFSET ||
-	    (uint64_t)(int64_t)insn->off != res->orig)
-		return -EINVAL;
-	if (res->value > INT16_MAX)
-		return -ERANGE;
-	insn->off = (int16_t)res->value;
+	switch (BPF_SIZE(code)) {
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+static uint8_t mem_size_bits(uint32_t bytes)
+{
+	switch (bytes) {
+	case 1:
+		return BPF_B;
+	case 2:
+		return BPF_H;
+	case 4:
+		return BPF_W;
+	default:
+		return BPF_DW;
+	}
+}
+
+/* The opcode for a field whose size may differ in the kernel. Only a
+ * direct load (BPF_LDX | BPF_MEM) of the whole local field can follow:
+ * it is narrowed to the kernel's size where core_calculate found that
+ * keeps the value. Stores and other loads are refused. */
+static int resized_code(const struct patch_site *p, uint8_t *code)
+{
+	uint8_t c = p->insn->code;
+
+	*code = c;
+	if (!width_changed(p->res))
+		return 0;
+	if (BPF_CLASS(c) == BPF_LDX && BPF_MODE(c) == BPF_MEM &&
+	    mem_bytes(c) != p->res->orig_size)
+		return errmsg_set(p->msg, -EINVAL, "CO-RE: %s: instruction %zu "
+				  "reads %u of the field's %u bytes",
+				  p->res->field, p->idx, mem_bytes(c),
+				  p->res->orig_size);
+	if (BPF_CLASS(c) != BPF_LDX || BPF_MODE(c) != BPF_MEM ||
+	    !p->res->narrowable)
+		return width_refused(p);
+	*code = (uint8_t)(BPF_CLASS(c) | BPF_MODE(c) |
+			  mem_size_bits(p->res->new_size));
+	return 0;
+}
+
+/* A load or store with the field offset in `off`; its access size is
+ * rewritten only by resized_code(). */
+static int patch_mem(const struct patch_site *p)
+{
+	struct bpf_insn *insn = p->insn;
+	uint8_t code;
+	int err;
+
+	if (p->relo->kind != BPF_CORE_FIELD_BYTE_OFFSET)
+		return not_relocatable(p);
+	if ((uint64_t)(int64_t)insn->off != p->res->orig)
+		return not_as_compiled(p, insn->off);
+	if (p->res->value > INT16_MAX)
+		return out_of_range(p);
+	err = resized_code(p, &code);
+	if (err)
+		return err;
+	insn->off = (int16_t)p->res->value;
+	insn->code = code;
 	return 0;
 }
 
 /* A 64-bit constant: low half in the first slot, high half in the second,
  * whose other fields must be zero. src_reg 0 excludes map references. */
-static int patch_ld_imm64(struct bpf_insn *insn, const struct core_result *res)
+static int patch_ld_imm64(const struct patch_site *p)
 {
-	struct bpf_insn *hi = insn + 1;
+	struct bpf_insn *insn = p->insn, *hi = insn + 1;
 	uint64_t current;
 
 	if (insn->src_reg != 0 || hi->code != 0 || hi->dst_reg != 0 ||
 	    hi->src_reg != 0 || hi->off != 0)
-		return -EINVAL;
+		return not_relocatable(p);
 	current = (uint64_t)(uint32_t)insn->imm |
 		  (uint64_t)(uint32_t)hi->imm << 32;
-	if (current != res->orig)
-		return -EINVAL;
-	insn->imm = (int32_t)(uint32_t)res->value;
-	hi->imm = (int32_t)(uint32_t)(res->value >> 32);
+	if (current != p->res->orig)
+		return not_as_compiled(p, (long long)current);
+	if (width_changed(p->res))
+		return width_refused(p);
+	insn->imm = (int32_t)(uint32_t)p->res->value;
+	hi->imm = (int32_t)(uint32_t)(p->res->value >> 32);
 	return 0;
 }
 
@@ -660,31 +978,31 @@ static int poison(struct bpf_insn *insn)
 }
 
 int core_patch(struct bpf_insn *insns, size_t insn_cnt,
-	       const struct bpf_core_relo *relo, const struct core_result *res)
+	       const struct bpf_core_relo *relo, const struct core_result *res,
+	       struct errmsg *msg)
 {
-	struct bpf_insn *insn;
-	size_t idx;
+	struct patch_site p = { NULL, 0, relo, res, msg };
 
-	if (relo->insn_off % sizeof(struct bpf_insn) != 0)
-		return -EINVAL;
-	idx = relo->insn_off / sizeof(struct bpf_insn);
-	if (idx >= insn_cnt)
-		return -EINVAL;
-	insn = &insns[idx];
-	switch (BPF_CLASS(insn->code)) {
+	if (relo->insn_off % sizeof(struct bpf_insn) != 0 ||
+	    relo->insn_off / sizeof(struct bpf_insn) >= insn_cnt)
+		return errmsg_set(msg, -EINVAL, "CO-RE: %s: relocation at byte "
+				  "%u is outside the program", res->field,
+				  relo->insn_off);
+	p.idx = relo->insn_off / sizeof(struct bpf_insn);
+	p.insn = &insns[p.idx];
+	switch (BPF_CLASS(p.insn->code)) {
 	case BPF_ALU:
 	case BPF_ALU64:
-		return res->poison ? poison(insn) : patch_alu_imm(insn, res);
+		return res->poison ? poison(p.insn) : patch_alu_imm(&p);
 	case BPF_LDX:
 	case BPF_ST:
 	case BPF_STX:
-		return res->poison ? poison(insn)
-				   : patch_mem_off(insn, relo, res);
+		return res->poison ? poison(p.insn) : patch_mem(&p);
 	case BPF_LD:
-		if (!is_ld_imm64(insn) || idx + 1 >= insn_cnt)
-			return -EINVAL;
-		return res->poison ? poison(insn) : patch_ld_imm64(insn, res);
+		if (!is_ld_imm64(p.insn) || p.idx + 1 >= insn_cnt)
+			return not_relocatable(&p);
+		return res->poison ? poison(p.insn) : patch_ld_imm64(&p);
 	default:
-		return -EINVAL;
+		return not_relocatable(&p);
 	}
 }

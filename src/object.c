@@ -339,14 +339,7 @@ static struct object_prog *prog_by_section(struct bpf_object *obj,
 	return NULL;
 }
 
-static const char *relo_type_name(const struct bpf_object *obj,
-				  const struct bpf_core_relo *relo)
-{
-	const struct btf_type *t = btf_type_by_id(obj->btf, relo->type_id);
-
-	return t ? btf_str(obj->btf, t->name_off) : "?";
-}
-
+/* core_calculate and core_patch fill the message: it names the field. */
 static int apply_core_relo(void *arg, const char *sec_name,
 			   const struct bpf_core_relo *relo)
 {
@@ -360,18 +353,14 @@ static int apply_core_relo(void *arg, const char *sec_name,
 		return errmsg_set(ctx->msg, -EINVAL, "CO-RE relocation for "
 				  "unknown section '%s'", sec_name);
 	}
-	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res);
+	ret = core_calculate(ctx->obj->btf, relo, ctx->target, &res, ctx->msg);
 	if (ret == 0)
-		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res);
-	if (ret) {
+		ret = core_patch(prog->insns, prog->insn_cnt, relo, &res,
+				 ctx->msg);
+	/* core.c names the field in its message. */
+	if (ret)
 		ctx->relo_failed = true;
-		return errmsg_set(ctx->msg, ret, "cannot relocate struct %s "
-				  "access %s: %s",
-				  relo_type_name(ctx->obj, relo),
-				  btf_str(ctx->obj->btf, relo->access_str_off),
-				  strerror(-ret));
-	}
-	return 0;
+	return ret;
 }
 
 int object_core_relocate(struct bpf_object *obj,
@@ -484,7 +473,11 @@ static int patch_map_ref(struct bpf_object *obj, struct object_prog *prog,
 		uint64_t off = sym.st_value + (uint32_t)insn->imm;
 
 		if (off >= map->spec.value_size)
-			return errmsg_set(msg, -EINVAL, "bad .rodata offset");
+			return errmsg_set(msg, -EINVAL, "relocation of %s to "
+					  ".rodata offset %llu, past its %u "
+					  "bytes", prog->name,
+					  (unsigned long long)off,
+					  map->spec.value_size);
 		insn->src_reg = BPF_PSEUDO_MAP_VALUE;
 		insn[1].imm = (int32_t)off;
 	} else {

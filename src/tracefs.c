@@ -20,9 +20,11 @@ static bool is_octal_escape(const char *s)
 	       s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7';
 }
 
-/* /proc/mounts escapes space, tab, newline and backslash as \ooo. */
-static void unescape_mount_dir(const char *src, size_t len, char *dst,
-			       size_t size)
+/* /proc/mounts escapes space, tab, newline and backslash as \ooo. An
+ * escape must lie wholly inside the field: the bytes after it belong to
+ * the next one. */
+void tracefs_unescape_mount_dir(const char *src, size_t len, char *dst,
+				size_t size)
 {
 	size_t i = 0, o = 0;
 
@@ -60,7 +62,7 @@ int tracefs_find_mount(const char *mounts, const char *fstype, char *dir,
 			if (type_start && (size_t)(end - type_start) > type_len + 1 &&
 			    strncmp(type_start + 1, fstype, type_len) == 0 &&
 			    type_start[1 + type_len] == ' ') {
-				unescape_mount_dir(dir_start,
+				tracefs_unescape_mount_dir(dir_start,
 						   (size_t)(type_start - dir_start),
 						   dir, size);
 				return 0;

@@ -37,4 +37,10 @@ int tracefs_event_format(const struct tracefs *tfs, const char *system,
 int tracefs_find_mount(const char *mounts, const char *fstype, char *dir,
 		       size_t size);
 
+/* Decodes the `len` bytes at `src` (a /proc/mounts field, \ooo escapes)
+ * into `dst`, NUL-terminated and cut to `size`. Reads no byte past
+ * src + len. Exposed for unit tests. */
+void tracefs_unescape_mount_dir(const char *src, size_t len, char *dst,
+				size_t size);
+
 #endif

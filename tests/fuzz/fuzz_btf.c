@@ -98,11 +98,12 @@ static int on_relo(void *ctx, const char *sec_name,
 	struct walk *w = ctx;
 	struct core_target target = { .btf = w->btf };
 	struct core_result res;
+	struct errmsg msg;
 
 	fuzz_touch(sec_name, strlen(sec_name) + 1);
 	/* Every record is visited once; the count bounds the work. */
 	if (w->relos++ < 256)
-		core_calculate(w->btf, relo, &target, &res);
+		core_calculate(w->btf, relo, &target, &res, &msg);
 	/* A non-zero return must stop the walk and come back unchanged. */
 	return relo->kind == 0x7f ? 42 : 0;
 }

@@ -160,18 +160,22 @@ static void patch_all(const struct bpf_core_relo *relo,
 {
 	struct bpf_insn insns[I_COUNT];
 	struct bpf_core_relo r = *relo;
+	struct errmsg msg;
 	int slot, err;
 
 	/* The record's own insn_off first: any value must be refused
 	 * cleanly or land inside the array. */
 	make_insns(insns, res->orig);
-	core_patch(insns, I_COUNT, relo, res);
+	core_patch(insns, I_COUNT, relo, res, &msg);
 	for (slot = 0; slot < I_COUNT; slot++) {
 		make_insns(insns, res->orig);
 		r.insn_off = (uint32_t)(slot * sizeof(struct bpf_insn));
-		err = core_patch(insns, I_COUNT, &r, res);
+		msg.text[0] = '\0';
+		err = core_patch(insns, I_COUNT, &r, res, &msg);
 		if (slot == I_EXIT || slot == I_LD64_HI)
 			FUZZ_CHECK(err == -EINVAL);
+		/* Every refusal says why. */
+		FUZZ_CHECK(!err || msg.text[0] != '\0');
 		if (err)
 			continue;
 		if (res->poison)
@@ -185,9 +189,11 @@ static void relocate(const struct btf *local, const struct bpf_core_relo *relo,
 		     const struct core_target *target)
 {
 	struct core_result res;
-	int err = core_calculate(local, relo, target, &res);
+	struct errmsg msg = { "" };
+	int err = core_calculate(local, relo, target, &res, &msg);
 
 	FUZZ_CHECK(err == 0 || err == -EINVAL || err == -EOPNOTSUPP);
+	FUZZ_CHECK(!err || msg.text[0] != '\0');
 	if (err == 0) {
 		FUZZ_CHECK(!res.poison || relo->kind != BPF_CORE_FIELD_EXISTS);
 		patch_all(relo, &res);

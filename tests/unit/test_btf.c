@@ -69,6 +69,18 @@ static int load_copy(struct btf **btf, const uint8_t *data, size_t len)
 	return err;
 }
 
+static int load_copy_why(struct btf **btf, const uint8_t *data, size_t len,
+			 const char **why)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int err;
+
+	memcpy(copy, data, len);
+	err = btf_load_raw_why(btf, copy, len, why);
+	free(copy);
+	return err;
+}
+
 static void test_btf_sample_lookups(void)
 {
 	const struct btf_member *m;
@@ -218,78 +230,135 @@ static size_t sample_record(uint32_t id)
 	return at;
 }
 
+/* Loads a copy of the first `len` bytes of `b` and checks that the check
+ * that refused it is the one named `why` (and nothing was loaded). */
+#define CHECK_REFUSED(b, len, why)                                          \
+	do {                                                                 \
+		struct btf *btf_ = (struct btf *)1;                          \
+		const char *why_ = NULL;                                     \
+		CHECK_INT(load_copy_why(&btf_, (b)->blob, len, &why_),       \
+			  -EINVAL);                                          \
+		CHECK_STR(why_, why);                                        \
+		CHECK(btf_ == NULL);                                         \
+	} while (0)
+
+/* The sample with its type section moved `gap` bytes into the body:
+ * everything else stays valid, offsets included. */
+static void build_sample_gap(struct bb *b, uint32_t gap)
+{
+	struct btf_header hdr;
+	uint8_t body[sizeof(b->blob)];
+	size_t body_len;
+
+	build_sample(b);
+	memcpy(&hdr, b->blob, sizeof(hdr));
+	body_len = b->len - sizeof(hdr);
+	memcpy(body, b->blob + sizeof(hdr), body_len);
+	memset(b->blob + sizeof(hdr), 0, gap);
+	memcpy(b->blob + sizeof(hdr) + gap, body, body_len);
+	hdr.type_off += gap;
+	hdr.str_off += gap;
+	memcpy(b->blob, &hdr, sizeof(hdr));
+	b->len += gap;
+	b->str_start += gap;
+}
+
 static void test_btf_corrupt(void)
 {
 	struct btf_header hdr;
-	struct btf *btf = (struct btf *)1;
+	struct btf *btf = NULL;
 	struct bb b;
 	size_t len;
 	int err;
 
 	build_sample(&b);
 	CHECK(sample_record(T_SAMPLE_COUNT + 1) == b.str_start);
+	memcpy(&hdr, b.blob, sizeof(hdr));
+
+	build_sample(&b);
+	CHECK_REFUSED(&b, sizeof(hdr) - 1, "shorter than a BTF header");
 
 	build_sample(&b);
 	b.blob[0] ^= 0xff;                               /* magic */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
-	CHECK(btf == NULL);
+	CHECK_REFUSED(&b, b.len, "no BTF magic");
 
 	build_sample(&b);
 	b.blob[2] = 2;                                   /* version */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "unknown BTF version");
 
 	build_sample(&b);
 	put32(&b, 4, 20);                                /* hdr_len short */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "header length out of range");
 
 	build_sample(&b);
 	put32(&b, 4, (uint32_t)b.len + 4);               /* hdr_len long */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "header length out of range");
+
+	/* A longer header that leaves the body misaligned. */
+	build_sample(&b);
+	put32(&b, 4, sizeof(hdr) + 2);
+	CHECK_REFUSED(&b, b.len, "header length not a multiple of 4");
+
+	/* Types two bytes into the body, strings after them: every offset
+	 * is right, only the records would be misaligned. */
+	build_sample_gap(&b, 2);
+	CHECK_REFUSED(&b, b.len, "type section not 4-byte aligned");
+	/* The same moved by 4 loads. */
+	build_sample_gap(&b, 4);
+	CHECK_INT(load_copy(&btf, b.blob, b.len), 0);
+	CHECK(btf && btf_type_count(btf) == T_SAMPLE_COUNT);
+	btf_free(btf);
 
 	build_sample(&b);
-	memcpy(&hdr, b.blob, sizeof(hdr));
+	put32(&b, offsetof(struct btf_header, type_len), 0xfffffff0);
+	CHECK_REFUSED(&b, b.len, "type section past the end");
+
+	build_sample(&b);
 	put32(&b, offsetof(struct btf_header, str_off), 0xfffffff0);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "string section past the end");
 
-	build_sample(&b);
+	build_sample(&b);                                /* overlap */
 	put32(&b, offsetof(struct btf_header, type_len), hdr.type_len + 4);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);  /* overlaps */
+	CHECK_REFUSED(&b, b.len, "type and string sections overlap");
 
 	build_sample(&b);
 	b.blob[b.len - 1] = 'x';                         /* no final NUL */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "last string not terminated");
 
 	build_sample(&b);
 	b.blob[b.str_start] = 'x';                       /* no leading NUL */
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "string section does not start with \"\"");
 
 	build_sample(&b);                                /* record cut short */
+	put32(&b, offsetof(struct btf_header, type_len), hdr.type_len - 12);
+	CHECK_REFUSED(&b, b.len, "type record cut short");
+	build_sample(&b);                                /* its enumerator */
 	put32(&b, offsetof(struct btf_header, type_len), hdr.type_len - 4);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "type record's members cut short");
 
 	build_sample(&b);                                /* type name_off */
 	put32(&b, sample_record(T_FOO), b.strs_len);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "type name outside the string section");
 
 	build_sample(&b);                                /* member name_off */
 	put32(&b, sample_record(T_FOO) + 12 + 24, b.strs_len + 100);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "member name outside the string section");
 
 	build_sample(&b);                                /* enumerator name */
 	put32(&b, sample_record(T_COLOR) + 12 + 8, 0x7fffffff);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "member name outside the string section");
 
 	build_sample(&b);                                /* unknown kind */
 	put32(&b, sample_record(T_FOO_T) + 4, 20u << 24);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "unknown type kind");
 
 	build_sample(&b);                                /* kind 0 */
 	put32(&b, sample_record(T_FOO_T) + 4, 0);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "unknown type kind");
 
 	build_sample(&b);                                /* vlen past end */
 	put32(&b, sample_record(T_UENUM) + 4, BTF_KIND_ENUM << 24 | 0xffff);
-	CHECK_INT(load_copy(&btf, b.blob, b.len), -EINVAL);
+	CHECK_REFUSED(&b, b.len, "type record's members cut short");
 
 	/* The string section is last: every shorter blob misses some. */
 	build_sample(&b);

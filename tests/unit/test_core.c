@@ -20,6 +20,9 @@ extern const unsigned char tcpdrop_bpf_object[] __attribute__((weak));
 extern const unsigned char tcpdrop_bpf_object_end[] __attribute__((weak));
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* The message of the last refusal; tests that check one read it. */
+static struct errmsg em;
 #define POISON_CALL_IMM 0xbad2310
 
 
@@ -221,7 +224,7 @@ static int calc(const struct fixture *fx, const struct core_target *target,
 {
 	struct bpf_core_relo relo = relo_for(&fx->lb, type_id, access, kind);
 
-	return core_calculate(fx->local, &relo, target, res);
+	return core_calculate(fx->local, &relo, target, res, &em);
 }
 
 /* Calculates and checks orig, value and poison in one line. */
@@ -374,9 +377,9 @@ static void test_core_bad_records(void)
 	/* Empty access string, and an offset outside the strings. */
 	relo = relo_for(&fx.lb, L_SK_BUFF, "0:1", OFF);
 	relo.access_str_off = 0;
-	CHECK_INT(core_calculate(fx.local, &relo, &tgt, &res), -EINVAL);
+	CHECK_INT(core_calculate(fx.local, &relo, &tgt, &res, &em), -EINVAL);
 	relo.access_str_off = 1u << 30;
-	CHECK_INT(core_calculate(fx.local, &relo, &tgt, &res), -EINVAL);
+	CHECK_INT(core_calculate(fx.local, &relo, &tgt, &res, &em), -EINVAL);
 	/* Ending on an anonymous member, or an anonymous root: nothing to
 	 * look up by name. */
 	CHECK_CALC_ERR(&fx, &tgt, L_ANON_LOCAL, "0:0", OFF, -EOPNOTSUPP);
@@ -460,9 +463,10 @@ static void test_core_ctx_5_10(void)
 	/* Only ctx->field: no other element, nothing deeper. */
 	CHECK_CALC_ERR(&fx, &tgt, L_KFREE_SKB, "1:0", OFF, -EOPNOTSUPP);
 	CHECK_CALC_ERR(&fx, &tgt, L_KFREE_SKB, "0", SIZE, -EOPNOTSUPP);
-	/* A field whose size cannot be a u16 is not the local field. */
+	/* The format's size is carried to the patch step, which compares
+	 * it with the program's (test_core_width_tracepoint). */
 	fmt.fields[6].size = 3;
-	CHECK_CALC(&fx, &tgt, L_KFREE_SKB, "0:3", OFF, 24, 0, true);
+	CHECK_CALC(&fx, &tgt, L_KFREE_SKB, "0:3", OFF, 24, 24, false);
 out:
 	fixture_free(&fx);
 }
@@ -646,39 +650,39 @@ static void test_core_patch_alu(void)
 	/* r1 = 1 (field_exists) -> r1 = 0 */
 	p[0] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1);
 	r = result(1, 0);
-	CHECK_INT(core_patch(p, 1, &exists, &r), 0);
+	CHECK_INT(core_patch(p, 1, &exists, &r, &em), 0);
 	CHECK(insn_eq(p[0], insn(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 0)));
 
 	/* r2 += 8 -> r2 += 16 */
 	p[0] = insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 8);
 	r = result(8, 16);
-	CHECK_INT(core_patch(p, 1, &off, &r), 0);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), 0);
 	CHECK(insn_eq(p[0], insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 16)));
 
 	/* The immediate is not what the compiler left: refuse, untouched. */
 	p[0] = insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 9);
-	CHECK_INT(core_patch(p, 1, &off, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), -EINVAL);
 	CHECK_INT(p[0].imm, 9);
 
 	/* A register source has no immediate to patch. */
 	p[0] = insn(BPF_ALU64 | BPF_ADD | BPF_X, 2, 3, 0, 8);
-	CHECK_INT(core_patch(p, 1, &off, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), -EINVAL);
 
 	/* 32-bit ALU takes any u32; 64-bit ALU sign-extends, so no more
 	 * than INT32_MAX. */
 	p[0] = insn(BPF_ALU | BPF_MOV | BPF_K, 1, 0, 0, 4);
 	r = result(4, 0xffffffffu);
-	CHECK_INT(core_patch(p, 1, &off, &r), 0);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), 0);
 	CHECK_INT(p[0].imm, -1);
 	p[0] = insn(BPF_ALU | BPF_MOV | BPF_K, 1, 0, 0, 4);
 	r = result(4, 0x100000000ull);
-	CHECK_INT(core_patch(p, 1, &off, &r), -ERANGE);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), -ERANGE);
 	p[0] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 4);
 	r = result(4, 0x80000000u);
-	CHECK_INT(core_patch(p, 1, &off, &r), -ERANGE);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), -ERANGE);
 	CHECK_INT(p[0].imm, 4);
 	r = result(4, 0x7fffffff);
-	CHECK_INT(core_patch(p, 1, &off, &r), 0);
+	CHECK_INT(core_patch(p, 1, &off, &r, &em), 0);
 	CHECK_INT(p[0].imm, 0x7fffffff);
 }
 
@@ -692,33 +696,33 @@ static void test_core_patch_memory(void)
 	/* r2 = *(u16 *)(r1 + 8) -> + 16; the access size stays. */
 	p[1] = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 8, 0);
 	r = result(8, 16);
-	CHECK_INT(core_patch(p, 2, &off, &r), 0);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), 0);
 	CHECK(insn_eq(p[1], insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 16, 0)));
 
 	p[1] = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 8, 0);
 	r = result(8, 0x7fff);
-	CHECK_INT(core_patch(p, 2, &off, &r), 0);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), 0);
 	CHECK_INT(p[1].off, 0x7fff);
 	p[1] = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 8, 0);
 	r = result(8, 0x8000);
-	CHECK_INT(core_patch(p, 2, &off, &r), -ERANGE);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), -ERANGE);
 	CHECK_INT(p[1].off, 8);
 	r = result(12, 16);
-	CHECK_INT(core_patch(p, 2, &off, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), -EINVAL);
 	/* A load holds an offset, never a size or an existence flag. */
 	r = result(8, 16);
-	CHECK_INT(core_patch(p, 2, &size, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &size, &r, &em), -EINVAL);
 
 	/* *(u32 *)(r10 + 4) = 7: the offset changes, the stored imm not. */
 	p[1] = insn(BPF_ST | BPF_MEM | BPF_W, 10, 0, 4, 7);
 	r = result(4, 12);
-	CHECK_INT(core_patch(p, 2, &off, &r), 0);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), 0);
 	CHECK(insn_eq(p[1], insn(BPF_ST | BPF_MEM | BPF_W, 10, 0, 12, 7)));
 
 	/* *(u64 *)(r1 + 4) = r3 */
 	p[1] = insn(BPF_STX | BPF_MEM | BPF_DW, 1, 3, 4, 0);
 	r = result(4, 20);
-	CHECK_INT(core_patch(p, 2, &off, &r), 0);
+	CHECK_INT(core_patch(p, 2, &off, &r, &em), 0);
 	CHECK(insn_eq(p[1], insn(BPF_STX | BPF_MEM | BPF_DW, 1, 3, 20, 0)));
 }
 
@@ -732,18 +736,18 @@ static void test_core_patch_ld_imm64(void)
 	p[1] = insn(0, 0, 0, 0, 1);
 	p[2] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	r = result(0x100000004ull, 0x200000008ull);
-	CHECK_INT(core_patch(p, 3, &relo, &r), 0);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), 0);
 	CHECK(insn_eq(p[0], insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 8)));
 	CHECK(insn_eq(p[1], insn(0, 0, 0, 0, 2)));
 	/* Again with the old value: it is no longer there. */
-	CHECK_INT(core_patch(p, 3, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), -EINVAL);
 	CHECK_INT(p[0].imm, 8);
 
 	/* Low half only in the first slot: 0xffffffff reads as u32. */
 	p[0] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, -1);
 	p[1] = insn(0, 0, 0, 0, 0);
 	r = result(0xffffffffull, 1);
-	CHECK_INT(core_patch(p, 3, &relo, &r), 0);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), 0);
 	CHECK_INT(p[0].imm, 1);
 	CHECK_INT(p[1].imm, 0);
 
@@ -751,16 +755,16 @@ static void test_core_patch_ld_imm64(void)
 	p[1] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 1);
 	relo = relo_at(1, SIZE);
 	r = result(1, 2);
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 
 	/* A map reference, and a malformed second half. */
 	relo = relo_at(0, SIZE);
 	p[0] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 1);
 	p[1] = insn(0, 0, 0, 0, 0);
-	CHECK_INT(core_patch(p, 3, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), -EINVAL);
 	p[0] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 1);
 	p[1] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
-	CHECK_INT(core_patch(p, 3, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), -EINVAL);
 }
 
 static void test_core_patch_bounds(void)
@@ -771,18 +775,18 @@ static void test_core_patch_bounds(void)
 
 	p[0] = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 8);
 	p[1] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 	relo.insn_off = UINT32_MAX - 7;
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 	relo.insn_off = 4;                  /* inside an instruction */
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 	relo.insn_off = 0;
-	CHECK_INT(core_patch(p, 0, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 0, &relo, &r, &em), -EINVAL);
 	/* Instruction classes that carry no relocatable field. */
 	relo = relo_at(1, OFF);
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 	p[1] = insn(BPF_LD | BPF_ABS | BPF_W, 0, 0, 0, 8);
-	CHECK_INT(core_patch(p, 2, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), -EINVAL);
 	CHECK_INT(p[0].imm, 8);
 }
 
@@ -796,29 +800,332 @@ static void test_core_patch_poison(void)
 	/* The orig check does not apply: the instruction goes anyway. */
 	p[0] = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 28, 0);
 	p[1] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	CHECK_INT(core_patch(p, 2, &relo, &r), 0);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), 0);
 	CHECK(insn_eq(p[0], call));
 	CHECK(insn_eq(p[1], insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)));
 
 	p[0] = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 8);
-	CHECK_INT(core_patch(p, 2, &relo, &r), 0);
+	CHECK_INT(core_patch(p, 2, &relo, &r, &em), 0);
 	CHECK(insn_eq(p[0], call));
 
 	/* Both slots of an ld_imm64. */
 	p[0] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 8);
 	p[1] = insn(0, 0, 0, 0, 0);
 	p[2] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	CHECK_INT(core_patch(p, 3, &relo, &r), 0);
+	CHECK_INT(core_patch(p, 3, &relo, &r, &em), 0);
 	CHECK(insn_eq(p[0], call));
 	CHECK(insn_eq(p[1], call));
 	CHECK(insn_eq(p[2], insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)));
 
 	/* ... but not half of one, nor an instruction of another class. */
 	p[0] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 8);
-	CHECK_INT(core_patch(p, 1, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 1, &relo, &r, &em), -EINVAL);
 	CHECK_INT(p[0].code, BPF_LD | BPF_IMM | BPF_DW);
 	p[0] = insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1, 0);
-	CHECK_INT(core_patch(p, 1, &relo, &r), -EINVAL);
+	CHECK_INT(core_patch(p, 1, &relo, &r, &em), -EINVAL);
+}
+
+/* Candidates: the target has `sk_buff` with transport_header (u16) at
+ * 180, the flavour `sk_buff___v2` with it at `off2` as `type2`, and
+ * `sk_buff___v3` without it (not a match, not counted). */
+static void build_twins(struct bb *b, uint32_t off2, bool u32)
+{
+	enum { U16 = 1, U32 };
+
+	bb_init(b);
+	bb_int(b, "unsigned short", 2, 0);
+	bb_int(b, "unsigned int", 4, 0);
+	bb_struct(b, "sk_buff", 200, 1);
+	bb_member(b, "transport_header", U16, 180 * 8);
+	bb_struct(b, "sk_buff___v2", 200, 1);
+	bb_member(b, "transport_header", u32 ? U32 : U16, off2 * 8);
+	bb_struct(b, "sk_buff___v3", 8, 1);
+	bb_member(b, "other", U16, 0);
+	bb_finish(b);
+}
+
+/* Replaces the fixture's target with `b`. */
+static bool use_target(struct fixture *fx, struct bb *b)
+{
+	btf_free(fx->target);
+	fx->target = NULL;
+	CHECK_INT(btf_load_raw(&fx->target, b->blob, b->len), 0);
+	return fx->target != NULL;
+}
+
+static void test_core_ambiguous_candidates(void)
+{
+	struct core_target tgt = { 0 };
+	struct fixture fx;
+	struct bb twins;
+
+	if (!fixture_load(&fx))
+		goto out;
+	/* Two candidates, two offsets: no exact answer. */
+	build_twins(&twins, 184, false);
+	if (!use_target(&fx, &twins))
+		goto out;
+	tgt.btf = fx.target;
+	CHECK_CALC_ERR(&fx, &tgt, L_SK_BUFF, "0:2", OFF, -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.transport_header: 2 candidate "
+		  "types disagree (offsets 180 and 184)");
+	/* They agree that it exists, and on its size. */
+	CHECK_CALC(&fx, &tgt, L_SK_BUFF, "0:2", EXISTS, 1, 1, false);
+	CHECK_CALC(&fx, &tgt, L_SK_BUFF, "0:2", SIZE, 2, 2, false);
+
+	/* Same offset, other size: the load would differ. */
+	build_twins(&twins, 180, true);
+	if (!use_target(&fx, &twins))
+		goto out;
+	tgt.btf = fx.target;
+	CHECK_CALC_ERR(&fx, &tgt, L_SK_BUFF, "0:2", OFF, -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.transport_header: 2 candidate "
+		  "types disagree (sizes 2 and 4)");
+	CHECK_CALC_ERR(&fx, &tgt, L_SK_BUFF, "0:2", SIZE, -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.transport_header: 2 candidate "
+		  "types disagree (sizes 2 and 4)");
+
+	/* Candidates that agree are one answer. */
+	build_twins(&twins, 180, false);
+	if (!use_target(&fx, &twins))
+		goto out;
+	tgt.btf = fx.target;
+	CHECK_CALC(&fx, &tgt, L_SK_BUFF, "0:2", OFF, 10, 180, false);
+out:
+	fixture_free(&fx);
+}
+
+/* The target for the size rule, against the fixture's local types:
+ *
+ *   struct sk_buff { unsigned char *head;       @0
+ *       unsigned short len;                     @8   (program: u32 @12)
+ *       unsigned short network_header;          @10  (same size)
+ *       unsigned int transport_header; };       @12  (program: u16 @10)
+ *   struct sock_common { unsigned int skc_state; };  (program: u8)
+ *   struct sock { struct sock_common __sk_common; };
+ *   struct arr_holder { short vals[4]; };        (program: int vals[4]) */
+static void build_widths(struct bb *b)
+{
+	enum { UCHAR = 1, PTR_UCHAR, USHORT, UINT, SHORT, SK_BUFF,
+	       SOCK_COMMON, SOCK, SHORT4 };
+
+	bb_init(b);
+	bb_int(b, "unsigned char", 1, 0);
+	bb_type(b, NULL, BTF_KIND_PTR, 0, false, UCHAR);
+	bb_int(b, "unsigned short", 2, 0);
+	bb_int(b, "unsigned int", 4, 0);
+	bb_int(b, "short", 2, BTF_INT_SIGNED);
+	bb_struct(b, "sk_buff", 16, 4);
+	bb_member(b, "head", PTR_UCHAR, 0);
+	bb_member(b, "len", USHORT, 64);
+	bb_member(b, "network_header", USHORT, 80);
+	bb_member(b, "transport_header", UINT, 96);
+	bb_struct(b, "sock_common", 4, 1);
+	bb_member(b, "skc_state", UINT, 0);
+	bb_struct(b, "sock", 4, 1);
+	bb_member(b, "__sk_common", SOCK_COMMON, 0);
+	bb_array(b, SHORT, 4);
+	bb_struct(b, "arr_holder", 8, 1);
+	bb_member(b, "vals", SHORT4, 0);
+	bb_finish(b);
+}
+
+/* Calculates the field offset of `access` in local `type` and patches the
+ * one instruction `*in` with it: what a loader does. */
+static int relocate_insn(const struct fixture *fx,
+			 const struct core_target *tgt, uint32_t type,
+			 const char *access, struct bpf_insn *in)
+{
+	struct bpf_core_relo relo = relo_for(&fx->lb, type, access, OFF);
+	struct core_result r;
+	int err;
+
+	em.text[0] = '\0';
+	err = core_calculate(fx->local, &relo, tgt, &r, &em);
+	return err ? err : core_patch(in, 1, &relo, &r, &em);
+}
+
+static void test_core_width_direct_load(void)
+{
+	struct core_target tgt = { 0 };
+	struct fixture fx;
+	struct bb widths;
+	struct bpf_insn p;
+
+	if (!fixture_load(&fx))
+		goto out;
+	build_widths(&widths);
+	if (!use_target(&fx, &widths))
+		goto out;
+	tgt.btf = fx.target;
+
+	/* r2 = *(u32 *)(r1 + 12), skb->len: a u16 in the kernel. Every u16
+	 * fits the program's u32, zero-extended: the load becomes a u16
+	 * load at 8. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 12, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:3", &p), 0);
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 8, 0)));
+	CHECK_INT(BPF_SIZE(p.code), BPF_H);
+
+	/* The same size on both sides: only the offset changes. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 8, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:1", &p), 0);
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 10, 0)));
+
+	/* transport_header grew from u16 to u32: the program's u16 cannot
+	 * hold it. Refused, the instruction untouched. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 10, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:2", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.transport_header is 4 bytes in "
+		  "the kernel, the program reads 2");
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 10, 0)));
+
+	/* A signed int narrowed to a short would need sign extension. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 4, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_ARR_HOLDER, "0:0:1", &p),
+		  -EINVAL);
+	CHECK_STR(em.text, "CO-RE: arr_holder.vals[1] is 2 bytes in the "
+		  "kernel, the program reads 4");
+
+	/* A load of one byte of len is not the load the compiler emits for
+	 * the field: nothing to narrow it to. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_B, 2, 1, 12, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.len: instruction 0 reads 1 of the "
+		  "field's 4 bytes");
+
+	/* A store would write the wrong width. */
+	p = insn(BPF_STX | BPF_MEM | BPF_W, 1, 2, 12, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.len is 2 bytes in the kernel, the "
+		  "program writes 4");
+
+	/* Still the compiler's rule: an offset that is not the one it left
+	 * is not patched, whatever the sizes. */
+	p = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 16, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.len: instruction 0 holds 16, not "
+		  "12 as compiled");
+out:
+	fixture_free(&fx);
+}
+
+/* An address computed from the offset (r1 += off) goes to a probe read
+ * of sizeof the program's field: that size cannot be changed here. */
+static void test_core_width_probe_read(void)
+{
+	struct core_target tgt = { 0 };
+	struct fixture fx;
+	struct bb widths;
+	struct bpf_insn p;
+
+	if (!fixture_load(&fx))
+		goto out;
+	build_widths(&widths);
+	if (!use_target(&fx, &widths))
+		goto out;
+	tgt.btf = fx.target;
+
+	/* &sk->__sk_common.skc_state: a u8 in the program. */
+	p = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SOCK, "0:0:0", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sock_common.skc_state is 4 bytes in the "
+		  "kernel, the program reads 1");
+	CHECK(insn_eq(p, insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 0)));
+
+	/* Narrower is no better: the read would take 2 bytes too many. */
+	p = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 12);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: sk_buff.len is 2 bytes in the kernel, the "
+		  "program reads 4");
+
+	/* The same through an ld_imm64 constant. */
+	{
+		struct bpf_insn wide[2] = {
+			insn(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 0, 12),
+			insn(0, 0, 0, 0, 0),
+		};
+		struct bpf_core_relo relo = relo_for(&fx.lb, L_SK_BUFF, "0:3",
+						     OFF);
+		struct core_result r;
+
+		CHECK_INT(core_calculate(fx.local, &relo, &tgt, &r, &em), 0);
+		CHECK_INT(core_patch(wide, 2, &relo, &r, &em), -EINVAL);
+		CHECK_STR(em.text, "CO-RE: sk_buff.len is 2 bytes in the "
+			  "kernel, the program reads 4");
+		CHECK_INT(wide[0].imm, 12);
+	}
+
+	/* Same sizes (network_header; head, a pointer): the address is
+	 * fine. */
+	p = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 8);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:1", &p), 0);
+	CHECK_INT(p.imm, 10);
+	p = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_SK_BUFF, "0:0", &p), 0);
+	CHECK_INT(p.imm, 0);
+out:
+	fixture_free(&fx);
+}
+
+/* The record's fields have the format file's `size:`, and `signed:`. */
+static void test_core_width_tracepoint(void)
+{
+	struct core_target tgt = { .ctx_type = "trace_event_raw_kfree_skb" };
+	struct tp_format fmt;
+	struct fixture fx;
+	struct bpf_insn p;
+
+	if (!fixture_load(&fx))
+		goto out;
+	tgt.ctx_fmt = &fmt;
+
+	/* protocol as a 4-byte field: the program's u16 cannot hold it. */
+	format_6_12(&fmt);
+	fmt.fields[7].size = 4;
+	p = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 24, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: trace_event_raw_kfree_skb.protocol is 4 "
+		  "bytes in the kernel, the program reads 2");
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 24, 0)));
+	/* A size no integer has. */
+	fmt.fields[7].size = 3;
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:3", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: trace_event_raw_kfree_skb.protocol is 3 "
+		  "bytes in the kernel, the program reads 2");
+
+	/* reason as an unsigned 2-byte field: the u32 load narrows. */
+	format_6_12(&fmt);
+	fmt.fields[8].size = 2;
+	p = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 28, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:4", &p), 0);
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 36, 0)));
+	/* ... but not a signed one. */
+	fmt.fields[8].is_signed = true;
+	p = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 28, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:4", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: trace_event_raw_kfree_skb.reason is 2 "
+		  "bytes in the kernel, the program reads 4");
+
+	/* A 4-byte pointer (a 32-bit kernel's) read by a u64 load narrows;
+	 * a probe read of the pointer would not. */
+	format_6_12(&fmt);
+	fmt.fields[4].size = 4;
+	p = insn(BPF_LDX | BPF_MEM | BPF_DW, 2, 1, 0, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:0", &p), 0);
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 8, 0)));
+	p = insn(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:0", &p), -EINVAL);
+	CHECK_STR(em.text, "CO-RE: trace_event_raw_kfree_skb.skbaddr is 4 "
+		  "bytes in the kernel, the program reads 8");
+
+	/* The real layouts: every size as the program's. */
+	format_6_12(&fmt);
+	p = insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 24, 0);
+	CHECK_INT(relocate_insn(&fx, &tgt, L_KFREE_SKB, "0:3", &p), 0);
+	CHECK(insn_eq(p, insn(BPF_LDX | BPF_MEM | BPF_H, 2, 1, 32, 0)));
+out:
+	fixture_free(&fx);
 }
 
 /* The embedded program's own relocations, end to end: every record
@@ -831,7 +1138,7 @@ struct embedded_walk {
 	char sec[128];
 	struct bpf_insn *insns;
 	size_t insn_cnt;
-	int relos, poisoned, failures;
+	int relos, poisoned, resized, failures;
 };
 
 static int load_section_insns(struct embedded_walk *w, const char *sec_name)
@@ -865,19 +1172,20 @@ static int apply_relo(void *ctx, const char *sec_name,
 		return 0;
 	}
 	w->relos++;
-	err = core_calculate(w->local, relo, w->target, &res);
+	err = core_calculate(w->local, relo, w->target, &res, &em);
 	if (err == 0)
-		err = core_patch(w->insns, w->insn_cnt, relo, &res);
+		err = core_patch(w->insns, w->insn_cnt, relo, &res, &em);
 	if (err) {
 		printf("     %s insn %u: %d\n", sec_name, relo->insn_off / 8, err);
 		w->failures++;
 	}
 	w->poisoned += res.poison;
+	w->resized += res.orig_size != res.new_size;
 	return 0;
 }
 
 static int embedded_relocate(const struct core_target *target, int *relos,
-			     int *poisoned)
+			     int *poisoned, int *resized)
 {
 	struct embedded_walk w = { 0 };
 	struct elf_file ef;
@@ -905,6 +1213,7 @@ static int embedded_relocate(const struct core_target *target, int *relos,
 	err = btf_ext_for_each_core_relo(local, ext, ext_len, apply_relo, &w);
 	*relos = w.relos;
 	*poisoned = w.poisoned;
+	*resized = w.resized;
 	free(w.insns);
 	btf_free(local);
 	return err ? err : -w.failures;
@@ -915,7 +1224,7 @@ static void test_core_embedded_object(void)
 	struct core_target tgt = { .ctx_type = "trace_event_raw_kfree_skb" };
 	struct btf *kernel = NULL;
 	struct tp_format fmt;
-	int relos = 0, poisoned = 0;
+	int relos = 0, poisoned = 0, resized = 0;
 
 	CHECK_INT(btf_load_file(&kernel, VMLINUX_BTF), 0);
 	if (!kernel)
@@ -925,14 +1234,18 @@ static void test_core_embedded_object(void)
 	/* This kernel's BTF with the newest record layout: all fields are
 	 * there. */
 	format_6_12(&fmt);
-	CHECK_INT(embedded_relocate(&tgt, &relos, &poisoned), 0);
+	CHECK_INT(embedded_relocate(&tgt, &relos, &poisoned, &resized), 0);
 	CHECK(relos > 0);
 	CHECK_INT(poisoned, 0);
+	/* Every field the program reads has the program's size here: no
+	 * load needed narrowing. */
+	CHECK_INT(resized, 0);
 	/* The 5.10 record: reason and rx_sk reads are poisoned, and every
 	 * patch still applies. */
 	format_5_10(&fmt);
-	CHECK_INT(embedded_relocate(&tgt, &relos, &poisoned), 0);
+	CHECK_INT(embedded_relocate(&tgt, &relos, &poisoned, &resized), 0);
 	CHECK(poisoned > 0);
+	CHECK_INT(resized, 0);
 	btf_free(kernel);
 }
 
@@ -1005,10 +1318,10 @@ static void test_core_offset_overflow(void)
 	relo.type_id = huge;
 	relo.kind = BPF_CORE_FIELD_BYTE_OFFSET;
 	relo.access_str_off = bb_find_str(&b, "0:0:2147483647");
-	CHECK_INT(core_calculate(local, &relo, &tgt, &res), -EINVAL);
+	CHECK_INT(core_calculate(local, &relo, &tgt, &res, &em), -EINVAL);
 	/* One step short of overflowing is fine: 0x7fffffff bytes in. */
 	relo.access_str_off = bb_find_str(&b, "0:0:1");
-	CHECK_INT(core_calculate(local, &relo, &tgt, &res), 0);
+	CHECK_INT(core_calculate(local, &relo, &tgt, &res, &em), 0);
 	CHECK_INT(res.orig, 0x7fffffff);
 	btf_free(local);
 }
@@ -1056,7 +1369,7 @@ static void test_core_fuzz_flips(void)
 					&fx.lb, relos[i].type,
 					relos[i].access, kind);
 
-				core_calculate(local, &relo, &tgt, &res);
+				core_calculate(local, &relo, &tgt, &res, &em);
 			}
 		}
 		btf_free(target);
@@ -1083,6 +1396,10 @@ int main(void)
 	RUN(test_core_patch_ld_imm64);
 	RUN(test_core_patch_bounds);
 	RUN(test_core_patch_poison);
+	RUN(test_core_ambiguous_candidates);
+	RUN(test_core_width_direct_load);
+	RUN(test_core_width_probe_read);
+	RUN(test_core_width_tracepoint);
 	RUN(test_core_self_containing_struct);
 	RUN(test_core_offset_overflow);
 	RUN(test_core_fuzz_flips);

@@ -2,6 +2,7 @@
  * CO-RE relocation against each kernel's record layout, and corrupt copies.
  * Needs no root: nothing here calls bpf(). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -197,6 +198,84 @@ static void test_core_layouts(void)
 	btf_free(kbtf);
 }
 
+/* A record field of another size than the program's is refused, and the
+ * one line that says so names it. */
+static void test_core_refusal_message(void)
+{
+	struct errmsg err = { "" };
+	struct tp_format fmt;
+	struct bpf_object obj;
+	struct core_target target = { NULL, "trace_event_raw_kfree_skb", &fmt };
+	int i;
+
+	if (parse_fixture(&fmt, "kfree_skb-6.12.format"))
+		return;
+	for (i = 0; i < fmt.nfields; i++)
+		if (strcmp(fmt.fields[i].name, "protocol") == 0)
+			fmt.fields[i].size = 4;
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	CHECK_INT(object_core_relocate(&obj, &target, &err), -EINVAL);
+	CHECK_STR(err.text, "CO-RE: trace_event_raw_kfree_skb.protocol is 4 "
+		  "bytes in the kernel, the program reads 2");
+	object_close(&obj);
+	tp_format_free(&fmt);
+}
+
+/* Points each reference into .rodata of the program at `off` bytes into
+ * the section (imm is added to its symbol's value); returns how many. */
+static int aim_rodata_refs(struct bpf_object *obj, uint32_t off)
+{
+	int rodata = elf_find_section(&obj->elf, ".rodata"), idx, n = 0;
+	struct object_prog *prog = &obj->progs[0];
+	size_t count, i;
+	Elf64_Shdr sh;
+	Elf64_Rel rel;
+	Elf64_Sym sym;
+	const char *name;
+
+	for (idx = 1; idx < obj->elf.shnum; idx++) {
+		if (elf_section(&obj->elf, idx, &sh) || sh.sh_type != SHT_REL ||
+		    sh.sh_info != (uint32_t)prog->sec_idx ||
+		    elf_rel_count(&obj->elf, idx, &count))
+			continue;
+		for (i = 0; i < count; i++) {
+			if (elf_rel(&obj->elf, idx, i, &rel) ||
+			    elf_symbol(&obj->elf, ELF64_R_SYM(rel.r_info), &sym,
+				       &name) ||
+			    sym.st_shndx != rodata)
+				continue;
+			prog->insns[rel.r_offset / 8].imm =
+				(int32_t)(off - sym.st_value);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* A reference into .rodata past its end is refused before anything is
+ * loaded. The maps get stand-in fds (/dev/null): the references are
+ * patched without bpf(), and the refusal comes first. */
+static void test_rodata_offset_bound(void)
+{
+	struct errmsg err = { "" };
+	struct bpf_object obj;
+	char want[128];
+	uint32_t size;
+	int m;
+
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	for (m = 0; m < obj.nmaps; m++)
+		obj.maps[m].fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	size = object_map(&obj, "tcpdrop_rodata")->spec.value_size;
+	CHECK(aim_rodata_refs(&obj, size) > 0);
+	CHECK_INT(object_load(&obj, &err), -EINVAL);
+	snprintf(want, sizeof(want), "relocation of tcpdrop_kfree_skb to "
+		 ".rodata offset %u, past its %u bytes", size, size);
+	CHECK_STR(err.text, want);
+	CHECK_INT(obj.progs[0].fd, -1);
+	object_close(&obj);
+}
+
 /* Every truncation of the object is refused cleanly (ASan watches). */
 static void test_truncated(void)
 {
@@ -273,6 +352,8 @@ int main(void)
 	RUN(test_settings);
 	RUN(test_replace_helper);
 	RUN(test_core_layouts);
+	RUN(test_core_refusal_message);
+	RUN(test_rodata_offset_bound);
 	RUN(test_truncated);
 	RUN(test_corrupt_bytes_have_messages);
 	return check_exit_code();

@@ -54,6 +54,26 @@ static void test_bad_escapes(void)
 	CHECK_INT(tracefs_find_mount("x /c\\134 tracefs rw 0 0\n", "tracefs",
 				     dir, sizeof(dir)), 0);
 	CHECK_STR(dir, "/c\\");
+	/* \4oo and above would not fit a byte: not an escape. */
+	CHECK_INT(tracefs_find_mount("x /d\\477 tracefs rw 0 0\n", "tracefs",
+				     dir, sizeof(dir)), 0);
+	CHECK_STR(dir, "/d\\477");
+}
+
+/* An escape cut by the end of the field is not one: the bytes after the
+ * field (here "12") are not read. Through tracefs_find_mount() the field
+ * always ends at a space, so only a direct call shows this bound. */
+static void test_escape_at_field_end(void)
+{
+	static const char field[] = "/a\\012";
+	char dir[16];
+
+	tracefs_unescape_mount_dir(field, 4, dir, sizeof(dir));
+	CHECK_STR(dir, "/a\\0");
+	tracefs_unescape_mount_dir(field, 5, dir, sizeof(dir));
+	CHECK_STR(dir, "/a\\01");
+	tracefs_unescape_mount_dir(field, 6, dir, sizeof(dir));
+	CHECK_STR(dir, "/a\n");
 }
 
 static void test_short_buffer(void)
@@ -69,6 +89,7 @@ int main(void)
 	RUN(test_find);
 	RUN(test_not_found);
 	RUN(test_bad_escapes);
+	RUN(test_escape_at_field_end);
 	RUN(test_short_buffer);
 	return check_exit_code();
 }
