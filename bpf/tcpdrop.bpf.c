@@ -107,6 +107,16 @@ struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
 	.max_entries = 1,
 };
 
+/* Records bpf_perf_event_output() could not write (a full ring), counted
+ * here by the program itself: exact, and readable at any time, where the
+ * ring's own PERF_RECORD_LOST comes only with that ring's next record. */
+struct tcpdrop_map_def tcpdrop_lost SEC("maps") = {
+	.type = 6,             /* BPF_MAP_TYPE_PERCPU_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u64),
+	.max_entries = 1,
+};
+
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
 #define cfg tcpdrop_cfg
 
@@ -401,6 +411,17 @@ INLINE unsigned int take_stack(void *ctx, struct tcpdrop_record *rec)
 	return (unsigned int)ret & (TCPDROP_STACK_BUF * 8 - 1);
 }
 
+/* Per CPU, so no atomic add is needed: the kernel never runs this program
+ * twice at once on one CPU (bpf_prog_active guards tracepoint programs). */
+INLINE void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&tcpdrop_lost, &zero);
+
+	if (lost)
+		*lost += 1;
+}
+
 INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
 {
 	unsigned long long id = bpf_get_current_pid_tgid();
@@ -442,8 +463,9 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	ev->location = (unsigned long long)ctx->location;
 	read_task(ctx, ev);
 	stack_len = take_stack(ctx, rec);
-	bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
-			      sizeof(*ev) + stack_len);
+	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
+				  sizeof(*ev) + stack_len))
+		count_lost();
 	return 0;
 }
 

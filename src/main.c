@@ -16,11 +16,15 @@
 #include "cli.h"
 #include "diag.h"
 #include "output.h"
+#include "outstream.h"
 #include "report.h"
 #include "tracer.h"
 
 #define RING_PAGES 64
 #define DRAIN_TICK_MS 100
+/* Rows waiting for the end of a pass: a burst is one write() of up to
+ * this much, not one per line. */
+#define OUTPUT_BUFFER (64 * 1024)
 /* epoll tags of the fds that are not rings (rings use their index). */
 #define TAG_SIGNAL (1ull << 32)
 #define TAG_STDOUT (TAG_SIGNAL + 1)
@@ -77,32 +81,40 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int drain_all(struct tracer *t, struct report *r)
+/* One run, from the Tracing line to the summary. */
+struct run {
+	struct tracer *t;
+	struct report *r;
+	const struct options *opts;
+	FILE *out;                /* stdout, as outstream.c writes it */
+	struct outstream *os;
+	int signal_fd;
+	int64_t end_ms;           /* --duration's deadline; 0: none */
+	int64_t next_counts_ms;   /* next count table; 0: only at exit */
+	int64_t next_drain_ms;
+};
+
+/* Reads ring `ring` (-1: all) into the report. */
+static int drain(struct run *run, int ring)
 {
 	struct tracer_sink sink = {
-		report_sample, report_lost, report_corrupt, r,
+		report_sample, report_lost, report_corrupt, run->r,
 	};
 
-	return tracer_drain(t, -1, &sink);
+	return tracer_drain(run->t, ring, &sink);
 }
 
-static int drain_one(struct tracer *t, int ring, struct report *r)
+/* Milliseconds until the first deadline, -1 for none, 0 when one has
+ * passed. */
+static int next_timeout(const struct run *run)
 {
-	struct tracer_sink sink = {
-		report_sample, report_lost, report_corrupt, r,
+	int64_t deadlines[3] = {
+		run->end_ms, run->next_counts_ms, run->next_drain_ms,
 	};
-
-	return tracer_drain(t, ring, &sink);
-}
-
-/* Milliseconds until the first of `deadlines` (0 = none), -1 for none at
- * all, 0 when one has passed. */
-static int next_timeout(const int64_t *deadlines, int n)
-{
 	int64_t now = now_ms(), soonest = 0;
 	int i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 3; i++)
 		if (deadlines[i] && (!soonest || deadlines[i] < soonest))
 			soonest = deadlines[i];
 	if (!soonest)
@@ -110,75 +122,93 @@ static int next_timeout(const int64_t *deadlines, int n)
 	return soonest <= now ? 0 : (int)(soonest - now);
 }
 
-/* Prints the counts when their interval is up. */
-static int tick_counts(struct report *r, int64_t *next, unsigned interval)
+/* The program's own count of lost records, into the report; the rings'
+ * reports where the map cannot be read. */
+static void update_lost(struct run *run)
 {
-	if (!*next || now_ms() < *next)
+	if (tracer_read_lost(run->t, &run->r->lost))
+		run->r->lost = run->r->ring_lost;
+}
+
+/* Prints the counts when their interval is up. */
+static int tick_counts(struct run *run)
+{
+	if (!run->next_counts_ms || now_ms() < run->next_counts_ms)
 		return 0;
-	*next += (int64_t)interval * 1000;
-	return report_print_counts(r);
+	run->next_counts_ms += (int64_t)run->opts->count_interval * 1000;
+	update_lost(run);
+	return report_print_counts(run->r);
 }
 
 /* The rings wake us only when a quarter full (tracer.c): drops that come
  * one at a time are read on this tick instead, so a row shows within it. */
-static int tick_drain(struct tracer *t, struct report *r, int64_t *next)
+static int tick_drain(struct run *run)
 {
-	if (now_ms() < *next)
+	if (now_ms() < run->next_drain_ms)
 		return 0;
-	*next = now_ms() + DRAIN_TICK_MS;
-	return drain_all(t, r);
+	run->next_drain_ms = now_ms() + DRAIN_TICK_MS;
+	return drain(run, -1);
 }
 
-/* Returns when a signal, the duration, or a closed stdout ends the run
- * (0), or on an error (-errno). */
-static int run_loop(struct tracer *t, struct report *r,
-		    const struct options *opts)
+/* What woke us: a ring to read, or the end of the run. 1 to end it. */
+static int handle_events(struct run *run, const struct epoll_event *events,
+			 int n)
 {
-	/* End of the run, next count print, next drain. */
-	int64_t deadlines[3] = { 0, 0, now_ms() + DRAIN_TICK_MS };
-	struct epoll_event events[16];
+	int i, ret;
 
-	if (opts->duration)
-		deadlines[0] = now_ms() + (int64_t)opts->duration * 1000;
-	if (opts->count && opts->count_interval)
-		deadlines[1] = now_ms() + (int64_t)opts->count_interval * 1000;
-	for (;;) {
-		int n, i, ret;
+	for (i = 0; i < n; i++) {
+		uint64_t tag = events[i].data.u64;
 
-		ret = tick_drain(t, r, &deadlines[2]);
-		if (ret == 0)
-			ret = tick_counts(r, &deadlines[1],
-					  opts->count_interval);
+		if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
+			return 1;
+		ret = drain(run, (int)tag);
 		if (ret)
 			return ret;
-		if (deadlines[0] && now_ms() >= deadlines[0])
+	}
+	return 0;
+}
+
+/* Returns 0 when a signal, the duration, or a closed stdout ends the
+ * run, or -errno. The rows of each pass go out in one write, at its end:
+ * a burst costs one write() per batch, and a row is out within the drain
+ * tick. */
+static int run_loop(struct run *run)
+{
+	struct epoll_event events[16];
+	int n, ret;
+
+	run->next_drain_ms = now_ms() + DRAIN_TICK_MS;
+	for (;;) {
+		ret = tick_drain(run);
+		if (ret == 0)
+			ret = tick_counts(run);
+		if (ret == 0)
+			ret = outstream_flush(run->out, run->os);
+		if (ret)
+			return ret;
+		if (run->end_ms && now_ms() >= run->end_ms)
 			return 0;
-		n = tracer_wait(t, events, 16, next_timeout(deadlines, 3));
+		n = tracer_wait(run->t, events, 16, next_timeout(run));
 		if (n < 0)
 			return n;
-		for (i = 0; i < n; i++) {
-			uint64_t tag = events[i].data.u64;
-
-			if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
-				return 0;
-			ret = drain_one(t, (int)tag, r);
-			if (ret)
-				return ret;
-		}
+		ret = handle_events(run, events, n);
+		if (ret)
+			return ret > 0 ? 0 : ret;
 	}
 }
 
 /* The Tracing line goes where it does not mix with data: stdout for text
  * rows and tables (as the tool we replace did), stderr for JSON. */
-static int announce(const struct options *opts)
+static int announce(struct run *run)
 {
-	FILE *where = opts->json ? stderr : stdout;
+	const struct options *opts = run->opts;
+	FILE *where = opts->json ? stderr : run->out;
 
 	fprintf(where, "Tracing TCP drops. Hit Ctrl-C to end.\n");
-	fflush(where);
-	if (opts->json || opts->count)
-		return 0;
-	return output_header(stdout, &opts->style);
+	if (!opts->json && !opts->count)
+		output_header(run->out, &opts->style);
+	fflush(stderr);
+	return outstream_flush(run->out, run->os);
 }
 
 static enum report_mode mode_of(const struct options *opts)
@@ -215,15 +245,17 @@ static int start(struct tracer *t, const struct options *opts)
 	return 0;
 }
 
-static void setup_report(struct report *r, const struct tracer *t,
-			 const struct options *opts)
+static void setup_report(struct run *run)
 {
-	r->out = stdout;
+	const struct options *opts = run->opts;
+	struct report *r = run->r;
+
+	r->out = run->out;
 	r->diag = stderr;
 	r->json = opts->json;
 	r->style = opts->style;
 	r->count_interval = opts->count_interval;
-	r->kernel = tracer_kernel(t);
+	r->kernel = tracer_kernel(run->t);
 	r->want_stack = opts->stack && !opts->count;
 }
 
@@ -239,33 +271,67 @@ static void print_summary(const struct report *r)
 	fputc('\n', stderr);
 }
 
+/* A write error that ends the run normally: the reader went away, or a
+ * stop signal or the end of --duration came while it did not read. */
+static bool output_ended(int ret)
+{
+	return ret == -EPIPE || ret == OUTSTREAM_STOPPED ||
+	       ret == OUTSTREAM_EXPIRED;
+}
+
+/* The report's writers say -EIO or -EPIPE for any failed write; the
+ * stream knows the real error. */
+static int real_error(const struct run *run, int ret)
+{
+	int err = outstream_error(run->os);
+
+	return (ret == -EIO || ret == -EPIPE) && err ? err : ret;
+}
+
+/* After the run: detach, then read what is still in the rings, so that
+ * the summary counts every drop the program saw: traced + lost is then
+ * exactly what passed the filters. With the output gone the records are
+ * counted, not written. */
+static int finish(struct run *run, int ret)
+{
+	int end;
+
+	tracer_detach(run->t);
+	if (ret)
+		run->r->discard = true;
+	end = drain(run, -1);
+	update_lost(run);
+	if (ret == 0)
+		ret = real_error(run, end);
+	if (ret == 0 && run->opts->count)
+		ret = real_error(run, report_print_counts(run->r));
+	if (ret == 0)
+		ret = outstream_flush(run->out, run->os);
+	return ret;
+}
+
 /* From the Tracing line to the summary; the exit status. */
-static int run(struct tracer *t, struct report *r, const struct options *opts,
-	       int signal_fd)
+static int run_traced(struct run *run)
 {
 	/* What a failure after start() stopped; named on the last line. */
 	const char *what = "cannot set up signals: epoll_ctl";
 	int ret;
 
-	setup_report(r, t, opts);
+	setup_report(run);
 	/* Unwatched, the signalfd would leave Ctrl-C without effect. */
-	ret = tracer_watch_fd(t, signal_fd, EPOLLIN, TAG_SIGNAL);
+	ret = tracer_watch_fd(run->t, run->signal_fd, EPOLLIN, TAG_SIGNAL);
 	if (ret == 0) {
 		what = "tracing failed";
-		watch_stdout(t);
-		ret = announce(opts);
+		watch_stdout(run->t);
+		ret = announce(run);
 	}
 	if (ret == 0)
-		ret = run_loop(t, r, opts);
-	/* Detach first, then read what is still in the rings. */
-	tracer_detach(t);
-	if (ret == 0)
-		ret = drain_all(t, r);
-	if (ret == 0 && opts->count)
-		ret = report_print_counts(r);
-	fflush(stdout);
-	print_summary(r);
-	if (ret && ret != -EPIPE && ret != -EIO) {
+		ret = run_loop(run);
+	ret = finish(run, real_error(run, ret));
+	print_summary(run->r);
+	if (ret && !output_ended(ret)) {
+		if (outstream_error(run->os))
+			what = "cannot write the output";
 		fprintf(stderr, "tcpdrop: %s: %s\n", what, strerror(-ret));
 		return EXIT_FAILURE;
 	}
@@ -274,19 +340,36 @@ static int run(struct tracer *t, struct report *r, const struct options *opts,
 
 static int trace(const struct options *opts, int signal_fd)
 {
-	struct tracer *t = NULL;
 	struct report r;
-	int status = EXIT_FAILURE;
+	struct run run = {
+		.r = &r, .opts = opts, .signal_fd = signal_fd,
+	};
+	int status = EXIT_FAILURE, ret;
 
-	if (report_init(&r, mode_of(opts)) || !(t = tracer_new())) {
+	if (report_init(&r, mode_of(opts)) || !(run.t = tracer_new())) {
 		fprintf(stderr, "tcpdrop: out of memory\n");
 		goto out;
 	}
-	status = start(t, opts);
-	if (status == 0)
-		status = run(t, &r, opts, signal_fd);
+	ret = outstream_open(STDOUT_FILENO, signal_fd, OUTPUT_BUFFER,
+			     &run.out, &run.os);
+	if (ret) {
+		fprintf(stderr, "tcpdrop: cannot set up the output: %s\n",
+			strerror(-ret));
+		goto out;
+	}
+	status = start(run.t, opts);
+	if (status)
+		goto out;
+	if (opts->duration)
+		run.end_ms = now_ms() + (int64_t)opts->duration * 1000;
+	if (opts->count && opts->count_interval)
+		run.next_counts_ms = now_ms() +
+				     (int64_t)opts->count_interval * 1000;
+	outstream_set_deadline(run.os, run.end_ms);
+	status = run_traced(&run);
 out:
-	tracer_free(t);
+	outstream_close(run.out, run.os);
+	tracer_free(run.t);
 	report_free(&r);
 	return status;
 }
@@ -327,7 +410,6 @@ int main(int argc, char **argv)
 		printf("tcpdrop %s\n", TCPDROP_VERSION);
 		return EXIT_SUCCESS;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal_fd = block_signals(&msg);
 	if (signal_fd < 0) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);

@@ -146,6 +146,8 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 	memcpy(frames, (const uint8_t *)data + sizeof(ev),
 	       ev.nframes * sizeof(frames[0]));
 	r->drops++;
+	if (r->discard)
+		return 0;
 	if (r->mode == REPORT_COUNT) {
 		/* A key that could not be stored still counts in the total. */
 		count_add(r->counts, &ev);
@@ -158,7 +160,7 @@ void report_lost(void *ctx, int cpu, uint64_t lost)
 {
 	struct report *r = ctx;
 
-	r->lost += lost;
+	r->ring_lost += lost;
 }
 
 void report_corrupt(void *ctx, int cpu)

@@ -36,7 +36,13 @@ struct report {
 	struct ksyms *ksyms;            /* loaded on first use */
 	bool ksyms_failed;
 	struct count_table *counts;     /* REPORT_COUNT */
-	uint64_t drops, lost, lost_printed, malformed;
+	bool discard;                   /* count records, write nothing: the
+					 * output is gone */
+	uint64_t drops, malformed;
+	uint64_t lost;                  /* as the program counted them; the
+					 * caller keeps it current */
+	uint64_t lost_printed;          /* lost when counts were last printed */
+	uint64_t ring_lost;             /* as the rings reported them */
 	uint64_t no_stack;              /* rows whose stack the kernel
 					 * could not give */
 	char frames[REPORT_STACK_DEPTH][REPORT_FRAME_MAX];

@@ -29,6 +29,7 @@ struct tracer {
 	struct perf_ring *rings;
 	int nrings;
 	int epoll_fd;
+	int nvalues;          /* values of a per-CPU map: possible CPUs */
 	bool have_btf;        /* false: degraded mode, no packet headers */
 	bool usage_error;     /* the failure was the options' (exit 2): a
 			       * filter this kernel cannot evaluate */
@@ -232,8 +233,19 @@ static int attach(struct tracer *t, struct errmsg *msg)
 	return 0;
 }
 
-static int read_cpus(bool *possible, bool *online, int *npossible,
-		     struct errmsg *msg)
+/* The kernel copies a per-CPU value for each possible CPU
+ * (for_each_possible_cpu in bpf_percpu_array_copy()). */
+static int count_cpus(const bool *mask, int n)
+{
+	int i, count = 0;
+
+	for (i = 0; i < n; i++)
+		count += mask[i];
+	return count;
+}
+
+static int read_cpus(struct tracer *t, bool *possible, bool *online,
+		     int *npossible, struct errmsg *msg)
 {
 	int ret = cpus_possible(possible, CPUS_MAX);
 
@@ -241,6 +253,7 @@ static int read_cpus(bool *possible, bool *online, int *npossible,
 		return errmsg_set(msg, ret, "cannot read the possible CPUs: %s",
 				  strerror(-ret));
 	*npossible = ret;
+	t->nvalues = count_cpus(possible, ret);
 	ret = cpus_online(online, CPUS_MAX);
 	if (ret < 0)
 		return errmsg_set(msg, ret, "cannot read the online CPUs: %s",
@@ -266,7 +279,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		goto out;
 	t->kernel_read = true;
 	step = "reading the CPU lists";
-	ret = read_cpus(possible, online, &npossible, msg);
+	ret = read_cpus(t, possible, online, &npossible, msg);
 	if (ret)
 		goto out;
 	step = "loading the BPF program";
@@ -341,6 +354,28 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink)
 			return ret;
 	}
 	return 0;
+}
+
+int tracer_read_lost(struct tracer *t, uint64_t *lost)
+{
+	int fd = object_map_fd(&t->obj, "tcpdrop_lost");
+	uint64_t *values;
+	uint32_t zero = 0;
+	int i, ret;
+
+	if (fd < 0)
+		return -ENOENT;
+	values = calloc((size_t)t->nvalues, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	ret = sys_map_lookup(fd, &zero, values);
+	if (ret == 0) {
+		*lost = 0;
+		for (i = 0; i < t->nvalues; i++)
+			*lost += values[i];
+	}
+	free(values);
+	return ret;
 }
 
 void tracer_detach(struct tracer *t)

@@ -64,6 +64,10 @@ int tracer_wait(struct tracer *t, struct epoll_event *events, int max,
  * the drain), or -ENOMEM. */
 int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink);
 
+/* The records the program could not write because a ring was full, as it
+ * counted them itself since the start: exact at any time. 0 or -errno. */
+int tracer_read_lost(struct tracer *t, uint64_t *lost);
+
 /* Detaches the program: no drop is recorded after it, and what is in
  * the rings stays there to be drained. Safe twice. */
 void tracer_detach(struct tracer *t);

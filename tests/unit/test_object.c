@@ -40,7 +40,7 @@ static void test_open(void)
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 3);
+	CHECK_INT(obj.nmaps, 4);
 	m = object_map(&obj, "tcpdrop_events");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
@@ -51,6 +51,11 @@ static void test_open(void)
 	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) +
 				    TCPDROP_STACK_BUF * 8);
+	/* The program's own count of records it could not write. */
+	m = object_map(&obj, "tcpdrop_lost");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.value_size == 8 &&
+	      m->spec.max_entries == 1);
 	/* One value holding the whole .rodata section. */
 	m = object_map(&obj, "tcpdrop_rodata");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
