@@ -58,10 +58,11 @@ wait_rows() {
 	done
 }
 
-# wait_for PATTERN FILE: waits up to 10 s for a line matching PATTERN.
+# wait_for PATTERN FILE: waits up to 10 s for a line matching PATTERN (an
+# extended regular expression).
 wait_for() {
 	tries=0
-	while ! grep -q "$1" "$2" && [ "$tries" -lt 100 ]; do
+	while ! grep -Eq "$1" "$2" && [ "$tries" -lt 100 ]; do
 		tries=$((tries + 1))
 		sleep 0.1
 	done

@@ -14,6 +14,7 @@ NS_PREFIX="tcpdrop-test-$$"
 . "$top/tests/live/expect.sh"
 . "$top/tests/live/scenarios.sh"
 . "$top/tests/live/truth.sh"
+. "$top/tests/live/faults.sh"
 
 cleanup() {
 	[ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null
@@ -95,6 +96,11 @@ if [ -n "$TRUTH_ONLY" ]; then
 	run_truth_scenarios
 	exit 0
 fi
+# FAULTS_ONLY=1: only the fault scenarios (tests/live/faults.sh).
+if [ -n "$FAULTS_ONLY" ]; then
+	run_fault_scenarios
+	exit 0
+fi
 
 make_btf_files
 
@@ -111,4 +117,5 @@ fi
 run_operator_scenarios
 test_netns_filter
 run_truth_scenarios
+run_fault_scenarios
 test_nothing_left

@@ -13,6 +13,7 @@ mkdir -p "$WORK"
 . "$top/live/expect.sh"
 . "$top/live/scenarios.sh"
 . "$top/live/truth.sh"
+. "$top/live/faults.sh"
 
 # The whole guest is one fresh namespace already.
 in_ns() {
@@ -66,5 +67,6 @@ run_core_scenarios
 no_btf_tests
 run_operator_scenarios
 run_truth_scenarios
+run_fault_scenarios
 test_tracefs_untouched
 test_nothing_left

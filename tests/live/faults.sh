@@ -1,0 +1,157 @@
+# The fault scenarios (issue 8): a run can always be stopped, a failed
+# write is an error, and the summary adds up exactly. Shared by the host's
+# driver (tests/live/live.sh) and the kernel-matrix guests
+# (tests/vm/guest.sh). POSIX sh for busybox.
+#
+# The driver sets TCPDROP, DROPGEN, WORK, defines in_ns, and sources
+# lib.sh and expect.sh before this file. Each flood goes to an address of
+# its own and the tracer filters on it (-a), so drops made elsewhere on
+# the machine never count.
+
+run_fault_scenarios() {
+	fault_write_error text -S
+	fault_write_error json -j
+	fault_write_error count -c
+	fault_stalled_reader
+	fault_accounting rows -S
+	fault_accounting stacks
+	fault_accounting json -j
+	fault_accounting counts -c
+	fault_accounting_closed_pipe
+}
+
+# Sized so that the rings overflow on this machine in every mode but the
+# counts, which keeps "lost" in the sums, and so that a TCG guest still
+# makes it in a few seconds.
+FAULT_FLOOD=${FAULT_FLOOD:-50000}
+
+# summary_sum FILE: traced + lost from the summary line in FILE.
+summary_sum() {
+	sed -n 's/^tcpdrop: \([0-9]*\) drops traced, \([0-9]*\) lost.*/\1 \2/p' "$1" |
+		awk '{ print $1 + $2 }'
+}
+
+# wait_attached ERRFILE: with -v, the description of the kernel goes to
+# stderr once the program is attached, also when stdout is a pipe that
+# nobody reads.
+wait_attached() {
+	wait_for '^tcpdrop: (BTF |cannot)' "$1"
+}
+
+# flood ADDR N: N bad-checksum SYNs to ADDR:8090 from 127.0.0.1:40090, in
+# a namespace of their own. Prints the count dropgen says it made.
+flood() {
+	in_ns "flood-$1" "$DROPGEN" flood4 127.0.0.1 40090 "$1" 8090 "$2" |
+		sed -n 's/.* count=\([0-9]*\).*/\1/p'
+}
+
+# A full disk is an error, whichever mode writes: exit 1, the summary, and
+# one line that names the write and its errno.
+fault_write_error() {
+	test=write_error_$1
+	shift
+	"$TCPDROP" "$@" -a 127.0.0.90 >/dev/full 2>"$WORK/$test.err" &
+	pid=$!
+	# Text and counts fail on the Tracing line; JSON has its first write
+	# at the first drop.
+	wait_for '^(Tracing TCP drops|tcpdrop: cannot write)' "$WORK/$test.err"
+	in_ns "$test" "$DROPGEN" syn4 127.0.0.91 40091 127.0.0.90 9 >/dev/null
+	wait_for '^tcpdrop: cannot write' "$WORK/$test.err"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	status=$?
+	last=$(tail -n 1 "$WORK/$test.err")
+	if [ "$status" -ne 1 ]; then
+		fail "$test" "exit status $status, want 1: $(cat "$WORK/$test.err")"
+	elif [ "$last" != "tcpdrop: cannot write the output: No space left on device" ]; then
+		fail "$test" "last line: $last"
+	elif ! grep -q '^tcpdrop: [0-9]* drops traced, ' "$WORK/$test.err"; then
+		fail "$test" "no summary: $(cat "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
+
+# A reader that never reads, a flood that fills its pipe and the rings,
+# then SIGINT: the run ends at once, with exit 0, and the summary still
+# adds up to the flood.
+fault_stalled_reader() {
+	test=stalled_reader
+	mkfifo "$WORK/stall.fifo" || { fail "$test" "mkfifo failed"; return; }
+	# The reader opens the FIFO and sleeps; it never reads.
+	sleep 60 <"$WORK/stall.fifo" &
+	reader=$!
+	"$TCPDROP" -S -v -a 127.0.0.92 >"$WORK/stall.fifo" 2>"$WORK/$test.err" &
+	pid=$!
+	wait_attached "$WORK/$test.err"
+	made=$(flood 127.0.0.92 "$FAULT_FLOOD")
+	sleep 0.5
+	kill -INT "$pid"
+	tries=0
+	while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		kill "$reader"
+		fail "$test" "still running 5 s after SIGINT with a stalled reader"
+		return
+	fi
+	wait "$pid"
+	status=$?
+	kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null
+	sum=$(summary_sum "$WORK/$test.err")
+	if [ "$status" -ne 0 ]; then
+		fail "$test" "exit status $status: $(cat "$WORK/$test.err")"
+	elif [ "$sum" != "$made" ]; then
+		fail "$test" "traced + lost = $sum, made $made: $(tail -n 1 "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
+
+# fault_accounting NAME ARGS...: a flood, then SIGINT; traced + lost in
+# the summary is exactly what dropgen made, and for counts the table's
+# total is too.
+fault_accounting() {
+	test=accounting_$1
+	shift
+	start_tracer "$test" "$@" -a 127.0.0.93 ||
+		{ fail "$test" "tcpdrop did not start: $(cat "$WORK/$test.err")"; return; }
+	made=$(flood 127.0.0.93 "$FAULT_FLOOD")
+	stop_tracer
+	expect_clean_exit "$test" "$test" || return
+	sum=$(summary_sum "$WORK/$test.err")
+	if [ -z "$made" ] || [ "$sum" != "$made" ]; then
+		fail "$test" "traced + lost = $sum, made ${made:-?}: $(tail -n 1 "$WORK/$test.err")"
+		return
+	fi
+	if [ "$1" = -c ] && ! grep -Eq "^[0-9:]{8}  $made drops, 0 lost\$" "$WORK/$test.out"; then
+		fail "$test" "count table: $(grep ' drops, ' "$WORK/$test.out")"
+		return
+	fi
+	pass "$test"
+}
+
+# The reader reads three lines and goes, long after the flood: what was
+# still in the rings is drained and counted before the summary.
+fault_accounting_closed_pipe() {
+	test=accounting_closed_pipe
+	( "$TCPDROP" -S -v -a 127.0.0.94 2>"$WORK/$test.err"; echo $? >"$WORK/$test.status" ) |
+		( sleep 3; head -n 3 >/dev/null ) &
+	pipeline=$!
+	wait_attached "$WORK/$test.err"
+	made=$(flood 127.0.0.94 2000)
+	wait "$pipeline"
+	sum=$(summary_sum "$WORK/$test.err")
+	if [ "$(cat "$WORK/$test.status" 2>/dev/null)" != 0 ]; then
+		fail "$test" "exit status $(cat "$WORK/$test.status" 2>/dev/null): $(cat "$WORK/$test.err")"
+	elif [ "$sum" != "$made" ]; then
+		fail "$test" "traced + lost = $sum, made $made: $(tail -n 1 "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
