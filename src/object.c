@@ -553,6 +553,20 @@ static void fetch_verifier_log(struct bpf_object *obj,
 
 /* The first attempt asks for no log: a verifier log costs time and memory
  * on every successful start. Only a refusal is retried with the log on. */
+/* Errors of the system rather than of the program: no verifier log to
+ * fetch, and "the verifier refused" would be false. EAGAIN is left after
+ * the retries (sys.c). */
+static bool is_verifier_refusal(int err)
+{
+	switch (err) {
+	case -EPERM: case -EMFILE: case -ENFILE: case -ENOMEM:
+	case -EAGAIN: case -EINTR:
+		return false;
+	default:
+		return true;
+	}
+}
+
 static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 		     struct errmsg *msg)
 {
@@ -570,7 +584,7 @@ static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 		prog->fd = ret;
 		return 0;
 	}
-	if (ret == -EPERM)
+	if (!is_verifier_refusal(ret))
 		return errmsg_set(msg, ret, "loading BPF program %s: %s",
 				  prog->name, strerror(-ret));
 	fetch_verifier_log(obj, &load);

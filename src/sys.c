@@ -79,6 +79,30 @@ int sys_map_freeze(int map_fd)
 	return bpf_cmd(BPF_MAP_FREEZE, &attr);
 }
 
+int sys_retry_eagain(int (*op)(void *arg), void *arg, int attempts)
+{
+	int ret = -EAGAIN;
+
+	while (attempts-- > 0 && ret == -EAGAIN)
+		ret = op(arg);
+	return ret;
+}
+
+static int prog_load_once(void *attr)
+{
+	return bpf_cmd(BPF_PROG_LOAD, attr);
+}
+
+/* The verifier gives up with EAGAIN when a signal is pending, and
+ * SIGSTOP/SIGCONT, which no one can block, is enough (kernel/bpf/
+ * verifier.c: do_check()). libbpf tries five times; so do we. */
+#define PROG_LOAD_ATTEMPTS 5
+
+static int prog_load_retrying(union bpf_attr *attr)
+{
+	return sys_retry_eagain(prog_load_once, attr, PROG_LOAD_ATTEMPTS);
+}
+
 int sys_prog_load(const struct sys_prog_load *load)
 {
 	union bpf_attr attr;
@@ -96,7 +120,7 @@ int sys_prog_load(const struct sys_prog_load *load)
 		attr.log_size = (uint32_t)load->log_size;
 		attr.log_level = load->log_level;
 	}
-	return bpf_cmd(BPF_PROG_LOAD, &attr);
+	return prog_load_retrying(&attr);
 }
 
 static int next_id_cmd(int cmd, uint32_t start, uint32_t *next)

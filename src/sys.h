@@ -34,7 +34,13 @@ struct sys_prog_load {
 	uint32_t log_level;
 };
 
+/* BPF_PROG_LOAD: the program's fd or -errno. An -EAGAIN (the verifier
+ * saw a signal pending) is tried again, five times in all. */
 int sys_prog_load(const struct sys_prog_load *load);
+
+/* Calls op(arg) until it returns anything but -EAGAIN, `attempts` times
+ * at most; gives its last return. */
+int sys_retry_eagain(int (*op)(void *arg), void *arg, int attempts);
 
 /* Enumeration and introspection of loaded objects, for the tests' leak
  * check: BPF_{PROG,MAP}_GET_NEXT_ID, *_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD. */

@@ -18,6 +18,7 @@ run_fault_scenarios() {
 	fault_accounting json -j
 	fault_accounting counts -c
 	fault_accounting_closed_pipe
+	fault_fd_limit
 }
 
 # Sized so that the rings overflow on this machine in every mode but the
@@ -154,4 +155,31 @@ fault_accounting_closed_pipe() {
 	else
 		pass "$test"
 	fi
+}
+
+# Every limit on open files from 3 to 16 stops a different step of the
+# start-up: each one exits 1 with one line that names the step and the
+# real error, never "the verifier refused".
+fault_fd_limit() {
+	test=fd_limit
+	if ! command -v prlimit >/dev/null 2>&1; then
+		skip "$test" "no prlimit (util-linux) here"
+		return
+	fi
+	n=3
+	while [ "$n" -le 16 ]; do
+		prlimit --nofile="$n" "$TCPDROP" -S -d 1 >/dev/null 2>"$WORK/$test.err"
+		status=$?
+		if [ "$status" -eq 0 ]; then
+			break
+		fi
+		if [ "$status" -ne 1 ] || [ "$(wc -l <"$WORK/$test.err")" -ne 1 ] ||
+		   grep -q verifier "$WORK/$test.err" ||
+		   ! grep -Eq '(No file descriptors available|Too many open files)$' "$WORK/$test.err"; then
+			fail "$test" "with $n fds: exit $status: $(cat "$WORK/$test.err")"
+			return
+		fi
+		n=$((n + 1))
+	done
+	pass "$test"
 }
