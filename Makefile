@@ -34,7 +34,7 @@ HEADERS   := $(wildcard src/*.h bpf/*.h)
 BPF_OBJ   := $(BUILD)/tcpdrop.bpf.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
-TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs
+TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs $(BUILD)/nounshare
 
 .PHONY: all deps run test test-vm unit live tools bench install clean
 # Keep the objects that unit tests link; make would delete them as
@@ -79,6 +79,8 @@ run: tcpdrop
 
 # Tools used by the tests, static too so they fit in a test initramfs.
 $(BUILD)/dropgen: tools/dropgen.c $(UAPI)/.stamp
+	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $<
+$(BUILD)/nounshare: tools/nounshare.c $(UAPI)/.stamp
 	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $<
 $(BUILD)/bpfobjs: tools/bpfobjs.c $(BUILD)/musl/sys.o $(UAPI)/.stamp
 	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $< $(BUILD)/musl/sys.o

@@ -49,12 +49,10 @@ int kernel_check_privileges(struct errmsg *msg)
 
 static int open_tracefs(struct kernel_facts *k, struct errmsg *msg)
 {
-	int ret = tracefs_open(&k->tracefs);
+	int ret = tracefs_open(&k->tracefs, msg);
 
 	if (ret)
-		return errmsg_set(msg, ret, "tracefs is not mounted and mounting "
-				  "it failed (%s); mount it: mount -t tracefs "
-				  "nodev /sys/kernel/tracing", strerror(-ret));
+		return ret;
 	k->tracefs_open = true;
 	return 0;
 }

@@ -1,6 +1,8 @@
 #include "tracefs.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,97 +75,263 @@ int tracefs_find_mount(const char *mounts, const char *fstype, char *dir,
 	return -ENOENT;
 }
 
-static bool has_events(const char *root)
+/* 0 when root/events is a directory we can read, else -errno (-ENOENT
+ * for none, -EACCES for a tracefs we may not read). */
+static int check_events(const char *root)
 {
 	char path[PATH_MAX + 16];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/events", root);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOENT;
+	return access(path, R_OK | X_OK) ? -errno : 0;
+}
+
+bool tracefs_mounted_at(const char *mounts, const char *fstype,
+			const char *dir)
+{
+	char found[PATH_MAX];
+	const char *line = mounts;
+
+	while (line && *line) {
+		if (tracefs_find_mount(line, fstype, found, sizeof(found)) != 0)
+			return false;
+		if (strcmp(found, dir) == 0)
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+/* Since 4.1 a debugfs's tracing/ is an automount point of tracefs: the
+ * look at events/ mounts it, in our mount namespace. Where that is the
+ * host's, the mount we caused must go again at the end. */
+static int use_debugfs_tracing(struct tracefs *tfs, const char *mounts,
+			       const char *debugfs_dir)
+{
+	bool was_mounted;
+	int ret;
+
+	snprintf(tfs->root, sizeof(tfs->root), "%.*s/tracing", PATH_MAX - 16,
+		 debugfs_dir);
+	was_mounted = tracefs_mounted_at(mounts, "tracefs", tfs->root);
+	ret = check_events(tfs->root);
+	if (!was_mounted && !tfs->private_ns) {
+		snprintf(tfs->unmount_dir, sizeof(tfs->unmount_dir), "%s",
+			 tfs->root);
+		tfs->automounted = true;
+	}
+	return ret;
 }
 
 /* tracefs itself, or the tracing/ directory of a mounted debugfs (kernels
- * before 4.1, and hosts that only mount debugfs). */
-static int find_mounted(struct tracefs *tfs)
+ * before 4.1, and hosts that only mount debugfs). -ENOENT for neither;
+ * -EACCES and the like for one we cannot read; the error of reading
+ * /proc/mounts itself in *mounts_err. */
+static int find_mounted(struct tracefs *tfs, int *mounts_err)
 {
 	char *mounts = NULL, dir[PATH_MAX];
 	size_t len;
 	int ret = read_file_max("/proc/mounts", FILEIO_MAX_MOUNTS, &mounts,
 				&len);
 
+	*mounts_err = ret;
 	if (ret)
-		return ret;
+		return -ENOENT;
 	ret = -ENOENT;
-	if (tracefs_find_mount(mounts, "tracefs", dir, sizeof(dir)) == 0 &&
-	    has_events(dir)) {
+	if (tracefs_find_mount(mounts, "tracefs", dir, sizeof(dir)) == 0) {
 		snprintf(tfs->root, sizeof(tfs->root), "%s", dir);
-		ret = 0;
-	} else if (tracefs_find_mount(mounts, "debugfs", dir, sizeof(dir)) == 0) {
-		snprintf(tfs->root, sizeof(tfs->root), "%.*s/tracing",
-			 PATH_MAX - 16, dir);
-		ret = has_events(tfs->root) ? 0 : -ENOENT;
+		ret = check_events(tfs->root);
 	}
+	if (ret == -ENOENT &&
+	    tracefs_find_mount(mounts, "debugfs", dir, sizeof(dir)) == 0)
+		ret = use_debugfs_tracing(tfs, mounts, dir);
 	free(mounts);
 	return ret;
 }
 
-/* A private copy of the mount tree; MS_PRIVATE stops our mount from
- * propagating back into the namespace we came from. */
+/* A copy of the mount tree of our own. MS_SLAVE: our mounts never reach
+ * the namespace we came from, and the mounts made there later (a new
+ * /run/netns entry) still reach us. */
 static int enter_private_mount_ns(void)
 {
 	if (unshare(CLONE_NEWNS))
 		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
 		return -errno;
 	return 0;
 }
 
-static int mount_tracefs(struct tracefs *tfs)
+/* Mounts tracefs at `dir`, or debugfs where the kernel has no tracefs
+ * (before 4.1), and sets root. */
+static int mount_at(struct tracefs *tfs, const char *dir)
 {
-	struct stat st;
-
-	if (stat(TRACEFS_DIR, &st) == 0) {
-		if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL))
-			return -errno;
-		snprintf(tfs->root, sizeof(tfs->root), "%s", TRACEFS_DIR);
+	if (mount("tracefs", dir, "tracefs", 0, NULL) == 0) {
+		snprintf(tfs->root, sizeof(tfs->root), "%s", dir);
+	} else if (errno == ENODEV &&
+		   mount("debugfs", dir, "debugfs", 0, NULL) == 0) {
+		snprintf(tfs->root, sizeof(tfs->root), "%.*s/tracing",
+			 PATH_MAX - 16, dir);
 	} else {
-		if (mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL))
-			return -errno;
-		snprintf(tfs->root, sizeof(tfs->root), "%s/tracing",
-			 DEBUGFS_DIR);
+		return -errno;
 	}
 	tfs->mounted = true;
-	if (!has_events(tfs->root)) {
+	snprintf(tfs->unmount_dir, sizeof(tfs->unmount_dir), "%s", dir);
+	return 0;
+}
+
+/* Where unshare() is refused, each run mounts in a directory of its own,
+ * named by its PID, so that runs started together never share, mount
+ * over, or unmount each other's tracefs. The first place that takes a new
+ * directory is used. */
+static const char *const own_dir_bases[] = { "/run", "/tmp", "/dev/shm", "/dev" };
+
+static int make_own_dir(struct tracefs *tfs, char *dir, size_t size)
+{
+	size_t i;
+	int ret = -ENOENT;
+
+	for (i = 0; i < sizeof(own_dir_bases) / sizeof(own_dir_bases[0]); i++) {
+		snprintf(dir, size, "%s/" TRACEFS_OWN_PREFIX "%d",
+			 own_dir_bases[i], (int)getpid());
+		if (mkdir(dir, 0700) == 0) {
+			tfs->remove_dir = true;
+			return 0;
+		}
+		ret = -errno;
+	}
+	return ret;
+}
+
+/* Unmounts (if mounted) and removes one of our directories. */
+static void remove_own_dir(const char *dir)
+{
+	if (umount2(dir, 0) && errno == EBUSY)
+		umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+/* The PID in a TRACEFS_OWN_PREFIX name, or 0. */
+static long own_dir_pid(const char *name)
+{
+	size_t len = strlen(TRACEFS_OWN_PREFIX);
+	char *end;
+	long pid;
+
+	if (strncmp(name, TRACEFS_OWN_PREFIX, len) != 0 ||
+	    name[len] < '1' || name[len] > '9')
+		return 0;
+	pid = strtol(name + len, &end, 10);
+	return *end ? 0 : pid;
+}
+
+void tracefs_remove_stale(const char *base)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(base);
+	long pid;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		pid = own_dir_pid(e->d_name);
+		if (pid <= 0 || !(kill((pid_t)pid, 0) && errno == ESRCH))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
+		remove_own_dir(dir);
+	}
+	closedir(d);
+}
+
+/* A run killed between its mkdir and its unmount (a few system calls
+ * apart) leaves its directory, maybe mounted: the next run takes it
+ * away. */
+static void remove_stale_mounts(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(own_dir_bases) / sizeof(own_dir_bases[0]); i++)
+		tracefs_remove_stale(own_dir_bases[i]);
+}
+
+static int mount_own(struct tracefs *tfs)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	if (tfs->private_ns) {
+		struct stat st;
+
+		if (stat(TRACEFS_DIR, &st) == 0)
+			return mount_at(tfs, TRACEFS_DIR);
+		return mount_at(tfs, DEBUGFS_DIR);
+	}
+	remove_stale_mounts();
+	ret = make_own_dir(tfs, dir, sizeof(dir));
+	if (ret)
+		return ret;
+	ret = mount_at(tfs, dir);
+	if (ret) {
+		rmdir(dir);
+		tfs->remove_dir = false;
+	}
+	return ret;
+}
+
+/* The reason tcpdrop could neither find nor mount tracefs. */
+static int explain(int mounts_err, int mount_err, struct errmsg *msg)
+{
+	if (mounts_err)
+		return errmsg_set(msg, mount_err, "cannot read /proc/mounts "
+				  "(%s) to find tracefs, and mounting it failed "
+				  "(%s)", strerror(-mounts_err),
+				  strerror(-mount_err));
+	return errmsg_set(msg, mount_err, "tracefs is not mounted and "
+			  "mounting it failed (%s); mount it: mount -t tracefs "
+			  "nodev /sys/kernel/tracing", strerror(-mount_err));
+}
+
+int tracefs_open(struct tracefs *tfs, struct errmsg *msg)
+{
+	int mounts_err, ret;
+
+	memset(tfs, 0, sizeof(*tfs));
+	/* First, so that an automount we cause happens in our namespace. */
+	tfs->private_ns = enter_private_mount_ns() == 0;
+	ret = find_mounted(tfs, &mounts_err);
+	if (ret == 0)
+		return 0;
+	if (ret != -ENOENT)
+		return errmsg_set(msg, ret, "tracefs at %s cannot be read (%s): "
+				  "run as root", tfs->root, strerror(-ret));
+	ret = mount_own(tfs);
+	if (ret == 0)
+		ret = check_events(tfs->root);
+	if (ret) {
 		tracefs_close(tfs);
-		return -ENOENT;
+		return explain(mounts_err, ret, msg);
 	}
 	return 0;
 }
 
-int tracefs_open(struct tracefs *tfs)
-{
-	memset(tfs, 0, sizeof(*tfs));
-	if (find_mounted(tfs) == 0)
-		return 0;
-	tfs->private_ns = enter_private_mount_ns() == 0;
-	return mount_tracefs(tfs);
-}
-
 void tracefs_close(struct tracefs *tfs)
 {
-	char *slash;
-
-	if (!tfs->mounted)
+	if (tfs->private_ns || (!tfs->mounted && !tfs->automounted)) {
+		/* What we mounted goes away with our namespace. */
+		tfs->mounted = tfs->automounted = false;
 		return;
-	tfs->mounted = false;
-	if (tfs->private_ns)
-		return; /* goes away with the namespace */
-	slash = strstr(tfs->root, "/tracing");
-	if (slash && strcmp(slash, "/tracing") == 0 &&
-	    strncmp(tfs->root, DEBUGFS_DIR, strlen(DEBUGFS_DIR)) == 0)
-		*slash = '\0';
-	if (umount2(tfs->root, 0) && errno == EBUSY)
-		umount2(tfs->root, MNT_DETACH);
+	}
+	if (tfs->remove_dir)
+		remove_own_dir(tfs->unmount_dir);
+	else
+		umount2(tfs->unmount_dir, MNT_DETACH);
+	tfs->mounted = tfs->automounted = tfs->remove_dir = false;
 }
 
 int tracefs_event_format(const struct tracefs *tfs, const char *system,

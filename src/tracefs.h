@@ -1,9 +1,18 @@
 /* Finding tracefs: where /proc/mounts says it is, else a mount of our own.
- * Rescue shells and minimal hosts often have nothing mounted. Our own mount
- * is made inside a private mount namespace of this process when the kernel
- * lets us (it then disappears with the process, even on SIGKILL, and the
- * host's mount table never changes); where unshare() is refused we mount in
- * place and unmount in tracefs_close(). */
+ * Rescue shells and minimal hosts often have nothing mounted.
+ *
+ * First of all, the process takes a mount namespace of its own when the
+ * kernel lets it (unshare(CLONE_NEWNS), mounts slaved to the host's): a
+ * mount it makes there, or a debugfs automount of tracing/ it causes,
+ * disappears with the process, even on SIGKILL, and the host's mount
+ * table never changes. Where unshare() is refused (a container's seccomp
+ * profile), each run mounts tracefs in a directory of its own,
+ * /run/tcpdrop-tracefs.PID (else under /tmp, /dev/shm, /dev), and
+ * tracefs_close() unmounts and removes it once the tracepoint's id and
+ * format are read: runs started together never touch each other's mount.
+ * A run killed between that mount and its unmount leaves the directory
+ * mounted; the next run that needs the fallback removes every such
+ * directory whose PID is gone. */
 #ifndef TCPDROP_TRACEFS_H
 #define TCPDROP_TRACEFS_H
 
@@ -11,20 +20,36 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "errmsg.h"
 #include "tpformat.h"
+
+#define TRACEFS_OWN_PREFIX "tcpdrop-tracefs."
 
 struct tracefs {
 	char root[PATH_MAX];   /* e.g. "/sys/kernel/tracing" */
-	bool mounted;          /* we mounted it ... */
-	bool private_ns;       /* ... inside our own mount namespace */
+	bool private_ns;       /* we have a mount namespace of our own */
+	bool mounted;          /* we mounted it */
+	bool automounted;      /* we made the kernel automount it */
+	bool remove_dir;       /* unmount_dir is our own: rmdir it */
+	char unmount_dir[PATH_MAX]; /* what tracefs_close() unmounts */
 };
 
-/* Finds or mounts tracefs. -ENOENT when the kernel has none, other -errno
- * from mount(2) (e.g. -EPERM without CAP_SYS_ADMIN). */
-int tracefs_open(struct tracefs *tfs);
+/* Finds or mounts tracefs. 0, or -errno with `msg` saying why: -ENOENT
+ * when the kernel has none, -EACCES for a tracefs we may not read, the
+ * -errno of mount(2) (e.g. -EPERM without CAP_SYS_ADMIN). */
+int tracefs_open(struct tracefs *tfs, struct errmsg *msg);
 
-/* Unmounts what tracefs_open() mounted in the host's namespace. */
+/* Undoes in the host's namespace what tracefs_open() mounted there. */
 void tracefs_close(struct tracefs *tfs);
+
+/* In a /proc/mounts text: is a filesystem of `fstype` mounted at `dir`?
+ * Exposed for unit tests. */
+bool tracefs_mounted_at(const char *mounts, const char *fstype,
+			const char *dir);
+
+/* Unmounts (where mounted) and removes every TRACEFS_OWN_PREFIX directory
+ * in `base` whose PID no longer runs. */
+void tracefs_remove_stale(const char *base);
 
 /* Reads and parses events/SYSTEM/EVENT/format. -ENOENT when the kernel has
  * no such tracepoint, -EFBIG past FILEIO_MAX_SMALL (1 MiB). */

@@ -62,7 +62,7 @@ wait_rows() {
 # extended regular expression).
 wait_for() {
 	tries=0
-	while ! grep -Eq "$1" "$2" && [ "$tries" -lt 100 ]; do
+	while ! grep -Eqs "$1" "$2" && [ "$tries" -lt 100 ]; do
 		tries=$((tries + 1))
 		sleep 0.1
 	done

@@ -8,6 +8,7 @@ cd "$top" || exit 1
 TCPDROP=${TCPDROP:-$top/tcpdrop}
 DROPGEN=${DROPGEN:-$top/build/dropgen}
 BPFOBJS=${BPFOBJS:-$top/build/bpfobjs}
+NOUNSHARE=${NOUNSHARE:-$top/build/nounshare}
 WORK=$(mktemp -d)
 NS_PREFIX="tcpdrop-test-$$"
 . "$top/tests/live/lib.sh"
@@ -29,7 +30,7 @@ if [ "$(id -u)" != 0 ]; then
 	skip live "not root: the live tests load BPF programs (run make test as root)"
 	exit 0
 fi
-for need in "$TCPDROP" "$DROPGEN" "$BPFOBJS"; do
+for need in "$TCPDROP" "$DROPGEN" "$BPFOBJS" "$NOUNSHARE"; do
 	if [ ! -x "$need" ]; then
 		fail live "$need is missing (make tcpdrop tools)"
 		exit 0
@@ -107,6 +108,7 @@ make_btf_files
 run_core_scenarios
 test_signal HUP
 test_not_root
+test_caps_without_root
 test_no_btf
 test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 if [ -s "$WORK/vmlinux.elf" ]; then

@@ -214,6 +214,28 @@ test_not_root() {
 	pass not_root
 }
 
+# Not root, but with CAP_BPF and CAP_PERFMON: the tracefs that is mounted
+# cannot be read, and the line says so (not "not mounted").
+test_caps_without_root() {
+	test=caps_without_root
+	if ! command -v setpriv >/dev/null 2>&1 || ! have_unshare; then
+		skip "$test" "no setpriv (util-linux) or no unshare -m here"
+		return
+	fi
+	in_private_mounts "mount -t tracefs nodev /sys/kernel/tracing" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon \
+		"$TCPDROP" -S -d 1 >"$WORK/$test.out" 2>"$WORK/$test.err"
+	status=$?
+	if [ "$status" -ne 1 ]; then
+		fail "$test" "exit status $status, want 1: $(cat "$WORK/$test.err")"
+	elif [ "$(cat "$WORK/$test.err")" != "tcpdrop: tracefs at /sys/kernel/tracing cannot be read (Permission denied): run as root" ]; then
+		fail "$test" "stderr: $(cat "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
+
 # sh code that unmounts, inside a private mount namespace, every tracefs
 # and debugfs the host has (deepest first; tracefs stacked on one place is
 # listed once per mount), so that each case starts from no tracing mount
@@ -319,6 +341,127 @@ test_tracefs_places() {
 	# Only debugfs (kernels before 4.1, some hosts): its tracing/.
 	tracefs_case tracefs_in_debugfs "mount -t debugfs nodev '$WORK/dbg'" \
 		"$WORK/dbg/tracing" " $WORK/dbg debugfs " 1
+	# Looking into it automounts tracefs at tracing/, in our namespace.
+	tracefs_case tracefs_no_automount_left "mount -t debugfs nodev '$WORK/dbg'" \
+		"$WORK/dbg/tracing" " $WORK/dbg/tracing tracefs " 0
+	tracefs_fallback_cases
+}
+
+# --- where unshare() is refused (nounshare: a seccomp filter) -------------
+# Each run mounts tracefs in a directory of its own and removes it; runs
+# started together never collide; a run killed at any point of its
+# start-up leaves at most its own directory, which the next run removes.
+OWN_TRACEFS="tcpdrop-tracefs\\."
+
+# own_tracefs_left: the fallback's mounts and directories still there.
+own_tracefs_left() {
+	{ grep -E "/$OWN_TRACEFS[0-9]+ " /proc/mounts
+	  ls -d /run/tcpdrop-tracefs.* /tmp/tcpdrop-tracefs.* \
+		/dev/shm/tcpdrop-tracefs.* /dev/tcpdrop-tracefs.* 2>/dev/null; } |
+		tr '\n' ' '
+}
+
+# in_unshareless_world CMD...: CMD in a world with no tracing mounts where
+# unshare() is refused to every process.
+in_unshareless_world() {
+	in_private_mounts true "$NOUNSHARE" "$@"
+}
+
+tracefs_fallback_cases() {
+	if ! have_unshare || [ ! -x "$NOUNSHARE" ]; then
+		skip tracefs_own_dir "no unshare -m or no $NOUNSHARE here"
+		return
+	fi
+	tracefs_own_dir
+	tracefs_own_dir_race
+	tracefs_killed_at_start
+	tracefs_own_automount
+}
+
+tracefs_own_dir() {
+	test=tracefs_own_dir
+	in_unshareless_world "$TCPDROP" -S -v -d 1 >/dev/null 2>"$WORK/$test.err"
+	status=$?
+	left=$(own_tracefs_left)
+	if [ "$status" -ne 0 ]; then
+		fail "$test" "exit $status: $(cat "$WORK/$test.err")"
+	elif ! grep -Eq "\(tracefs /[a-z/]+/$OWN_TRACEFS[0-9]+\)" "$WORK/$test.err"; then
+		fail "$test" "did not use a directory of its own: $(head -n 1 "$WORK/$test.err")"
+	elif [ -n "$left" ]; then
+		fail "$test" "left behind: $left"
+	else
+		pass "$test"
+	fi
+}
+
+# Ten runs started at once, each needing the fallback: all trace.
+tracefs_own_dir_race() {
+	test=tracefs_own_dir_race
+	in_unshareless_world sh -c '
+		i=0
+		while [ $i -lt 10 ]; do
+			"$0" -S -d 1 >/dev/null 2>"$1.$i" &
+			i=$((i + 1))
+		done
+		bad=0
+		for p in $(jobs -p); do wait "$p" || bad=$((bad + 1)); done
+		exit $bad' "$TCPDROP" "$WORK/$test.err"
+	bad=$?
+	left=$(own_tracefs_left)
+	if [ "$bad" -ne 0 ]; then
+		fail "$test" "$bad of 10 failed: $(cat "$WORK/$test.err".* | grep -v '^tcpdrop: [0-9]* drops' | head -n 1)"
+	elif [ -n "$left" ]; then
+		fail "$test" "left behind: $left"
+	else
+		pass "$test"
+	fi
+}
+
+# SIGKILL at 20 points of the start-up, then one whole run: nothing of
+# theirs is left, as the README says.
+tracefs_killed_at_start() {
+	test=tracefs_killed_at_start
+	in_unshareless_world sh -c '
+		i=0
+		while [ $i -lt 20 ]; do
+			"$0" -S -d 1 >/dev/null 2>&1 &
+			p=$!
+			j=0
+			while [ $j -lt $i ]; do j=$((j + 1)); done
+			kill -KILL $p
+			wait $p 2>/dev/null
+			i=$((i + 1))
+		done
+		"$0" -S -d 1 >/dev/null 2>"$1"' "$TCPDROP" "$WORK/$test.err"
+	status=$?
+	left=$(own_tracefs_left)
+	if [ "$status" -ne 0 ]; then
+		fail "$test" "the run after the kills: exit $status: $(cat "$WORK/$test.err")"
+	elif [ -n "$left" ]; then
+		fail "$test" "left behind: $left"
+	else
+		pass "$test"
+	fi
+}
+
+# Only debugfs, no namespace of our own: the tracefs automount that the
+# look into tracing/ causes is undone.
+tracefs_own_automount() {
+	test=tracefs_own_automount
+	mkdir -p "$WORK/dbg2"
+	in_private_mounts "mount -t debugfs nodev '$WORK/dbg2'" "$NOUNSHARE" sh -c \
+		"'$TCPDROP' -S -v -d 1 >/dev/null 2>'$WORK/$test.err';
+		 echo \$? >'$WORK/$test.status'; grep -c ' $WORK/dbg2/tracing tracefs ' /proc/mounts" \
+		>"$WORK/$test.count"
+	if [ "$(cat "$WORK/$test.status")" != 0 ]; then
+		fail "$test" "exit $(cat "$WORK/$test.status"): $(cat "$WORK/$test.err")"
+	elif ! grep -q "(tracefs $WORK/dbg2/tracing)" "$WORK/$test.err"; then
+		fail "$test" "did not use $WORK/dbg2/tracing: $(head -n 1 "$WORK/$test.err")"
+	elif [ "$(cat "$WORK/$test.count")" != 0 ]; then
+		fail "$test" "the automounted tracefs stayed"
+	else
+		pass "$test"
+	fi
 }
 
 HIDE_BTF="mount --bind /dev/null /sys/kernel/btf/vmlinux"

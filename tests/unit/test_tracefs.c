@@ -1,5 +1,11 @@
-/* Finding tracefs (or debugfs) in a /proc/mounts text. */
+/* Finding tracefs (or debugfs) in a /proc/mounts text; removing the
+ * directories of runs of the unshare-less fallback that were killed. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "tracefs.h"
@@ -84,6 +90,82 @@ static void test_short_buffer(void)
 	CHECK_STR(dir, "/sys");
 }
 
+/* Whether a debugfs's tracing/ was already mounted decides whether the
+ * automount is ours to undo. */
+static void test_mounted_at(void)
+{
+	static const char text[] =
+		"none /sys/kernel/debug debugfs rw 0 0\n"
+		"tracefs /sys/kernel/debug/tracing tracefs rw 0 0\n"
+		"nodev /mnt/my\\040trace tracefs rw,relatime 0 0\n";
+
+	CHECK(tracefs_mounted_at(text, "tracefs", "/sys/kernel/debug/tracing"));
+	CHECK(tracefs_mounted_at(text, "tracefs", "/mnt/my trace"));
+	CHECK(tracefs_mounted_at(text, "debugfs", "/sys/kernel/debug"));
+	CHECK(!tracefs_mounted_at(text, "tracefs", "/sys/kernel/debug"));
+	CHECK(!tracefs_mounted_at(text, "tracefs", "/sys/kernel/tracing"));
+	CHECK(!tracefs_mounted_at("", "tracefs", "/sys/kernel/tracing"));
+}
+
+/* A PID that ran and is gone: a child that exited and was reaped. */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static bool exists(const char *base, const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	return stat(path, &st) == 0;
+}
+
+/* Only a directory of ours whose run is gone is removed: not a live
+ * run's, not one whose name only looks alike. */
+static void test_remove_stale(void)
+{
+	char base[] = "/tmp/tcpdrop-test-stale-XXXXXX";
+	char dead[64], live[64], path[256];
+	const char *others[] = { "tcpdrop-tracefs.", "tcpdrop-tracefs.0",
+				 "tcpdrop-tracefs.12x", "other.1" };
+	size_t i;
+	pid_t pid = gone_pid();
+
+	if (!mkdtemp(base) || pid <= 0) {
+		CHECK(!"mkdtemp or fork failed");
+		return;
+	}
+	snprintf(dead, sizeof(dead), TRACEFS_OWN_PREFIX "%d", (int)pid);
+	snprintf(live, sizeof(live), TRACEFS_OWN_PREFIX "%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", base, dead);
+	CHECK_INT(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s", base, live);
+	CHECK_INT(mkdir(path, 0700), 0);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", base, others[i]);
+		CHECK_INT(mkdir(path, 0700), 0);
+	}
+	tracefs_remove_stale(base);
+	CHECK(!exists(base, dead));
+	CHECK(exists(base, live));
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		CHECK(exists(base, others[i]));
+		snprintf(path, sizeof(path), "%s/%s", base, others[i]);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/%s", base, live);
+	rmdir(path);
+	CHECK_INT(rmdir(base), 0);
+}
+
 int main(void)
 {
 	RUN(test_find);
@@ -91,5 +173,7 @@ int main(void)
 	RUN(test_bad_escapes);
 	RUN(test_escape_at_field_end);
 	RUN(test_short_buffer);
+	RUN(test_mounted_at);
+	RUN(test_remove_stale);
 	return check_exit_code();
 }

@@ -7,6 +7,7 @@ top=/tests
 TCPDROP=${TCPDROP:-/tcpdrop}
 DROPGEN=${DROPGEN:-/dropgen}
 BPFOBJS=${BPFOBJS:-/bpfobjs}
+NOUNSHARE=${NOUNSHARE:-/nounshare}
 WORK=/tmp/work
 mkdir -p "$WORK"
 . "$top/live/lib.sh"

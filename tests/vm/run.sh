@@ -313,6 +313,7 @@ build_initramfs() {
 	cp tcpdrop "$root/tcpdrop" &&
 		cp build/dropgen "$root/dropgen" &&
 		cp build/bpfobjs "$root/bpfobjs" &&
+		cp build/nounshare "$root/nounshare" &&
 		cp -R tests/live "$root/tests/live" &&
 		cp -R tests/vm "$root/tests/vm" &&
 		cp "$GUEST" "$root/tests/vm/guest.sh" &&
@@ -450,7 +451,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 mkdir -p "$OUT" || exit 1
 : >"$RESULTS"
-for f in tcpdrop build/dropgen build/bpfobjs; do
+for f in tcpdrop build/dropgen build/bpfobjs build/nounshare; do
 	[ -x "$f" ] || fail_all "$f is missing (make test-vm builds it)"
 done
 [ -f "$GUEST" ] || fail_all "the guest script $GUEST is missing"
