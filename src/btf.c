@@ -1,6 +1,8 @@
 #include "btf.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -332,27 +334,91 @@ static bool has_btf_magic(const void *buf, size_t len)
 	return magic == BTF_MAGIC;
 }
 
-/* The .BTF section of an ELF file of any machine: a vmlinux, a BTFHub
- * file or a BPF object. Its data may sit at any offset, so it is copied. */
-static int btf_load_elf(struct btf **out, const void *buf, size_t len)
+/* The bytes of the BTF in a file's image: all of it (raw BTF, the
+ * kernel's format), or the .BTF section of an ELF file of any machine (a
+ * vmlinux, a BTFHub file, a BPF object). -EINVAL for neither. */
+static int find_btf_bytes(const void *buf, size_t len, const void **data,
+			  size_t *size)
 {
 	struct elf_file ef;
-	const void *data;
-	size_t size;
 	int idx, err;
 
+	if (has_btf_magic(buf, len)) {
+		*data = buf;
+		*size = len;
+		return 0;
+	}
 	err = elf_open(&ef, buf, len, EM_NONE);
 	if (err)
 		return err == -ENOEXEC ? -EINVAL : err;
 	idx = elf_find_section(&ef, ".BTF");
 	if (idx < 0)
 		return idx;
-	err = elf_section_data(&ef, idx, &data, &size);
+	err = elf_section_data(&ef, idx, data, size);
 	if (err)
 		return err;
-	if (!data)
-		return -EINVAL;
-	return btf_load_raw(out, data, size);
+	return *data ? 0 : -EINVAL;
+}
+
+/* A mapped file that shrinks under us (truncated while we read it) raises
+ * SIGBUS at the first access past its new end. Within copy_btf_bytes()
+ * that access jumps back here and becomes -EIO. */
+static sigjmp_buf sigbus_jump;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jump, 1);
+}
+
+/* Finds the BTF in `image` and copies it out, at most FILEIO_MAX_BTF
+ * bytes (-EFBIG past that), so that the image can be unmapped. */
+static int copy_btf_bytes(const void *image, size_t len, uint8_t **copy,
+			  size_t *size)
+{
+	struct sigaction sa, old;
+	uint8_t *volatile buf = NULL;
+	const void *data = NULL;
+	int err;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old))
+		return -errno;
+	if (sigsetjmp(sigbus_jump, 1)) {
+		sigaction(SIGBUS, &old, NULL);
+		free(buf);
+		return -EIO;
+	}
+	err = find_btf_bytes(image, len, &data, size);
+	if (err == 0 && *size > FILEIO_MAX_BTF)
+		err = -EFBIG;
+	/* malloc(0) may return NULL; one spare byte keeps ENOMEM honest. */
+	if (err == 0 && !(buf = malloc(*size + 1)))
+		err = -ENOMEM;
+	if (err == 0)
+		memcpy(buf, data, *size);
+	sigaction(SIGBUS, &old, NULL);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*copy = buf;
+	return 0;
+}
+
+int btf_load_image(struct btf **out, const void *image, size_t len)
+{
+	uint8_t *copy;
+	size_t size;
+	int err;
+
+	*out = NULL;
+	err = copy_btf_bytes(image, len, &copy, &size);
+	if (err)
+		return err;
+	return btf_adopt(out, copy, size, NULL);
 }
 
 /* A vmlinux with debug info can be hundreds of megabytes, of which .BTF is
@@ -365,7 +431,7 @@ static int load_mapped(struct btf **out, const char *path)
 	void *map;
 	int fd, err = -EAGAIN;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0)
@@ -373,10 +439,7 @@ static int load_mapped(struct btf **out, const char *path)
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		goto out;
-	if (has_btf_magic(map, (size_t)st.st_size))
-		err = btf_load_raw(out, map, (size_t)st.st_size);
-	else
-		err = btf_load_elf(out, map, (size_t)st.st_size);
+	err = btf_load_image(out, map, (size_t)st.st_size);
 	munmap(map, (size_t)st.st_size);
 out:
 	close(fd);
@@ -407,7 +470,7 @@ int btf_load_file(struct btf **out, const char *path)
 		buf = NULL;
 		goto out;
 	}
-	err = btf_load_elf(out, buf, len);
+	err = btf_load_image(out, buf, len);
 out:
 	free(buf);
 	return err;

@@ -5,7 +5,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include "fileio.h"
 
 #include "btf.h"
 #include "btf_build.h"
@@ -490,6 +494,60 @@ static void test_btf_load_file_raw(void)
 	CHECK_INT(btf_load_file(&btf, "/nonexistent/btf"), -ENOENT);
 }
 
+/* A file truncated while mapped: the read past its new end raises
+ * SIGBUS, which btf_load_image() turns into -EIO, with nothing leaked. */
+static void test_btf_truncated_under_us(void)
+{
+	struct btf *btf = NULL;
+	size_t len = 4 * (size_t)sysconf(_SC_PAGESIZE);
+	char *filler = calloc(1, len), *path;
+	struct bb b;
+	void *map;
+	int fd;
+
+	build_sample(&b);
+	memcpy(filler, b.blob, b.len);
+	/* Raw BTF is the whole file: its copy reads every page. */
+	path = write_temp(filler, len);
+	free(filler);
+	CHECK(path != NULL);
+	if (!path)
+		return;
+	fd = open(path, O_RDONLY);
+	map = fd >= 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	CHECK(map && map != MAP_FAILED);
+	if (map && map != MAP_FAILED) {
+		CHECK_INT(truncate(path, 100), 0);
+		CHECK_INT(btf_load_image(&btf, map, len), -EIO);
+		CHECK(btf == NULL);
+		munmap(map, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+}
+
+/* Raw BTF larger than FILEIO_MAX_BTF is refused before it is copied (a
+ * sparse file of any size costs nothing to map). */
+static void test_btf_too_large(void)
+{
+	char path[] = "/tmp/tcpdrop-test-bigbtf-XXXXXX";
+	struct btf *btf = NULL;
+	uint16_t magic = BTF_MAGIC;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(write(fd, &magic, sizeof(magic)), sizeof(magic));
+	CHECK_INT(ftruncate(fd, (off_t)FILEIO_MAX_BTF + 1), 0);
+	close(fd);
+	CHECK_INT(btf_load_file(&btf, path), -EFBIG);
+	CHECK(btf == NULL);
+	unlink(path);
+}
+
 static void test_btf_vmlinux(void)
 {
 	struct btf *btf = NULL;
@@ -879,6 +937,8 @@ int main(void)
 	RUN(test_btf_typedef_loop);
 	RUN(test_btf_fuzz_flips);
 	RUN(test_btf_load_file_raw);
+	RUN(test_btf_truncated_under_us);
+	RUN(test_btf_too_large);
 	RUN(test_btf_ext_handbuilt);
 	RUN(test_btf_ext_fuzz_flips);
 	if (access(VMLINUX_BTF, R_OK) == 0)
