@@ -46,12 +46,17 @@ struct tcpdrop_config {
 	__u32 reasons[TCPDROP_REASONS_MAX]; /* raw enum skb_drop_reason */
 	__u32 state_mask;        /* bit n: TCP state n; bit 0: no socket */
 	__u32 netns;             /* namespace inode; 0: any */
+	/* The ports of the self-check's SYN (src/selfcheck.c), host order:
+	 * tcpdrop_selfcheck keeps the first drop with these. */
+	__u16 selfcheck_sport;
+	__u16 selfcheck_dport;
 };
 
 _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
 	       7 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
-	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4,
+	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
+	       2 + 2,
 	       "tcpdrop_config has holes");
 _Static_assert(__builtin_offsetof(struct tcpdrop_config, addrs) % 4 == 0,
 	       "tcpdrop_config.addrs is misaligned");

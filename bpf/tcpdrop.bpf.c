@@ -117,6 +117,14 @@ struct tcpdrop_map_def tcpdrop_lost SEC("maps") = {
 	.max_entries = 1,
 };
 
+/* The one record of the self-check's SYN, kept by tcpdrop_selfcheck. */
+struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
+	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct tcpdrop_event),
+	.max_entries = 1,
+};
+
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
 #define cfg tcpdrop_cfg
 
@@ -466,6 +474,31 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
 				  sizeof(*ev) + stack_len))
 		count_lost();
+	return 0;
+}
+
+/* Attached for a moment before tcpdrop_kfree_skb, to prove on the running
+ * kernel that the decoder above reads a known packet exactly (a wrong BTF
+ * would make it read plausible nonsense): it keeps the first drop whose
+ * ports are the self-check's, decoded the same way, for user space to
+ * compare with what it sent (src/selfcheck.c). */
+SEC("tracepoint/skb/kfree_skb_selfcheck")
+int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct sk_buff *skb = ctx->skbaddr;
+	struct tcpdrop_event ev, *kept;
+	__u32 zero = 0;
+
+	if (!cfg.have_btf || !cfg.selfcheck_sport)
+		return 0;
+	__builtin_memset(&ev, 0, sizeof(ev));
+	if (read_headers(skb, ctx->protocol, &ev) ||
+	    ev.sport != cfg.selfcheck_sport || ev.dport != cfg.selfcheck_dport)
+		return 0;
+	read_context(ctx, skb, &ev);
+	kept = bpf_map_lookup_elem(&tcpdrop_check, &zero);
+	if (kept && !kept->family)
+		__builtin_memcpy(kept, &ev, sizeof(ev));
 	return 0;
 }
 

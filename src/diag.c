@@ -29,6 +29,20 @@ static const char *field_place(const struct tp_format *fmt, const char *name,
 	return buf;
 }
 
+static void diag_selfcheck(const struct selfcheck *sc)
+{
+	if (sc->skipped) {
+		fprintf(stderr, "tcpdrop: self-check: not run (%s)\n",
+			sc->skipped_why);
+		return;
+	}
+	fprintf(stderr, "tcpdrop: self-check: SYN 127.0.0.1:%u -> "
+		"127.0.0.1:%u in network namespace %u read back exactly, in "
+		"%lld.%03lld ms\n", sc->sport, sc->dport, sc->netns,
+		(long long)sc->elapsed_us / 1000,
+		(long long)sc->elapsed_us % 1000);
+}
+
 /* -v: what was found about this kernel, for bug reports. */
 void diag_kernel_facts(const struct tracer *t)
 {
@@ -48,6 +62,7 @@ void diag_kernel_facts(const struct tracer *t)
 		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
 		nrings, (unsigned long long)ring_bytes / 1024);
+	diag_selfcheck(tracer_selfcheck(t));
 }
 
 void diag_degraded(void)

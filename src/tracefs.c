@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -129,6 +130,25 @@ static int use_debugfs_tracing(struct tracefs *tfs, const char *mounts,
 	return ret;
 }
 
+/* The first mount of `fstype` that is not another run's own (see
+ * mount_own()): that one goes away a few milliseconds from now. */
+static int find_lasting_mount(const char *mounts, const char *fstype,
+			      char *dir, size_t size)
+{
+	const char *line = mounts;
+
+	while (line && *line) {
+		if (tracefs_find_mount(line, fstype, dir, size) != 0)
+			return -ENOENT;
+		if (!strstr(dir, "/" TRACEFS_OWN_PREFIX))
+			return 0;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
 /* tracefs itself, or the tracing/ directory of a mounted debugfs (kernels
  * before 4.1, and hosts that only mount debugfs). -ENOENT for neither;
  * -EACCES and the like for one we cannot read; the error of reading
@@ -144,12 +164,12 @@ static int find_mounted(struct tracefs *tfs, int *mounts_err)
 	if (ret)
 		return -ENOENT;
 	ret = -ENOENT;
-	if (tracefs_find_mount(mounts, "tracefs", dir, sizeof(dir)) == 0) {
+	if (find_lasting_mount(mounts, "tracefs", dir, sizeof(dir)) == 0) {
 		snprintf(tfs->root, sizeof(tfs->root), "%s", dir);
 		ret = check_events(tfs->root);
 	}
 	if (ret == -ENOENT &&
-	    tracefs_find_mount(mounts, "debugfs", dir, sizeof(dir)) == 0)
+	    find_lasting_mount(mounts, "debugfs", dir, sizeof(dir)) == 0)
 		ret = use_debugfs_tracing(tfs, mounts, dir);
 	free(mounts);
 	return ret;

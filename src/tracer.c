@@ -13,11 +13,13 @@
 #include "cpus.h"
 #include "event.h"
 #include "object.h"
+#include "selfcheck.h"
 
 extern const unsigned char tcpdrop_bpf_object[];
 extern const unsigned char tcpdrop_bpf_object_end[];
 
 #define PROG_NAME "tcpdrop_kfree_skb"
+#define SELFCHECK_PROG_NAME "tcpdrop_selfcheck"
 #define CTX_TYPE "trace_event_raw_kfree_skb"
 
 struct tracer {
@@ -31,6 +33,7 @@ struct tracer {
 	int epoll_fd;
 	int nvalues;          /* values of a per-CPU map: possible CPUs */
 	bool have_btf;        /* false: degraded mode, no packet headers */
+	struct selfcheck selfcheck;
 	bool usage_error;     /* the failure was the options' (exit 2): a
 			       * filter this kernel cannot evaluate */
 	char *verifier_log;   /* set when the verifier refused the program;
@@ -72,6 +75,8 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	out->want_stack = cfg->stack;
 	out->reason_min_drop = t->kernel.reason_min_drop;
 	out->have_btf = t->kernel.btf != NULL;
+	out->selfcheck_sport = t->selfcheck.sport;
+	out->selfcheck_dport = t->selfcheck.dport;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
@@ -261,6 +266,53 @@ static int read_cpus(struct tracer *t, bool *possible, bool *online,
 	return 0;
 }
 
+/* The record tcpdrop_selfcheck kept, compared with the drop that was
+ * made. A mismatch means the BTF is not this kernel's. */
+static int check_record(struct tracer *t, struct errmsg *msg)
+{
+	struct tcpdrop_event got;
+	char why[sizeof(msg->text)];
+	uint32_t zero = 0;
+	int ret;
+
+	memset(&got, 0, sizeof(got));
+	ret = sys_map_lookup(object_map_fd(&t->obj, "tcpdrop_check"), &zero,
+			     &got);
+	if (ret)
+		return errmsg_set(msg, ret, "self-check: cannot read its "
+				  "record: %s", strerror(-ret));
+	ret = selfcheck_compare(&t->selfcheck, &got, msg);
+	if (ret == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", msg->text);
+	return errmsg_set(msg, ret, "the BTF from %s does not describe the "
+			  "running kernel: %s (give this kernel's BTF with "
+			  "--btf FILE)", t->kernel.btf_path, why);
+}
+
+/* Proves the decoder on a known drop before tracing (selfcheck.h). */
+static int run_selfcheck(struct tracer *t, struct errmsg *msg)
+{
+	int prog_fd = object_prog_fd(&t->obj, SELFCHECK_PROG_NAME);
+	int perf_fd, ret;
+
+	if (!t->kernel.btf) {
+		t->selfcheck.skipped = true;
+		snprintf(t->selfcheck.skipped_why,
+			 sizeof(t->selfcheck.skipped_why), "no BTF");
+		return 0;
+	}
+	perf_fd = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
+	if (perf_fd < 0)
+		return errmsg_set(msg, perf_fd, "self-check: cannot attach to "
+				  "skb:kfree_skb: %s", strerror(-perf_fd));
+	ret = selfcheck_make_drop(&t->selfcheck, msg);
+	detach(perf_fd);
+	if (ret || t->selfcheck.skipped)
+		return ret;
+	return check_record(t, msg);
+}
+
 static void tracer_stop(struct tracer *t);
 
 /* Rings before the attachment: the "Tracing" line must mean that every
@@ -274,6 +326,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	int npossible = 0, ret;
 
 	errmsg_init(msg);
+	selfcheck_init(&t->selfcheck);
 	ret = kernel_facts_read(&t->kernel, cfg->btf_path, msg);
 	if (ret)
 		goto out;
@@ -284,6 +337,10 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		goto out;
 	step = "loading the BPF program";
 	ret = load_object(t, cfg, npossible, msg);
+	if (ret)
+		goto out;
+	step = "the self-check";
+	ret = run_selfcheck(t, msg);
 	if (ret)
 		goto out;
 	/* Kernel BTF (megabytes) only served the relocation: give it back
@@ -403,6 +460,11 @@ const char *tracer_verifier_log(const struct tracer *t, size_t *len)
 {
 	*len = t->verifier_log_len;
 	return t->verifier_log;
+}
+
+const struct selfcheck *tracer_selfcheck(const struct tracer *t)
+{
+	return &t->selfcheck;
 }
 
 void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes)

@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "kernel.h"
 #include "ring.h"
+#include "selfcheck.h"
 
 struct tracer_config {
 	uint16_t family;      /* 0 for both, AF_INET or AF_INET6 */
@@ -86,6 +87,9 @@ bool tracer_usage_error(const struct tracer *t);
 /* The verifier's log when it refused the program, else NULL; `len` is
  * its length in bytes, without a terminating NUL. */
 const char *tracer_verifier_log(const struct tracer *t, size_t *len);
+
+/* What the self-check did (selfcheck.h), for -v. */
+const struct selfcheck *tracer_selfcheck(const struct tracer *t);
 
 /* The rings: how many, and the data bytes of each. */
 void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes);

@@ -21,6 +21,20 @@ run_fault_scenarios() {
 	fault_fd_limit
 }
 
+# In a guest: the host's BTF, another kernel's, is refused.
+fault_other_kernel_btf() {
+	if [ ! -s /other-kernel.btf ]; then
+		skip other_kernel_btf "no other kernel's BTF in this guest"
+		return
+	fi
+	wrong_btf other_kernel_btf /other-kernel.btf "tcpdrop: *"
+}
+
+# The ones that need the host (python3, this kernel's BTF at hand).
+run_fault_scenarios_host() {
+	fault_wrong_btf_patched
+}
+
 # Sized so that the rings overflow on this machine in every mode but the
 # counts, which keeps "lost" in the sums, and so that a TCG guest still
 # makes it in a few seconds.
@@ -189,4 +203,44 @@ fault_fd_limit() {
 		n=$((n + 1))
 	done
 	pass "$test"
+}
+
+# wrong_btf TEST FILE WANT: --btf FILE (BTF that loads but is another
+# kernel's) is refused before tracing: exit 1 and the line WANT (a case
+# pattern), nothing on stdout.
+wrong_btf() {
+	test=$1 file=$2 want=$3
+	"$TCPDROP" -S -d 1 --btf "$file" >"$WORK/$test.out" 2>"$WORK/$test.err"
+	status=$?
+	got=$(cat "$WORK/$test.err")
+	# shellcheck disable=SC2254
+	case "$got" in $want) matched=1 ;; *) matched= ;; esac
+	if [ "$status" -ne 1 ]; then
+		fail "$test" "exit status $status, want 1: $got"
+	elif [ -z "$matched" ]; then
+		fail "$test" "stderr: $got"
+	elif [ -s "$WORK/$test.out" ]; then
+		fail "$test" "wrote to stdout: $(head -n 1 "$WORK/$test.out")"
+	else
+		pass "$test"
+	fi
+}
+
+# This kernel's BTF with one offset moved, as another kernel's would
+# have it (tests/live/btf_patch.py): the self-check reads the known drop
+# wrong, and says which field.
+fault_wrong_btf_patched() {
+	if ! command -v python3 >/dev/null 2>&1; then
+		skip wrong_btf_head "no python3 to make a wrong BTF"
+		return
+	fi
+	python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
+		"$WORK/head.btf" sk_buff head 8 &&
+	python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
+		"$WORK/inum.btf" ns_common inum 4 ||
+		{ fail wrong_btf_head "btf_patch.py failed"; return; }
+	wrong_btf wrong_btf_head "$WORK/head.btf" \
+		"tcpdrop: the BTF from $WORK/head.btf does not describe the running kernel: a known drop (SYN 127.0.0.1:* -> 127.0.0.1:*) left no record (give this kernel's BTF with --btf FILE)"
+	wrong_btf wrong_btf_netns "$WORK/inum.btf" \
+		"tcpdrop: the BTF from $WORK/inum.btf does not describe the running kernel: a known drop in network namespace * was read in namespace * (give this kernel's BTF with --btf FILE)"
 }

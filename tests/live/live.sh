@@ -100,6 +100,7 @@ fi
 # FAULTS_ONLY=1: only the fault scenarios (tests/live/faults.sh).
 if [ -n "$FAULTS_ONLY" ]; then
 	run_fault_scenarios
+	run_fault_scenarios_host
 	exit 0
 fi
 
@@ -120,4 +121,5 @@ run_operator_scenarios
 test_netns_filter
 run_truth_scenarios
 run_fault_scenarios
+run_fault_scenarios_host
 test_nothing_left

@@ -35,12 +35,21 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 1);
+	CHECK_INT(obj.nprogs, 2);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
+	CHECK_STR(obj.progs[1].name, "tcpdrop_selfcheck");
+	CHECK_STR(obj.progs[1].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
+	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 4);
+	CHECK_INT(obj.nmaps, 5);
+	/* The self-check's one record. */
+	m = object_map(&obj, "tcpdrop_check");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
+	      m->spec.key_size == 4 &&
+	      m->spec.value_size == sizeof(struct tcpdrop_event) &&
+	      m->spec.max_entries == 1);
 	m = object_map(&obj, "tcpdrop_events");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
@@ -141,8 +150,10 @@ static int find_ctx_access(void *arg, const char *sec,
 	struct ctx_access *want = arg;
 	const struct btf_type *t = btf_type_by_id(want->obj->btf, relo->type_id);
 
-	if (!t || strcmp(btf_str(want->obj->btf, t->name_off),
-			 "trace_event_raw_kfree_skb") != 0 ||
+	/* The main program's accesses; the self-check's are the same. */
+	if (strcmp(sec, want->obj->progs[0].sec_name) != 0 || !t ||
+	    strcmp(btf_str(want->obj->btf, t->name_off),
+		   "trace_event_raw_kfree_skb") != 0 ||
 	    strcmp(btf_str(want->obj->btf, relo->access_str_off),
 		   want->access) != 0 || relo->kind != want->kind)
 		return 0;

@@ -69,5 +69,6 @@ no_btf_tests
 run_operator_scenarios
 run_truth_scenarios
 run_fault_scenarios
+fault_other_kernel_btf
 test_tracefs_untouched
 test_nothing_left

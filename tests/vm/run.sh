@@ -319,6 +319,10 @@ build_initramfs() {
 		cp "$GUEST" "$root/tests/vm/guest.sh" &&
 		cp tests/vm/init "$root/init" &&
 		add_jq "$root" || return 1
+	# Another kernel's BTF, for the test that tcpdrop refuses it.
+	if [ -r /sys/kernel/btf/vmlinux ]; then
+		cp /sys/kernel/btf/vmlinux "$root/other-kernel.btf" || return 1
+	fi
 	chmod 755 "$root/init"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$OUT/initramfs.cpio" &&
 		dev_nodes >>"$OUT/initramfs.cpio" &&

@@ -1,0 +1,218 @@
+#include "selfcheck.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the child may take; it makes no blocking call but fork. */
+#define CHILD_TIMEOUT_MS 2000
+
+/* What the child tells the parent through the pipe. */
+struct child_report {
+	int err;            /* errno of the step that failed, 0 if none */
+	char step[32];      /* that step */
+	uint32_t netns;
+	uint32_t ifindex;
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void selfcheck_init(struct selfcheck *sc)
+{
+	uint32_t r = (uint32_t)now_us() * 2654435761u ^ (uint32_t)getpid();
+
+	memset(sc, 0, sizeof(*sc));
+	sc->sport = (uint16_t)(40000 + r % 20000);
+	sc->dport = (uint16_t)(1024 + (r >> 16) % 30000);
+}
+
+static int child_fail(struct child_report *rep, const char *step)
+{
+	rep->err = errno ? errno : EIO;
+	snprintf(rep->step, sizeof(rep->step), "%s", step);
+	return -1;
+}
+
+/* A new namespace has its loopback down. */
+static int bring_lo_up(struct child_report *rep)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return child_fail(rep, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return child_fail(rep, "SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		return child_fail(rep, "SIOCSIFFLAGS lo");
+	if (ioctl(fd, SIOCGIFINDEX, &ifr))
+		return child_fail(rep, "SIOCGIFINDEX lo");
+	rep->ifindex = (uint32_t)ifr.ifr_ifindex;
+	close(fd);
+	return 0;
+}
+
+/* The SYN: a non-blocking connect to a port nobody listens on. On
+ * loopback the drop happens before connect() returns. */
+static int send_syn(const struct selfcheck *sc, struct child_report *rep)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = src;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	src.sin_addr.s_addr = dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	src.sin_port = htons(sc->sport);
+	dst.sin_port = htons(sc->dport);
+	if (fd < 0)
+		return child_fail(rep, "socket");
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
+		return child_fail(rep, "bind");
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) &&
+	    errno != EINPROGRESS && errno != ECONNREFUSED)
+		return child_fail(rep, "connect");
+	return 0;
+}
+
+static void run_child(const struct selfcheck *sc, int report_fd)
+{
+	struct child_report rep;
+	struct stat st;
+
+	memset(&rep, 0, sizeof(rep));
+	errno = 0;
+	if (unshare(CLONE_NEWNET))
+		child_fail(&rep, "unshare(CLONE_NEWNET)");
+	else if (stat("/proc/self/ns/net", &st))
+		child_fail(&rep, "/proc/self/ns/net");
+	else if (bring_lo_up(&rep) == 0 && send_syn(sc, &rep) == 0)
+		rep.netns = (uint32_t)st.st_ino;
+	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(1);
+	_exit(0);
+}
+
+/* Waits for the child's report, then for the child. */
+static int collect(pid_t pid, int fd, struct child_report *rep)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = -1;
+	int ret = poll(&p, 1, CHILD_TIMEOUT_MS);
+
+	if (ret > 0)
+		n = read(fd, rep, sizeof(*rep));
+	if (n != (ssize_t)sizeof(*rep))
+		kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	return n == (ssize_t)sizeof(*rep) ? 0 : -EIO;
+}
+
+int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg)
+{
+	struct child_report rep;
+	int64_t start = now_us();
+	int fds[2], ret;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return errmsg_set(msg, -errno, "self-check: pipe: %s",
+				  strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		run_child(sc, fds[1]);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		return errmsg_set(msg, ret, "self-check: fork: %s",
+				  strerror(-ret));
+	}
+	ret = collect(pid, fds[0], &rep);
+	close(fds[0]);
+	sc->elapsed_us = now_us() - start;
+	if (ret)
+		return errmsg_set(msg, ret, "self-check: the child that makes "
+				  "the known drop did not report: %s",
+				  strerror(-ret));
+	if (rep.err == EPERM || rep.err == EINVAL || rep.err == ENOSYS) {
+		sc->skipped = true;
+		snprintf(sc->skipped_why, sizeof(sc->skipped_why), "%s: %s",
+			 rep.step, strerror(rep.err));
+		return 0;
+	}
+	if (rep.err)
+		return errmsg_set(msg, -rep.err, "self-check: %s: %s", rep.step,
+				  strerror(rep.err));
+	sc->netns = rep.netns;
+	sc->ifindex = rep.ifindex;
+	return 0;
+}
+
+static void format_tuple(char *buf, size_t size, const struct tcpdrop_event *ev)
+{
+	char s[INET6_ADDRSTRLEN] = "?", d[INET6_ADDRSTRLEN] = "?";
+
+	if (ev->family == AF_INET || ev->family == AF_INET6) {
+		inet_ntop(ev->family, ev->saddr, s, sizeof(s));
+		inet_ntop(ev->family, ev->daddr, d, sizeof(d));
+	}
+	snprintf(buf, size, "family %u, %s:%u -> %s:%u", ev->family, s,
+		 ev->sport, d, ev->dport);
+}
+
+int selfcheck_compare(const struct selfcheck *sc,
+		      const struct tcpdrop_event *got, struct errmsg *msg)
+{
+	const uint8_t loopback[4] = { 127, 0, 0, 1 };
+	const uint8_t main_flags = TCPDROP_FIN | TCPDROP_SYN | TCPDROP_RST |
+				   TCPDROP_ACK;
+	char tuple[128];
+
+	if (!got->family)
+		return errmsg_set(msg, -EPROTO, "a known drop (SYN 127.0.0.1:%u "
+				  "-> 127.0.0.1:%u) left no record", sc->sport,
+				  sc->dport);
+	format_tuple(tuple, sizeof(tuple), got);
+	if (got->family != AF_INET || memcmp(got->saddr, loopback, 4) ||
+	    memcmp(got->daddr, loopback, 4))
+		return errmsg_set(msg, -EPROTO, "a known drop (SYN 127.0.0.1:%u "
+				  "-> 127.0.0.1:%u) was read as %s", sc->sport,
+				  sc->dport, tuple);
+	if ((got->tcpflags & main_flags) != TCPDROP_SYN)
+		return errmsg_set(msg, -EPROTO, "a known SYN was read with TCP "
+				  "flags 0x%02x", got->tcpflags);
+	if (got->netns != sc->netns)
+		return errmsg_set(msg, -EPROTO, "a known drop in network "
+				  "namespace %u was read in namespace %u",
+				  sc->netns, got->netns);
+	if (got->ifindex != sc->ifindex)
+		return errmsg_set(msg, -EPROTO, "a known drop on device %u was "
+				  "read on device %u", sc->ifindex,
+				  got->ifindex);
+	return 0;
+}

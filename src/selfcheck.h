@@ -1,0 +1,45 @@
+/* The self-check: before tracing, tcpdrop proves on the running kernel
+ * that its decoder reads a known packet exactly. A BTF file of another
+ * kernel (--btf) gives offsets that load and run but read nonsense: rows
+ * that lie, or no rows at all. So a child process, in a network namespace
+ * of its own, sends one SYN from 127.0.0.1:SPORT to the closed port
+ * 127.0.0.1:DPORT while the program tcpdrop_selfcheck is attached; the
+ * kernel drops it (no socket), and the record the program kept must hold
+ * exactly that tuple, the SYN flag, the child's namespace and its
+ * loopback device. The SYN and its drop stay in that namespace, which
+ * dies with the child. */
+#ifndef TCPDROP_SELFCHECK_H
+#define TCPDROP_SELFCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "event.h"
+
+/* What the SYN was, and whether it could be sent at all. */
+struct selfcheck {
+	uint16_t sport, dport;   /* host order; chosen by selfcheck_init() */
+	uint32_t netns;          /* the child's namespace inode */
+	uint32_t ifindex;        /* its loopback's */
+	bool skipped;            /* no namespace could be made here */
+	char skipped_why[96];
+	int64_t elapsed_us;
+};
+
+/* Picks the ports: a random pair, so that no other drop has them. */
+void selfcheck_init(struct selfcheck *sc);
+
+/* Makes the drop, with the program already attached: 0, or -errno with
+ * `msg` saying why. A kernel that refuses a new network namespace (no
+ * CAP_SYS_ADMIN) is not an error: sc->skipped says why. */
+int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg);
+
+/* Compares what the program kept (`got`, all zero when it kept nothing)
+ * with the drop that was made: 0, or -EPROTO with `msg` naming the first
+ * field that differs. */
+int selfcheck_compare(const struct selfcheck *sc,
+		      const struct tcpdrop_event *got, struct errmsg *msg);
+
+#endif
