@@ -31,6 +31,10 @@ struct tcpdrop_config {
 	__u32 family;            /* 0 for both, AF_INET or AF_INET6 */
 	__u32 reason_min_drop;   /* NOT_SPECIFIED's value on this kernel */
 	__u32 want_stack;        /* copy the kernel stack into each record */
+	/* Without want_stack: still copy the innermost TCPDROP_CALLER_FRAMES
+	 * frames, for user space to find the caller of a free wrapper when
+	 * the location is what the rows show (kernels without reasons). */
+	__u32 want_caller;
 	/* 0 when the kernel's BTF could not be found: every sk_buff and
 	 * sock access is then poisoned by the loader and must stay
 	 * unreachable; only what the tracepoint record itself holds is
@@ -54,7 +58,7 @@ struct tcpdrop_config {
 
 _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
-	       7 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
+	       8 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
 	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
 	       2 + 2,
 	       "tcpdrop_config has holes");

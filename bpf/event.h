@@ -31,6 +31,9 @@ typedef unsigned long long __u64;
  * program can bound the copied length with a mask (see tcpdrop.bpf.c). */
 #define TCPDROP_STACK_MAX 127
 #define TCPDROP_STACK_BUF (TCPDROP_STACK_MAX + 1)
+/* Frames taken for the caller alone (config want_caller): enough to pass
+ * kfree_skb, its compiler-made parts and the tracepoint's own frame. */
+#define TCPDROP_CALLER_FRAMES 8
 
 /* tcpdrop_event.stack: what became of the kernel stack of this drop. */
 #define TCPDROP_STACK_NOT_TAKEN 0   /* -S, or a mode that shows none */

@@ -397,7 +397,8 @@ INLINE int family_wanted(unsigned short protocol)
 	return 0;
 }
 
-/* Copies this drop's kernel stack into the record. Gives the bytes copied,
+/* Copies this drop's kernel stack, or only its innermost frames (for the
+ * caller of a free wrapper), into the record. Gives the bytes copied,
  * bounded for the verifier: at most TCPDROP_STACK_MAX frames were asked
  * for, and the mask keeps the bound within the buffer on every kernel's
  * verifier, however it tracks ranges. */
@@ -405,11 +406,13 @@ INLINE unsigned int take_stack(void *ctx, struct tcpdrop_record *rec)
 {
 	long ret;
 
-	if (!cfg.want_stack) {
-		rec->ev.stack = TCPDROP_STACK_NOT_TAKEN;
+	if (cfg.want_stack)
+		ret = bpf_get_stack(ctx, rec->frames, TCPDROP_STACK_MAX * 8, 0);
+	else if (cfg.want_caller)
+		ret = bpf_get_stack(ctx, rec->frames,
+				    TCPDROP_CALLER_FRAMES * 8, 0);
+	else
 		return 0;
-	}
-	ret = bpf_get_stack(ctx, rec->frames, TCPDROP_STACK_MAX * 8, 0);
 	if (ret < 0) {
 		rec->ev.stack = TCPDROP_STACK_FAILED;
 		return 0;

@@ -100,6 +100,53 @@ static int write_text(struct report *r, const struct drop_view *d)
 	return ret ? ret : output_stack_end(r->out);
 }
 
+/* Functions that only free the packet for their caller: kfree_skb() and
+ * the parts the compiler split it into (kfree_skb.part.0 on Debian's arm64
+ * 5.10), and their 5.17+ successors. */
+static const char *const free_wrappers[] = {
+	"kfree_skb", "__kfree_skb", "kfree_skb_reason", "kfree_skb_list",
+	"kfree_skb_list_reason", "sk_skb_reason_drop",
+};
+
+bool report_is_free_wrapper(const char *name)
+{
+	size_t i, len;
+
+	for (i = 0; i < sizeof(free_wrappers) / sizeof(free_wrappers[0]); i++) {
+		len = strlen(free_wrappers[i]);
+		/* "kfree_skb", or a compiler's clone: "kfree_skb.part.0". */
+		if (strncmp(name, free_wrappers[i], len) == 0 &&
+		    (name[len] == '\0' || name[len] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static bool in_free_wrapper(const struct ksyms *ks, uint64_t addr)
+{
+	const struct ksym *sym = ksyms_lookup(ks, addr);
+
+	return sym && !sym->module && report_is_free_wrapper(sym->name);
+}
+
+/* Where the packet was dropped: the tracepoint's location, or where that
+ * falls inside a free wrapper (its return address, on a kernel where the
+ * compiler split kfree_skb), the first frame of the stack outside one. */
+static uint64_t drop_place(struct report *r, const struct tcpdrop_event *ev,
+			   const uint64_t *frames)
+{
+	const struct ksyms *ks;
+	int i;
+
+	if (!ev->nframes || !(ks = symbols(r)) ||
+	    !in_free_wrapper(ks, ev->location))
+		return ev->location;
+	for (i = 0; i < ev->nframes && i < REPORT_STACK_DEPTH; i++)
+		if (frames[i] && !in_free_wrapper(ks, frames[i]))
+			return frames[i];
+	return ev->location;
+}
+
 /* Names what the mode shows. The location is named when it is shown: in
  * JSON always, in text rows where the kernel gives no reason. */
 static int write_drop(struct report *r, const struct tcpdrop_event *ev,
@@ -146,6 +193,8 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 	memcpy(frames, (const uint8_t *)data + sizeof(ev),
 	       ev.nframes * sizeof(frames[0]));
 	r->drops++;
+	if (ev.reason == TCPDROP_NO_REASON)
+		ev.location = drop_place(r, &ev, frames);
 	if (r->discard)
 		return 0;
 	if (r->mode == REPORT_COUNT) {

@@ -61,6 +61,11 @@ void report_lost(void *ctx, int cpu, uint64_t lost);
 /* tracer_sink.corrupt: one line on r->diag, and the record is skipped. */
 void report_corrupt(void *ctx, int cpu);
 
+/* kfree_skb() and the other functions that only free a packet for their
+ * caller, also under a compiler's clone name ("kfree_skb.part.0"): a drop
+ * location inside one is replaced by the first caller outside them. */
+bool report_is_free_wrapper(const char *name);
+
 /* REPORT_COUNT: prints the counts since the last print and resets them. */
 int report_print_counts(struct report *r);
 

@@ -73,6 +73,9 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 		filter_to_config(cfg->filter, reasons, out);
 	out->family = cfg->family;
 	out->want_stack = cfg->stack;
+	/* Without reasons the location is the REASON column, and a free
+	 * wrapper is no place to show (tcpdrop_event.location). */
+	out->want_caller = !t->kernel.has_reason;
 	out->reason_min_drop = t->kernel.reason_min_drop;
 	out->have_btf = t->kernel.btf != NULL;
 	out->selfcheck_sport = t->selfcheck.sport;

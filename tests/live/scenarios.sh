@@ -398,13 +398,14 @@ tracefs_own_dir() {
 tracefs_own_dir_race() {
 	test=tracefs_own_dir_race
 	in_unshareless_world sh -c '
-		i=0
+		i=0 pids=
 		while [ $i -lt 10 ]; do
 			"$0" -S -d 1 >/dev/null 2>"$1.$i" &
+			pids="$pids $!"
 			i=$((i + 1))
 		done
 		bad=0
-		for p in $(jobs -p); do wait "$p" || bad=$((bad + 1)); done
+		for p in $pids; do wait "$p" || bad=$((bad + 1)); done
 		exit $bad' "$TCPDROP" "$WORK/$test.err"
 	bad=$?
 	left=$(own_tracefs_left)

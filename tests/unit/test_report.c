@@ -11,7 +11,10 @@
 static const char kallsyms_text[] =
 	"ffffffff81000000 T sk_skb_reason_drop\n"
 	"ffffffff81001000 T tcp_v4_rcv\n"
-	"ffffffff81002000 T ip_local_deliver_finish\n";
+	"ffffffff81002000 T ip_local_deliver_finish\n"
+	"ffffffff81003000 T kfree_skb\n"
+	"ffffffff81003100 t kfree_skb.part.0\n"
+	"ffffffff81003200 T kfree_skbmem\n";
 
 static char kallsyms_path[] = "/tmp/tcpdrop-test-kallsyms-XXXXXX";
 
@@ -169,6 +172,61 @@ static void test_each_row_its_own_stack(void)
 	free(h.text);
 }
 
+static void test_free_wrapper_names(void)
+{
+	CHECK(report_is_free_wrapper("kfree_skb"));
+	CHECK(report_is_free_wrapper("kfree_skb.part.0"));
+	CHECK(report_is_free_wrapper("kfree_skb_reason"));
+	CHECK(report_is_free_wrapper("sk_skb_reason_drop"));
+	CHECK(report_is_free_wrapper("__kfree_skb"));
+	CHECK(!report_is_free_wrapper("kfree_skbmem"));
+	CHECK(!report_is_free_wrapper("tcp_v4_rcv"));
+	CHECK(!report_is_free_wrapper("kfree_skb_partial"));
+}
+
+/* A kernel without reasons whose kfree_skb was split (Debian's arm64
+ * 5.10): the tracepoint's location is inside kfree_skb for every drop;
+ * the row names the first caller outside the wrappers instead, from the
+ * frames the record carries, with -S too. */
+static void test_location_past_wrapper(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.reason = TCPDROP_NO_REASON;
+	rec.ev.location = 0xffffffff8100302cull;       /* kfree_skb+0x2c */
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 3;
+	rec.frames[0] = 0xffffffff81003150ull;         /* kfree_skb.part.0 */
+	rec.frames[1] = 0xffffffff8100302cull;         /* kfree_skb */
+	rec.frames[2] = 0xffffffff81001062ull;         /* tcp_v4_rcv+0x62 */
+	harness_open(&h);
+	h.r.want_stack = false;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 3 * 8), 0);
+	harness_close(&h);
+	CHECK(h.text && strstr(h.text, " SYN         tcp_v4_rcv+0x62\n"));
+	free(h.text);
+}
+
+/* A location outside any wrapper stays as the kernel gave it. */
+static void test_location_kept(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.reason = TCPDROP_NO_REASON;
+	rec.ev.location = 0xffffffff81001062ull;
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 1;
+	rec.frames[0] = 0xffffffff81002081ull;
+	harness_open(&h);
+	h.r.want_stack = false;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 8), 0);
+	harness_close(&h);
+	CHECK(h.text && strstr(h.text, " SYN         tcp_v4_rcv+0x62\n"));
+	free(h.text);
+}
+
 int main(void)
 {
 	int fd = mkstemp(kallsyms_path);
@@ -185,6 +243,9 @@ int main(void)
 	RUN(test_no_stack);
 	RUN(test_frames_beyond_the_record);
 	RUN(test_each_row_its_own_stack);
+	RUN(test_free_wrapper_names);
+	RUN(test_location_past_wrapper);
+	RUN(test_location_kept);
 	unlink(kallsyms_path);
 	return check_exit_code();
 }
