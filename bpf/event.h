@@ -35,6 +35,10 @@ typedef unsigned long long __u64;
  * kfree_skb, its compiler-made parts and the tracepoint's own frame. */
 #define TCPDROP_CALLER_FRAMES 8
 
+/* tcpdrop_event.hook */
+#define TCPDROP_HOOK_KFREE_SKB 0    /* tracepoint skb:kfree_skb */
+#define TCPDROP_HOOK_TCP_DROP 1     /* kprobe on tcp_drop() (4.7 to 5.17) */
+
 /* tcpdrop_event.stack: what became of the kernel stack of this drop. */
 #define TCPDROP_STACK_NOT_TAKEN 0   /* -S, or a mode that shows none */
 #define TCPDROP_STACK_TAKEN 1       /* nframes frames follow (maybe 0) */
@@ -78,7 +82,7 @@ struct tcpdrop_event {
 	char comm[16];    /* as the task named itself: any bytes */
 	__u16 nframes;    /* stack frames that follow the record */
 	__u8 stack;       /* TCPDROP_STACK_* */
-	__u8 pad;
+	__u8 hook;        /* TCPDROP_HOOK_*: where the drop was seen */
 };
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for

@@ -12,6 +12,7 @@
 #include "bpf_helpers.h"
 #include "config.h"
 #include "event.h"
+#include "regs.h"
 
 #define CORE __attribute__((preserve_access_index))
 /* One program, no BPF-to-BPF calls: every helper function is inlined. */
@@ -80,6 +81,7 @@ struct sk_buff {
 	unsigned short network_header;
 	unsigned int tail;      /* sk_buff_data_t: an offset on 64-bit */
 	unsigned char *head;
+	unsigned short protocol; /* __be16 */
 } CORE;
 
 /* Filled in by the loader (bpf/config.h) before the program is loaded. */
@@ -281,7 +283,9 @@ INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
 	return read_tcp(&p, th, ev);
 }
 
-static struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
+/* The socket of a drop seen by the tracepoint: rx_sk (6.11+), the
+ * receiving socket, else skb->sk. */
+INLINE struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
 			      struct sk_buff *skb)
 {
 	struct sock *sk = 0;
@@ -293,11 +297,10 @@ static struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
 	return sk;
 }
 
-INLINE void read_context(struct trace_event_raw_kfree_skb *ctx,
-			 struct sk_buff *skb, struct tcpdrop_event *ev)
+INLINE void read_context(struct sk_buff *skb, struct sock *sk,
+			 struct tcpdrop_event *ev)
 {
 	struct net_device *dev = 0;
-	struct sock *sk = socket_of(ctx, skb);
 	struct net *net = 0;
 
 	READ(ev->len, skb->len);
@@ -444,40 +447,87 @@ INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
-SEC("tracepoint/skb/kfree_skb")
-int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+/* What both hooks do once they know the drop: decode the packet and its
+ * socket, filter, and send the record with its stack. `ev` is rec->ev,
+ * with reason and hook already set. */
+INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
+		       struct sk_buff *skb, struct sock *sk,
+		       unsigned short protocol, unsigned long long location)
 {
-	struct sk_buff *skb = ctx->skbaddr;
-	unsigned short protocol = ctx->protocol;
-	struct tcpdrop_record *rec;
-	struct tcpdrop_event *ev;
-	__u32 zero = 0;
+	struct tcpdrop_event *ev = &rec->ev;
 	unsigned int stack_len;
 
-	if (!family_wanted(protocol))
-		return 0;
-	rec = bpf_map_lookup_elem(&tcpdrop_scratch, &zero);
-	if (!rec)
-		return 0;
-	ev = &rec->ev;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	if (is_not_a_drop(ctx, ev) || !reason_wanted(ev->reason))
-		return 0;
 	if (cfg.have_btf) {
 		if (read_headers(skb, protocol, ev))
 			return 0;
-		read_context(ctx, skb, ev);
+		read_context(skb, sk, ev);
 		if (!ports_wanted(ev) || !addrs_wanted(ev) ||
 		    !socket_wanted(ev))
 			return 0;
 	}
-	ev->location = (unsigned long long)ctx->location;
+	ev->location = location;
 	read_task(ctx, ev);
 	stack_len = take_stack(ctx, rec);
 	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
 				  sizeof(*ev) + stack_len))
 		count_lost();
 	return 0;
+}
+
+INLINE struct tcpdrop_record *new_record(unsigned char hook)
+{
+	__u32 zero = 0;
+	struct tcpdrop_record *rec = bpf_map_lookup_elem(&tcpdrop_scratch,
+							 &zero);
+
+	if (rec) {
+		__builtin_memset(&rec->ev, 0, sizeof(rec->ev));
+		rec->ev.hook = hook;
+	}
+	return rec;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct sk_buff *skb = ctx->skbaddr;
+	unsigned short protocol = ctx->protocol;
+	struct tcpdrop_record *rec;
+
+	if (!family_wanted(protocol))
+		return 0;
+	rec = new_record(TCPDROP_HOOK_KFREE_SKB);
+	if (!rec || is_not_a_drop(ctx, &rec->ev) ||
+	    !reason_wanted(rec->ev.reason))
+		return 0;
+	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx, skb) : 0,
+			   protocol, (unsigned long long)ctx->location);
+}
+
+/* tcp_drop(sk, skb): from 4.7 to 5.17 it frees with __kfree_skb(), which
+ * skb:kfree_skb never sees: out-of-window and old segments, PAWS rejects,
+ * receive queue pruning. Attached only where the tracepoint has no reason
+ * field, where that is so (src/kprobe.c). The location is its caller. */
+SEC("kprobe/tcp_drop")
+int tcpdrop_tcp_drop(struct pt_regs *ctx)
+{
+	struct sock *sk = (struct sock *)KPROBE_ARG1(ctx);
+	struct sk_buff *skb = (struct sk_buff *)KPROBE_ARG2(ctx);
+	struct tcpdrop_record *rec;
+	unsigned short protocol = 0;
+
+	if (!cfg.have_btf)
+		return 0;
+	READ(protocol, skb->protocol);
+	protocol = (unsigned short)(protocol >> 8 | protocol << 8);
+	if (!family_wanted(protocol))
+		return 0;
+	rec = new_record(TCPDROP_HOOK_TCP_DROP);
+	if (!rec)
+		return 0;
+	rec->ev.reason = TCPDROP_NO_REASON;
+	return report_drop(ctx, rec, skb, sk, protocol,
+			   kprobe_return_address(ctx));
 }
 
 /* Attached for a moment before tcpdrop_kfree_skb, to prove on the running
@@ -498,7 +548,7 @@ int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 	if (read_headers(skb, ctx->protocol, &ev) ||
 	    ev.sport != cfg.selfcheck_sport || ev.dport != cfg.selfcheck_dport)
 		return 0;
-	read_context(ctx, skb, &ev);
+	read_context(skb, socket_of(ctx, skb), &ev);
 	kept = bpf_map_lookup_elem(&tcpdrop_check, &zero);
 	if (kept && !kept->family)
 		__builtin_memcpy(kept, &ev, sizeof(ev));

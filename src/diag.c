@@ -1,6 +1,8 @@
 #include "diag.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vlog.h"
 
@@ -43,6 +45,31 @@ static void diag_selfcheck(const struct selfcheck *sc)
 		(long long)sc->elapsed_us % 1000);
 }
 
+/* -v: whether tcp_drop() is probed, and why not. */
+static void diag_kprobe(const struct tracer *t)
+{
+	const struct kprobe *kp;
+	int status = tracer_kprobe(t, &kp);
+
+	if (status == 0)
+		fprintf(stderr, "tcpdrop: kprobe on %s() attached (%s)\n",
+			kp->func, kp->way == KPROBE_PMU ? "perf kprobe PMU" :
+			"tracefs kprobe_events");
+	else if (status == -ENOTSUP)
+		fprintf(stderr, "tcpdrop: no kprobe on tcp_drop(): not needed "
+			"on this kernel (its drops reach skb:kfree_skb) or no "
+			"BTF\n");
+	else if (status == -ENOENT)
+		fprintf(stderr, "tcpdrop: no kprobe on tcp_drop(): the kernel "
+			"has no such function (inlined or removed)\n");
+	else if (status == -EOPNOTSUPP)
+		fprintf(stderr, "tcpdrop: no kprobe on tcp_drop(): the kernel "
+			"has no kprobes\n");
+	else
+		fprintf(stderr, "tcpdrop: no kprobe on tcp_drop(): %s\n",
+			strerror(-status));
+}
+
 /* -v: what was found about this kernel, for bug reports. */
 void diag_kernel_facts(const struct tracer *t)
 {
@@ -63,6 +90,7 @@ void diag_kernel_facts(const struct tracer *t)
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
 		nrings, (unsigned long long)ring_bytes / 1024);
 	diag_selfcheck(tracer_selfcheck(t));
+	diag_kprobe(t);
 }
 
 void diag_degraded(void)

@@ -174,7 +174,9 @@ int json_write_drop(FILE *out, const struct drop_view *d)
 	json_write_reason(out, d);
 	fputc(',', out);
 	json_write_location(out, d);
-	fprintf(out, ",\"netns\":%u,\"ifindex\":%u,\"len\":%u,\"cpu\":%u,",
+	fprintf(out, ",\"hook\":\"%s\",\"netns\":%u,\"ifindex\":%u,"
+		"\"len\":%u,\"cpu\":%u,",
+		ev->hook == TCPDROP_HOOK_TCP_DROP ? "tcp_drop" : "kfree_skb",
 		ev->netns, ev->ifindex, ev->len, ev->cpu);
 	json_write_stack(out, d);
 	fputs("}\n", out);

@@ -26,7 +26,8 @@ const char *json_family_name(uint16_t family);
  *   "flags" ("SYN|ACK", "" for none, null without headers), "flags_code",
  *   "reason" (name or null), "reason_code" (number or null), "location",
  *   "location_addr" ("0x..." string: 64-bit addresses do not fit a JSON
- *   number exactly), "netns", "ifindex", "len", "cpu", "stack" (array of
+ *   number exactly), "hook" ("kfree_skb": the tracepoint, "tcp_drop": the
+ *   kprobe), "netns", "ifindex", "len", "cpu", "stack" (array of
  *   strings, [] when stacks are off). */
 int json_write_drop(FILE *out, const struct drop_view *d);
 

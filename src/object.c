@@ -592,11 +592,46 @@ static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 			  "program %s: %s", prog->name, strerror(-ret));
 }
 
+int object_load_program(struct bpf_object *obj, const char *name,
+			struct errmsg *msg)
+{
+	int i, ret;
+
+	for (i = 0; i < obj->nprogs; i++) {
+		struct object_prog *prog = &obj->progs[i];
+
+		if (strcmp(prog->name, name) != 0)
+			continue;
+		if (prog->fd >= 0)
+			return 0;
+		ret = relocate_prog(obj, prog, msg);
+		if (ret == 0)
+			ret = load_prog(obj, prog, msg);
+		return ret;
+	}
+	return errmsg_set(msg, -ENOENT, "BPF object has no program %s", name);
+}
+
+int object_set_autoload(struct bpf_object *obj, const char *name, bool load)
+{
+	int i;
+
+	for (i = 0; i < obj->nprogs; i++) {
+		if (strcmp(obj->progs[i].name, name) == 0) {
+			obj->progs[i].skip = !load;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int object_load(struct bpf_object *obj, struct errmsg *msg)
 {
 	int i, ret;
 
 	for (i = 0; i < obj->nprogs; i++) {
+		if (obj->progs[i].skip)
+			continue;
 		ret = relocate_prog(obj, &obj->progs[i], msg);
 		if (ret == 0)
 			ret = load_prog(obj, &obj->progs[i], msg);

@@ -44,6 +44,7 @@ struct object_prog {
 	struct bpf_insn *insns; /* owned copy, patched in place */
 	size_t insn_cnt;
 	int fd;
+	bool skip;            /* not loaded (object_set_autoload) */
 };
 
 struct bpf_object {
@@ -89,8 +90,18 @@ void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to);
 
 int object_create_maps(struct bpf_object *obj, struct errmsg *msg);
 
-/* Patches map references and loads every program. On a verifier refusal,
- * obj->verifier_log holds the verifier's log. */
+/* Whether object_load() loads program `name` (all do by default): a hook
+ * this kernel does not need costs no verifier time. 0 or -ENOENT. */
+int object_set_autoload(struct bpf_object *obj, const char *name,
+			bool load);
+
+/* Loads one program that object_load() skipped, after it: 0, or -errno
+ * with `msg` (a verifier refusal leaves its log in obj->verifier_log). */
+int object_load_program(struct bpf_object *obj, const char *name,
+			struct errmsg *msg);
+
+/* Patches map references and loads every program not skipped. On a
+ * verifier refusal, obj->verifier_log holds the verifier's log. */
 int object_load(struct bpf_object *obj, struct errmsg *msg);
 
 /* The map called `name`, or NULL. */

@@ -13,6 +13,7 @@
 #include "cpus.h"
 #include "event.h"
 #include "object.h"
+#include "kprobe.h"
 #include "selfcheck.h"
 
 extern const unsigned char tcpdrop_bpf_object[];
@@ -20,6 +21,11 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 
 #define PROG_NAME "tcpdrop_kfree_skb"
 #define SELFCHECK_PROG_NAME "tcpdrop_selfcheck"
+#define KPROBE_PROG_NAME "tcpdrop_tcp_drop"
+#define KPROBE_FUNC "tcp_drop"
+/* Set (to anything) by the tests: attach the kprobe through tracefs's
+ * kprobe_events even where the perf kprobe PMU is there. */
+#define KPROBE_TRACEFS_ENV "TCPDROP_KPROBE_VIA_TRACEFS"
 #define CTX_TYPE "trace_event_raw_kfree_skb"
 
 struct tracer {
@@ -34,6 +40,8 @@ struct tracer {
 	int nvalues;          /* values of a per-CPU map: possible CPUs */
 	bool have_btf;        /* false: degraded mode, no packet headers */
 	struct selfcheck selfcheck;
+	struct kprobe kprobe;     /* on tcp_drop(), where it is wanted */
+	int kprobe_status;        /* 0 attached, -errno why not (diag) */
 	bool usage_error;     /* the failure was the options' (exit 2): a
 			       * filter this kernel cannot evaluate */
 	char *verifier_log;   /* set when the verifier refused the program;
@@ -49,6 +57,8 @@ struct tracer *tracer_new(void)
 		return NULL;
 	t->perf_fd = -1;
 	t->epoll_fd = -1;
+	kprobe_init(&t->kprobe);
+	t->kprobe_status = -ENOTSUP;
 	return t;
 }
 
@@ -168,6 +178,8 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	ret = object_create_maps(&t->obj, msg);
 	if (ret)
 		return explain_map_failure(ret, msg);
+	/* Loaded on its own, later, where it is wanted (load_kprobe). */
+	object_set_autoload(&t->obj, KPROBE_PROG_NAME, false);
 	ret = object_load(&t->obj, msg);
 	if (ret) {
 		/* Kept past the stop, which closes the object. */
@@ -223,6 +235,39 @@ static int open_rings(struct tracer *t, const struct tracer_config *cfg,
 					  "of CPU %d: %s", cpu, strerror(-ret));
 	}
 	return 0;
+}
+
+/* From 4.7 to 5.17, tcp_drop() frees with __kfree_skb(), unseen by
+ * skb:kfree_skb; from 5.18 it goes through kfree_skb_reason(), seen.
+ * Kernels without the tracepoint's reason field (before 5.17) are the
+ * ones to probe: the same drop is never reported twice. */
+static bool want_kprobe(const struct tracer *t)
+{
+	return t->have_btf && !t->kernel.has_reason;
+}
+
+/* The kprobe is an addition: where the kernel has no tcp_drop (inlined,
+ * removed) or no kprobes, tracing goes on without it, and -v says so. A
+ * failure of another kind is said once on stderr. */
+static void attach_kprobe(struct tracer *t)
+{
+	struct errmsg msg;
+	int ret;
+
+	errmsg_init(&msg);
+	if (!want_kprobe(t))
+		return;
+	ret = object_load_program(&t->obj, KPROBE_PROG_NAME, &msg);
+	if (ret == 0)
+		ret = kprobe_attach(&t->kprobe,
+				    object_prog_fd(&t->obj, KPROBE_PROG_NAME),
+				    KPROBE_FUNC, getenv(KPROBE_TRACEFS_ENV) != NULL,
+				    &msg);
+	t->kprobe_status = ret;
+	if (ret && ret != -ENOENT && ret != -EOPNOTSUPP)
+		fprintf(stderr, "tcpdrop: no kprobe on %s(), its drops are not "
+			"seen: %s\n", KPROBE_FUNC, errmsg_is_set(&msg) ?
+			msg.text : strerror(-ret));
 }
 
 static int attach(struct tracer *t, struct errmsg *msg)
@@ -362,6 +407,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	if (ret)
 		goto out;
 	step = "attaching to skb:kfree_skb";
+	attach_kprobe(t);
 	ret = attach(t, msg);
 out:
 	if (ret) {
@@ -442,6 +488,11 @@ void tracer_detach(struct tracer *t)
 {
 	detach(t->perf_fd);
 	t->perf_fd = -1;
+	if (t->kprobe.fd >= 0) {
+		/* The program stops; the event itself goes with the stop. */
+		detach(t->kprobe.fd);
+		t->kprobe.fd = -1;
+	}
 }
 
 const struct kernel_facts *tracer_kernel(const struct tracer *t)
@@ -465,6 +516,12 @@ const char *tracer_verifier_log(const struct tracer *t, size_t *len)
 	return t->verifier_log;
 }
 
+int tracer_kprobe(const struct tracer *t, const struct kprobe **kp)
+{
+	*kp = &t->kprobe;
+	return t->kprobe_status;
+}
+
 const struct selfcheck *tracer_selfcheck(const struct tracer *t)
 {
 	return &t->selfcheck;
@@ -483,6 +540,7 @@ static void tracer_stop(struct tracer *t)
 	int i;
 
 	tracer_detach(t);
+	kprobe_detach(&t->kprobe);
 	for (i = 0; i < t->nrings; i++)
 		ring_close(&t->rings[i]);
 	free(t->rings);

@@ -14,6 +14,7 @@
 #include "errmsg.h"
 #include "filter.h"
 #include "kernel.h"
+#include "kprobe.h"
 #include "ring.h"
 #include "selfcheck.h"
 
@@ -87,6 +88,11 @@ bool tracer_usage_error(const struct tracer *t);
 /* The verifier's log when it refused the program, else NULL; `len` is
  * its length in bytes, without a terminating NUL. */
 const char *tracer_verifier_log(const struct tracer *t, size_t *len);
+
+/* The kprobe on tcp_drop() (kprobe.h), for -v: 0 when attached, -ENOTSUP
+ * when not wanted on this kernel, -ENOENT (no such function), -EOPNOTSUPP
+ * (no kprobes) or another -errno. */
+int tracer_kprobe(const struct tracer *t, const struct kprobe **kp);
 
 /* What the self-check did (selfcheck.h), for -v. */
 const struct selfcheck *tracer_selfcheck(const struct tracer *t);

@@ -91,6 +91,7 @@ test_netns_filter() {
 }
 
 MOUNTS_BEFORE=$(mount_table)
+OBJECTS_BEFORE=$("$BPFOBJS" tcpdrop_ | tail -n 1)
 
 # TRUTH_ONLY=1: only the truth scenarios (tests/live/truth.sh).
 if [ -n "$TRUTH_ONLY" ]; then

@@ -571,18 +571,19 @@ test_btf_file() {
 }
 
 # --- (f) nothing of ours stays in the kernel -------------------------------
-# Needs MOUNTS_BEFORE, taken by the driver before the first run.
+# Needs MOUNTS_BEFORE and OBJECTS_BEFORE, taken by the driver before the
+# first run (a tcpdrop that the host runs for itself is not ours).
 test_nothing_left() {
 	tries=0
 	# Programs and maps are freed asynchronously after their last fd.
 	while [ "$tries" -lt 50 ]; do
 		left=$("$BPFOBJS" tcpdrop_ | tail -n 1)
-		[ "$left" = "progs=0 maps=0" ] && break
+		[ "$left" = "${OBJECTS_BEFORE:-progs=0 maps=0}" ] && break
 		tries=$((tries + 1))
 		sleep 0.1
 	done
-	if [ "$left" != "progs=0 maps=0" ]; then
-		fail nothing_left "still loaded: $("$BPFOBJS" tcpdrop_)"
+	if [ "$left" != "${OBJECTS_BEFORE:-progs=0 maps=0}" ]; then
+		fail nothing_left "still loaded: $left, before the tests: ${OBJECTS_BEFORE:-progs=0 maps=0}: $("$BPFOBJS" tcpdrop_)"
 		return
 	fi
 	if [ "$MOUNTS_BEFORE" != "$(mount_table)" ]; then

@@ -130,7 +130,7 @@ static void test_drop_ipv4(void)
 		  "\"reason\":\"NO_SOCKET\",\"reason_code\":3,"
 		  "\"location\":\"tcp_v4_rcv+0x91\","
 		  "\"location_addr\":\"0xffffffff81a2b3c4\","
-		  "\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
+		  "\"hook\":\"kfree_skb\",\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
 		  "\"stack\":[\"sk_skb_reason_drop+0x90\",\"tcp_v4_rcv+0x91\"]}\n");
 	free(got);
 }
@@ -169,7 +169,7 @@ static void test_drop_ipv6(void)
 		  "\"reason\":\"TCP_MD5NOTFOUND\",\"reason_code\":77,"
 		  "\"location\":\"tcp_v6_rcv+0x34f\","
 		  "\"location_addr\":\"0xffffffff81a2b3c4\","
-		  "\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
+		  "\"hook\":\"kfree_skb\",\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
 		  "\"stack\":[]}\n");
 	free(got);
 }
@@ -198,7 +198,7 @@ static void test_drop_degraded(void)
 		  "\"reason\":\"NO_SOCKET\",\"reason_code\":3,"
 		  "\"location\":\"tcp_v4_rcv+0x91\","
 		  "\"location_addr\":\"0xffffffff81a2b3c4\","
-		  "\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
+		  "\"hook\":\"kfree_skb\",\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
 		  "\"stack\":[\"sk_skb_reason_drop+0x90\"]}\n");
 	free(got);
 }
@@ -232,12 +232,27 @@ static void test_drop_no_reason(void)
 		  "\"reason\":null,\"reason_code\":null,"
 		  "\"location\":\"tcp_v4_rcv+0x62\","
 		  "\"location_addr\":\"0x1\","
-		  "\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
+		  "\"hook\":\"kfree_skb\",\"netns\":4026531840,\"ifindex\":1,\"len\":60,\"cpu\":2,"
 		  "\"stack\":[\"sk_skb_reason_drop+0x90\",\"tcp_v4_rcv+0x91\"]}\n");
 	free(got);
 }
 
 /* A task can name itself anything (prctl PR_SET_NAME). */
+/* A drop seen by the kprobe on tcp_drop() says so. */
+static void test_drop_hook(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view d = view_of(&ev);
+	int ret = -1;
+	char *got;
+
+	ev.hook = TCPDROP_HOOK_TCP_DROP;
+	got = render_drop(&d, &ret);
+	CHECK_INT(ret, 0);
+	CHECK(got && strstr(got, ",\"hook\":\"tcp_drop\",\"netns\":"));
+	free(got);
+}
+
 static void test_drop_comm_escaped(void)
 {
 	struct tcpdrop_event ev = v4_event();
@@ -400,7 +415,7 @@ static void test_lines_parse(void)
 	CHECK_PYTHON(test_lines_parse, all_lines, all_lines_path,
 		     "type time pid tid comm family saddr sport daddr dport "
 		     "state state_code flags flags_code reason reason_code "
-		     "location location_addr netns ifindex len cpu stack", 40);
+		     "location location_addr hook netns ifindex len cpu stack", 40);
 }
 
 int main(void)
@@ -413,6 +428,7 @@ int main(void)
 	RUN(test_drop_ipv6);
 	RUN(test_drop_degraded);
 	RUN(test_drop_no_reason);
+	RUN(test_drop_hook);
 	RUN(test_drop_comm_escaped);
 	RUN(test_drop_comm_full);
 	RUN(test_string_plain);

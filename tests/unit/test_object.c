@@ -35,13 +35,16 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 2);
+	CHECK_INT(obj.nprogs, 3);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
-	CHECK_STR(obj.progs[1].name, "tcpdrop_selfcheck");
-	CHECK_STR(obj.progs[1].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
-	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_TRACEPOINT);
+	CHECK_STR(obj.progs[1].name, "tcpdrop_tcp_drop");
+	CHECK_STR(obj.progs[1].sec_name, "kprobe/tcp_drop");
+	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_KPROBE);
+	CHECK_STR(obj.progs[2].name, "tcpdrop_selfcheck");
+	CHECK_STR(obj.progs[2].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
+	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
 	CHECK_INT(obj.nmaps, 5);
 	/* The self-check's one record. */

@@ -55,6 +55,7 @@ if tracefs_mounted; then
 	fail guest "tracefs is mounted before the tests: the initramfs must not"
 fi
 MOUNTS_BEFORE=$(mount_table)
+OBJECTS_BEFORE=$("$BPFOBJS" tcpdrop_ | tail -n 1)
 if [ ! -s /sys/kernel/btf/vmlinux ]; then
 	skip guest "this kernel has no /sys/kernel/btf/vmlinux"
 	test_no_btf
