@@ -50,6 +50,14 @@
  *                               that long; the line ends with
  *                               fragment=last
  *   frag6 SRC SPORT DST DPORT   the same over IPv6 (net.ipv6.ip6frag_time)
+ *   oow4  SRC SPORT DST DPORT   an established connection, then a data
+ *                               segment on it a gigabyte past the window:
+ *                               TCP_INVALID_SEQUENCE (tcp_drop() from its
+ *                               caller tcp_validate_incoming before 5.18)
+ *   rstlisten4 SRC SPORT DST DPORT
+ *                               a RST to a listener on DST:DPORT: TCP_RESET
+ *                               in state LISTEN (tcp_drop() from
+ *                               tcp_rcv_state_process before 5.18)
  *
  * Only loopback addresses are accepted (127.0.0.0/8, ::1), and with -n also
  * those of the documentation networks, which no real network routes
@@ -924,6 +932,139 @@ static int run_csum4(const struct mode *m, const struct tuple *t,
 	return err;
 }
 
+/* ---- oow4, rstlisten4: what tcp_drop() frees on 4.7 to 5.17 ---------- */
+
+/* An IPv4 TCP segment of our own making, with a right checksum. */
+struct seg4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
+	uint8_t payload[4];
+};
+
+static void build_seg4(const struct tuple *t, uint8_t flags, uint32_t seq,
+		       size_t payload_len, struct seg4 *pkt)
+{
+	uint16_t tcp_len = (uint16_t)(sizeof(pkt->tcp) + payload_len);
+	uint8_t pseudo[12];
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ip.version = 4;
+	pkt->ip.ihl = sizeof(pkt->ip) / 4;
+	pkt->ip.tot_len = htons((uint16_t)(sizeof(pkt->ip) + tcp_len));
+	pkt->ip.id = htons(0x6468);
+	pkt->ip.frag_off = htons(IP_DF);
+	pkt->ip.ttl = 64;
+	pkt->ip.protocol = IPPROTO_TCP;
+	pkt->ip.saddr = t->src.addr.v4.sin_addr.s_addr;
+	pkt->ip.daddr = t->dst.addr.v4.sin_addr.s_addr;
+	pkt->ip.check = csum_fold(csum_add(0, &pkt->ip, sizeof(pkt->ip)));
+	pkt->tcp.source = t->src.addr.v4.sin_port;
+	pkt->tcp.dest = t->dst.addr.v4.sin_port;
+	pkt->tcp.seq = htonl(seq);
+	pkt->tcp.doff = sizeof(pkt->tcp) / 4;
+	((uint8_t *)&pkt->tcp)[13] = flags;
+	pkt->tcp.window = htons(65535);
+	memcpy(pkt->payload, "drop", payload_len);
+	memcpy(pseudo, &pkt->ip.saddr, 4);
+	memcpy(pseudo + 4, &pkt->ip.daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_TCP;
+	pseudo[10] = (uint8_t)(tcp_len >> 8);
+	pseudo[11] = (uint8_t)tcp_len;
+	pkt->tcp.check = csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)),
+					    &pkt->tcp, tcp_len));
+}
+
+/* include/uapi/linux/tcp.h; musl's netinet/tcp.h has TCP_REPAIR_QUEUE
+ * but not the queue numbers. */
+#ifndef TCP_SEND_QUEUE
+#define TCP_SEND_QUEUE 2
+#endif
+/* Leaves repair mode without the window probe (4.19+), which the peer
+ * would drop as old: one drop per run, not two. */
+#ifndef TCP_REPAIR_OFF_NO_WP
+#define TCP_REPAIR_OFF_NO_WP -1
+#endif
+
+/* The next sequence number `fd` sends, which the peer expects: read in
+ * TCP repair mode (CAP_NET_ADMIN), left at once. */
+static int next_send_seq(int fd, uint32_t *seq)
+{
+	int on = 1, off = TCP_REPAIR_OFF_NO_WP, queue = TCP_SEND_QUEUE;
+	socklen_t len = sizeof(*seq);
+	int err = 0;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		return fail_errno("TCP_REPAIR");
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue,
+		       sizeof(queue)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &len))
+		err = fail_errno("TCP_QUEUE_SEQ");
+	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+	return err;
+}
+
+/* An established connection SRC:SPORT -> DST:DPORT, then a data segment
+ * on it whose sequence number is a gigabyte past the receiver's window:
+ * tcp_validate_incoming() drops it (TCP_INVALID_SEQUENCE on 6.x; through
+ * tcp_drop() before 5.18). The segment carries no timestamp option, so
+ * PAWS does not see it first. */
+static int run_oow(const struct mode *m, const struct tuple *t,
+		   unsigned int arg, struct drop_report *report)
+{
+	int listen_fd, client = -1, server = -1, err;
+	struct seg4 pkt;
+	uint32_t seq = 0;
+
+	listen_fd = open_listener(&t->dst);
+	if (listen_fd < 0)
+		return listen_fd;
+	client = open_tcp_socket(&t->src);
+	err = client < 0 ? client : connect_bounded(client, &t->dst);
+	if (!err) {
+		server = accept_bounded(listen_fd);
+		err = server < 0 ? server : 0;
+	}
+	if (!err)
+		err = next_send_seq(client, &seq);
+	if (!err) {
+		build_seg4(t, TH_PUSH | TH_ACK, seq + 0x40000000u, 4, &pkt);
+		err = send_raw_ipv4(t, &pkt, sizeof(pkt));
+	}
+	/* Let the receiver's softirq run before the sockets go. */
+	if (!err)
+		sleep_ms(50);
+	close_abortive(&client);
+	close_fd(&server);
+	close_fd(&listen_fd);
+	report->flags = "PSH|ACK";
+	report->expected = "TCP_INVALID_SEQUENCE";
+	report->count = err ? 0 : 1;
+	return err;
+}
+
+/* A RST to a listening socket: tcp_rcv_state_process() drops it
+ * (TCP_RESET on 6.x; through tcp_drop() before 5.18), in state LISTEN. */
+static int run_rst_listen(const struct mode *m, const struct tuple *t,
+			  unsigned int arg, struct drop_report *report)
+{
+	struct seg4 pkt;
+	int listen_fd, err;
+
+	listen_fd = open_listener(&t->dst);
+	if (listen_fd < 0)
+		return listen_fd;
+	build_seg4(t, TH_RST, 1, 0, &pkt);
+	err = send_raw_ipv4(t, &pkt, sizeof(pkt) - sizeof(pkt.payload));
+	if (!err)
+		sleep_ms(50);
+	close_fd(&listen_fd);
+	report->flags = "RST";
+	report->expected = "TCP_RESET";
+	report->count = err ? 0 : 1;
+	return err;
+}
+
 static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
@@ -1139,6 +1280,8 @@ static const struct mode modes[] = {
 	{ "udp6", AF_INET6, 0, 0, 0, run_udp, NULL },
 	{ "frag4", AF_INET, 0, 0, 0, run_frag, NULL },
 	{ "frag6", AF_INET6, 0, 0, 0, run_frag, NULL },
+	{ "oow4", AF_INET, 0, 0, 0, run_oow, NULL },
+	{ "rstlisten4", AF_INET, 0, 0, 0, run_rst_listen, NULL },
 };
 
 static const struct mode *find_mode(const char *name)
@@ -1204,7 +1347,7 @@ int main(int argc, char **argv)
 			"[MS (md5) | N (flood4, burst4)]\n"
 			"modes: syn4 syn6 md5 csum4 flood4 opts4 dstopts6 "
 			"hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 frag4 "
-			"frag6\n");
+			"frag6 oow4 rstlisten4\n");
 		return 1;
 	}
 	arg = mode->arg_default;

@@ -32,3 +32,31 @@ if kernel_at_least 6 11; then
 else
 	EXPECT_MD5_STATE=-
 fi
+
+# Drops that tcp_drop() frees: from 4.7 to 5.17 with __kfree_skb(), which
+# skb:kfree_skb never sees; tcpdrop's kprobe sees them where the kernel
+# kept tcp_drop as a function (the REASON column is then its caller), and
+# from 5.18 they come with a reason through the tracepoint. Where the
+# function was inlined (Debian's 5.10), they are not seen at all: empty.
+if kernel_at_least 5 18; then
+	EXPECT_OOW=TCP_INVALID_SEQUENCE
+	EXPECT_RST_LISTEN=TCP_RESET
+	EXPECT_OOW_HOOK=kfree_skb
+elif grep -qw tcp_drop /proc/kallsyms 2>/dev/null; then
+	EXPECT_OOW='tcp_validate_incoming+0x*'
+	EXPECT_RST_LISTEN='tcp_rcv_state_process+0x*'
+	EXPECT_OOW_HOOK=tcp_drop
+else
+	EXPECT_OOW=
+	EXPECT_RST_LISTEN=
+	EXPECT_OOW_HOOK=
+fi
+# The kprobe has the socket itself; the tracepoint has it as rx_sk from
+# 6.11 on.
+if [ "$EXPECT_OOW_HOOK" = tcp_drop ] || kernel_at_least 6 11; then
+	EXPECT_OOW_STATE=ESTABLISHED
+	EXPECT_RST_LISTEN_STATE=LISTEN
+else
+	EXPECT_OOW_STATE=-
+	EXPECT_RST_LISTEN_STATE=-
+fi
