@@ -8,21 +8,25 @@
 
 #include "sys.h"
 
-/* A BPF program on a tracepoint runs for the tracepoint on every CPU; one
- * event, opened on CPU 0 for all processes, carries it. */
-int attach_tracepoint(int prog_fd, uint32_t tracepoint_id)
+void attach_event_attr(struct perf_event_attr *attr, uint32_t type,
+			uint64_t config)
 {
-	struct perf_event_attr attr;
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = type;
+	attr->config = config;
+	attr->sample_period = 1;
+	attr->wakeup_events = 1;
+	attr->disabled = 1;
+}
+
+/* A BPF program on a tracepoint or kprobe runs for it on every CPU; one
+ * event, opened on CPU 0 for all processes, carries it. */
+int attach_event(struct perf_event_attr *attr, int prog_fd)
+{
 	int fd, err;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = tracepoint_id;
-	attr.sample_period = 1;
-	attr.wakeup_events = 1;
-	attr.disabled = 1;
-	fd = sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = sys_perf_event_open(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return fd;
 	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) ||
@@ -32,6 +36,14 @@ int attach_tracepoint(int prog_fd, uint32_t tracepoint_id)
 		return err;
 	}
 	return fd;
+}
+
+int attach_tracepoint(int prog_fd, uint32_t tracepoint_id)
+{
+	struct perf_event_attr attr;
+
+	attach_event_attr(&attr, PERF_TYPE_TRACEPOINT, tracepoint_id);
+	return attach_event(&attr, prog_fd);
 }
 
 void detach(int perf_fd)

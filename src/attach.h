@@ -4,7 +4,18 @@
 #ifndef TCPDROP_ATTACH_H
 #define TCPDROP_ATTACH_H
 
+#include <linux/perf_event.h>
 #include <stdint.h>
+
+/* A disabled event of `type` and `config` that samples every hit; the
+ * caller may set more (a kprobe's config1, config2). */
+void attach_event_attr(struct perf_event_attr *attr, uint32_t type,
+		       uint64_t config);
+
+/* Opens the event described by `attr` (disabled) on all processes, gives
+ * it `prog_fd` and enables it: the perf event fd, or -errno with nothing
+ * left open. */
+int attach_event(struct perf_event_attr *attr, int prog_fd);
 
 /* Returns the perf event fd (the attachment lives as long as it does), or
  * -errno. Nothing stays open on failure. */

@@ -9,32 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "fileio.h"
-#include "sys.h"
 #include "tracefs.h"
 
 void kprobe_init(struct kprobe *kp)
 {
 	memset(kp, 0, sizeof(*kp));
 	kp->fd = -1;
-}
-
-/* Gives `prog_fd` to a disabled perf event and enables it: no event ever
- * fires without the program. Closes `fd` on failure. */
-static int set_program(int fd, int prog_fd)
-{
-	int err;
-
-	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) ||
-	    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
 }
 
 /* The perf kprobe PMU's type number, or -ENOENT where it is missing. */
@@ -57,20 +41,11 @@ static int pmu_type(void)
 static int attach_pmu(int type, int prog_fd, const char *func)
 {
 	struct perf_event_attr attr;
-	int fd;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = (uint32_t)type;
+	attach_event_attr(&attr, (uint32_t)type, 0);
 	attr.config1 = (uint64_t)(unsigned long)func;
 	attr.config2 = 0;
-	attr.sample_period = 1;
-	attr.wakeup_events = 1;
-	attr.disabled = 1;
-	fd = sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	return set_program(fd, prog_fd);
+	return attach_event(&attr, prog_fd);
 }
 
 /* Appends `line` to tracefs's kprobe_events, as `echo >>` would. */
@@ -166,9 +141,8 @@ static int event_id(const char *root, const char *event)
 /* Creates the event in `root` and attaches to it like to a tracepoint. */
 static int attach_via(struct kprobe *kp, const char *root, int prog_fd)
 {
-	struct perf_event_attr attr;
 	char path[PATH_MAX + 32], line[256];
-	int id, fd, ret;
+	int id, ret;
 
 	snprintf(path, sizeof(path), "%s/kprobe_events", root);
 	if (access(path, W_OK))
@@ -182,17 +156,7 @@ static int attach_via(struct kprobe *kp, const char *root, int prog_fd)
 	id = event_id(root, kp->event);
 	if (id < 0)
 		return id;
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = (uint64_t)id;
-	attr.sample_period = 1;
-	attr.wakeup_events = 1;
-	attr.disabled = 1;
-	fd = sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	return set_program(fd, prog_fd);
+	return attach_tracepoint(prog_fd, (uint32_t)id);
 }
 
 /* Removes our event, with tracefs found or mounted again for it. */
@@ -268,10 +232,7 @@ int kprobe_attach(struct kprobe *kp, int prog_fd, const char *func,
 
 void kprobe_detach(struct kprobe *kp)
 {
-	if (kp->fd >= 0) {
-		ioctl(kp->fd, PERF_EVENT_IOC_DISABLE, 0);
-		close(kp->fd);
-	}
+	detach(kp->fd);
 	kp->fd = -1;
 	if (kp->way == KPROBE_TRACEFS)
 		remove_event(kp->event);

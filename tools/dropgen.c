@@ -127,6 +127,16 @@ struct drop_report {
 	const char *note;	/* more on the line: "sports=same" */
 };
 
+/* Fills the report of a mode that makes one drop; returns `err`. */
+static int one_drop(struct drop_report *report, const char *flags,
+		    const char *expected, int err)
+{
+	report->flags = flags;
+	report->expected = expected;
+	report->count = err ? 0 : 1;
+	return err;
+}
+
 /* A mode's optional last argument: md5's milliseconds, flood4's count. */
 struct mode {
 	const char *name;
@@ -574,12 +584,7 @@ static int syn_refused(const struct mode *m, const struct tuple *t)
 static int run_syn(const struct mode *m, const struct tuple *t,
 		   unsigned int arg, struct drop_report *report)
 {
-	int err = syn_refused(m, t);
-
-	report->flags = "SYN";
-	report->expected = "NO_SOCKET";
-	report->count = err ? 0 : 1;
-	return err;
+	return one_drop(report, "SYN", "NO_SOCKET", syn_refused(m, t));
 }
 
 /* burst4: n such SYNs one after the other, all from the same source port:
@@ -1053,10 +1058,7 @@ static int run_oow(const struct mode *m, const struct tuple *t,
 	close_abortive(&client);
 	close_fd(&server);
 	close_fd(&listen_fd);
-	report->flags = "PSH|ACK";
-	report->expected = "TCP_INVALID_SEQUENCE";
-	report->count = err ? 0 : 1;
-	return err;
+	return one_drop(report, "PSH|ACK", "TCP_INVALID_SEQUENCE", err);
 }
 
 /* A RST to a listening socket: tcp_rcv_state_process() drops it
@@ -1075,10 +1077,7 @@ static int run_rst_listen(const struct mode *m, const struct tuple *t,
 	if (!err)
 		sleep_ms(50);
 	close_fd(&listen_fd);
-	report->flags = "RST";
-	report->expected = "TCP_RESET";
-	report->count = err ? 0 : 1;
-	return err;
+	return one_drop(report, "RST", "TCP_RESET", err);
 }
 
 static uint64_t monotonic_ns(void)

@@ -5,19 +5,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "procs.h"
 #include "kprobe.h"
-
-/* A PID that ran and is gone: a child that exited and was reaped. */
-static pid_t gone_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return pid;
-}
 
 static void test_stale_only(void)
 {

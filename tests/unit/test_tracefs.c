@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "procs.h"
 #include "tracefs.h"
 
 static const char mounts[] =
@@ -105,18 +106,6 @@ static void test_mounted_at(void)
 	CHECK(!tracefs_mounted_at(text, "tracefs", "/sys/kernel/debug"));
 	CHECK(!tracefs_mounted_at(text, "tracefs", "/sys/kernel/tracing"));
 	CHECK(!tracefs_mounted_at("", "tracefs", "/sys/kernel/tracing"));
-}
-
-/* A PID that ran and is gone: a child that exited and was reaped. */
-static pid_t gone_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return pid;
 }
 
 static bool exists(const char *base, const char *name)
