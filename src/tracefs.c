@@ -231,9 +231,44 @@ static int make_own_dir(struct tracefs *tfs, char *dir, size_t size)
 /* Unmounts (if mounted) and removes one of our directories. */
 static void remove_own_dir(const char *dir)
 {
-	if (umount2(dir, 0) && errno == EBUSY)
-		umount2(dir, MNT_DETACH);
+	/* NOFOLLOW: never through a symlink put in our directory's place. */
+	if (umount2(dir, UMOUNT_NOFOLLOW) && errno == EBUSY)
+		umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
 	rmdir(dir);
+}
+
+/* In a /proc/mounts text: is anything but tracefs or debugfs mounted at
+ * `dir`? */
+static bool foreign_mount_at(const char *mounts, const char *dir)
+{
+	size_t len = strlen(dir);
+	const char *line;
+
+	for (line = mounts; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		const char *point = strchr(line, ' ');
+
+		if (!point || strncmp(point + 1, dir, len) != 0 ||
+		    point[1 + len] != ' ')
+			continue;
+		point += 1 + len + 1;
+		if (strncmp(point, "tracefs ", 8) != 0 &&
+		    strncmp(point, "debugfs ", 8) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Only what a run of ours can have left: a real directory (a symlink of
+ * the same name may point anywhere), owned by us as the run was, with
+ * nothing but tracefs or debugfs mounted on it. In /tmp anyone can make
+ * an entry of any name. */
+static bool stale_is_ours(const char *dir, const char *mounts)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_uid == geteuid() && !foreign_mount_at(mounts, dir);
 }
 
 /* The PID in a TRACEFS_OWN_PREFIX name, or 0. */
@@ -250,7 +285,7 @@ static long own_dir_pid(const char *name)
 	return *end ? 0 : pid;
 }
 
-void tracefs_remove_stale(const char *base)
+void tracefs_remove_stale(const char *base, const char *mounts)
 {
 	char dir[PATH_MAX];
 	struct dirent *e;
@@ -264,7 +299,8 @@ void tracefs_remove_stale(const char *base)
 		if (pid <= 0 || !(kill((pid_t)pid, 0) && errno == ESRCH))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
-		remove_own_dir(dir);
+		if (stale_is_ours(dir, mounts))
+			remove_own_dir(dir);
 	}
 	closedir(d);
 }
@@ -274,10 +310,15 @@ void tracefs_remove_stale(const char *base)
  * away. */
 static void remove_stale_mounts(void)
 {
-	size_t i;
+	char *mounts = NULL;
+	size_t i, len;
 
+	/* Without the mount table no mount can be told apart: leave all. */
+	if (read_file_max("/proc/mounts", FILEIO_MAX_MOUNTS, &mounts, &len))
+		return;
 	for (i = 0; i < sizeof(own_dir_bases) / sizeof(own_dir_bases[0]); i++)
-		tracefs_remove_stale(own_dir_bases[i]);
+		tracefs_remove_stale(own_dir_bases[i], mounts);
+	free(mounts);
 }
 
 static int mount_own(struct tracefs *tfs)

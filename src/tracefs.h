@@ -12,7 +12,8 @@
  * format are read: runs started together never touch each other's mount.
  * A run killed between that mount and its unmount leaves the directory
  * mounted; the next run that needs the fallback removes every such
- * directory whose PID is gone. */
+ * directory whose PID is gone, and only what is surely such a directory
+ * (tracefs_remove_stale()). */
 #ifndef TCPDROP_TRACEFS_H
 #define TCPDROP_TRACEFS_H
 
@@ -48,8 +49,11 @@ bool tracefs_mounted_at(const char *mounts, const char *fstype,
 			const char *dir);
 
 /* Unmounts (where mounted) and removes every TRACEFS_OWN_PREFIX directory
- * in `base` whose PID no longer runs. */
-void tracefs_remove_stale(const char *base);
+ * in `base` whose PID no longer runs and that is surely one a run left:
+ * a directory (not a symlink), owned by our effective uid, with nothing
+ * but tracefs or debugfs mounted on it per `mounts` (a /proc/mounts
+ * text). */
+void tracefs_remove_stale(const char *base, const char *mounts);
 
 /* Reads and parses events/SYSTEM/EVENT/format. -ENOENT when the kernel has
  * no such tracepoint, -EFBIG past FILEIO_MAX_SMALL (1 MiB). */

@@ -409,6 +409,37 @@ tracefs_fallback_cases() {
 	tracefs_own_dir_race
 	tracefs_killed_at_start
 	tracefs_own_automount
+	tracefs_stale_symlink
+}
+
+# Anyone can make /dev/shm/tcpdrop-tracefs.<a dead PID> (or one in /tmp)
+# a symlink to another mount: the stale clean-up neither follows it nor
+# unmounts anything that is not tracefs.
+tracefs_stale_symlink() {
+	test=tracefs_stale_symlink
+	if ! command -v setpriv >/dev/null 2>&1; then
+		skip "$test" "no setpriv (util-linux) here"
+		return
+	fi
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	in_private_mounts "mount -t tmpfs none /dev/shm && chmod 1777 /dev/shm &&
+		mkdir /dev/shm/victim && mount -t tmpfs victimfs /dev/shm/victim &&
+		echo precious >/dev/shm/victim/data &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			ln -s /dev/shm/victim /dev/shm/tcpdrop-tracefs.$dead" \
+		"$NOUNSHARE" sh -c "'$TCPDROP' -S -d 1 >/dev/null 2>'$WORK/$test.err';
+			echo \$? >'$WORK/$test.status';
+			grep -c ' /dev/shm/victim tmpfs ' /proc/mounts; cat /dev/shm/victim/data" \
+		>"$WORK/$test.out"
+	if [ "$(cat "$WORK/$test.status")" != 0 ]; then
+		fail "$test" "exit $(cat "$WORK/$test.status"): $(cat "$WORK/$test.err")"
+	elif [ "$(cat "$WORK/$test.out")" != "$(printf '1\nprecious')" ]; then
+		fail "$test" "the mount behind the symlink is gone: $(cat "$WORK/$test.out")"
+	else
+		pass "$test"
+	fi
 }
 
 tracefs_own_dir() {

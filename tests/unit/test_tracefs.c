@@ -117,6 +117,45 @@ static bool exists(const char *base, const char *name)
 	return stat(path, &st) == 0;
 }
 
+/* A symlink with a stale name, which anyone can make in /tmp, is neither
+ * followed nor removed: what it points to stays. */
+static void check_not_followed(const char *base)
+{
+	char name[64], link[256], target[256];
+	pid_t pid = gone_pid();
+
+	snprintf(name, sizeof(name), TRACEFS_OWN_PREFIX "%d", (int)pid);
+	snprintf(link, sizeof(link), "%s/%s", base, name);
+	snprintf(target, sizeof(target), "%s/victim", base);
+	CHECK_INT(mkdir(target, 0700), 0);
+	CHECK_INT(symlink(target, link), 0);
+	tracefs_remove_stale(base, "");
+	CHECK(exists(base, name));
+	CHECK(exists(base, "victim"));
+	unlink(link);
+	rmdir(target);
+}
+
+/* A stale-named directory with another filesystem on it (per the mount
+ * table) is not ours: kept, and not unmounted. */
+static void check_foreign_mount_kept(const char *base)
+{
+	char name[64], dir[256], table[512];
+	pid_t pid = gone_pid();
+
+	snprintf(name, sizeof(name), TRACEFS_OWN_PREFIX "%d", (int)pid);
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	snprintf(table, sizeof(table), "tmpfs %s tmpfs rw 0 0\n", dir);
+	tracefs_remove_stale(base, table);
+	CHECK(exists(base, name));
+	/* With tracefs there instead, it is ours to remove. */
+	snprintf(table, sizeof(table), "nodev %s tracefs rw 0 0\n", dir);
+	tracefs_remove_stale(base, table);
+	CHECK(!exists(base, name));
+	rmdir(dir);
+}
+
 /* Only a directory of ours whose run is gone is removed: not a live
  * run's, not one whose name only looks alike. */
 static void test_remove_stale(void)
@@ -142,9 +181,11 @@ static void test_remove_stale(void)
 		snprintf(path, sizeof(path), "%s/%s", base, others[i]);
 		CHECK_INT(mkdir(path, 0700), 0);
 	}
-	tracefs_remove_stale(base);
+	tracefs_remove_stale(base, "");
 	CHECK(!exists(base, dead));
 	CHECK(exists(base, live));
+	check_not_followed(base);
+	check_foreign_mount_kept(base);
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		CHECK(exists(base, others[i]));
 		snprintf(path, sizeof(path), "%s/%s", base, others[i]);
