@@ -64,6 +64,8 @@ struct net_device {
 } CORE;
 
 struct sock_common {
+	unsigned short skc_num;   /* local port, host order */
+	unsigned short skc_family;
 	unsigned char skc_state;
 	possible_net_t skc_net;
 } CORE;
@@ -297,11 +299,31 @@ INLINE struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
 	return sk;
 }
 
+/* A socket is this drop's only if it is a TCP/IP one (skb->sk before
+ * ip_rcv_core() orphans a packet can be any sender's socket: AF_PACKET,
+ * or a TCP socket of the peer namespace across veth), bound to one end of
+ * the packet, in the namespace where the packet was dropped (`net`, 0
+ * when no device tells). */
+INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
+			       struct net *net, struct net **sk_net)
+{
+	unsigned short family = 0, num = 0;
+
+	READ(family, sk->__sk_common.skc_family);
+	READ(num, sk->__sk_common.skc_num);
+	READ(*sk_net, sk->__sk_common.skc_net.net);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (num != ev->sport && num != ev->dport)
+		return 0;
+	return !net || *sk_net == net;
+}
+
 INLINE void read_context(struct sk_buff *skb, struct sock *sk,
 			 struct tcpdrop_event *ev)
 {
 	struct net_device *dev = 0;
-	struct net *net = 0;
+	struct net *net = 0, *sk_net = 0;
 
 	READ(ev->len, skb->len);
 	READ(dev, skb->dev);
@@ -314,10 +336,10 @@ INLINE void read_context(struct sk_buff *skb, struct sock *sk,
 		 * set by __netif_receive_skb_core(). */
 		READ(ev->ifindex, skb->skb_iif);
 	}
-	if (sk) {
+	if (sk && socket_is_the_drops(sk, ev, net, &sk_net)) {
 		READ(ev->state, sk->__sk_common.skc_state);
 		if (!net)
-			READ(net, sk->__sk_common.skc_net.net);
+			net = sk_net;
 	}
 	if (net)
 		READ(ev->netns, net->ns.inum);

@@ -4,9 +4,10 @@
 # (tests/vm/guest.sh). POSIX sh for busybox.
 #
 # The driver sets TCPDROP, DROPGEN, WORK, defines in_ns, and sources
-# lib.sh and expect.sh before this file. Each flood goes to an address of
-# its own and the tracer filters on it (-a), so drops made elsewhere on
-# the machine never count.
+# lib.sh, expect.sh and truth.sh (for truth_ns_up) before this file. Each
+# flood is made in a network namespace of its own that the tracer
+# filters on (-N), and to an address of its own (-a), so that drops made
+# elsewhere on the machine at the same time never count.
 
 run_fault_scenarios() {
 	fault_write_error text -S
@@ -53,10 +54,17 @@ wait_attached() {
 	wait_for '^tcpdrop: (BTF |cannot)' "$1"
 }
 
+# fault_ns_up NAME: the namespace of one test (truth.sh); sets FILTER to
+# the options that keep its drops only.
+fault_ns_up() {
+	truth_ns_up "$1" || return 1
+	FILTER="-N $NS_INODE"
+}
+
 # flood ADDR N: N bad-checksum SYNs to ADDR:8090 from 127.0.0.1:40090, in
-# a namespace of their own. Prints the count dropgen says it made.
+# the test's namespace. Prints the count dropgen says it made.
 flood() {
-	in_ns "flood-$1" "$DROPGEN" flood4 127.0.0.1 40090 "$1" 8090 "$2" |
+	in_truth_ns "$DROPGEN" flood4 127.0.0.1 40090 "$1" 8090 "$2" |
 		sed -n 's/.* count=\([0-9]*\).*/\1/p'
 }
 
@@ -72,16 +80,19 @@ fault_write_error() {
 		[ -c "$full" ] || mknod "$full" c 1 7 ||
 			{ fail "$test" "no /dev/full and mknod failed"; return; }
 	fi
-	"$TCPDROP" "$@" -a 127.0.0.90 >"$full" 2>"$WORK/$test.err" &
+	fault_ns_up "$test" || { fail "$test" "no namespace"; return; }
+	# shellcheck disable=SC2086
+	"$TCPDROP" "$@" $FILTER -a 127.0.0.90 >"$full" 2>"$WORK/$test.err" &
 	pid=$!
 	# Text and counts fail on the Tracing line; JSON has its first write
 	# at the first drop.
 	wait_for '^(Tracing TCP drops|tcpdrop: cannot write)' "$WORK/$test.err"
-	in_ns "$test" "$DROPGEN" syn4 127.0.0.91 40091 127.0.0.90 9 >/dev/null
+	in_truth_ns "$DROPGEN" syn4 127.0.0.91 40091 127.0.0.90 9 >/dev/null
 	wait_for '^tcpdrop: cannot write' "$WORK/$test.err"
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
 	status=$?
+	truth_ns_down
 	last=$(tail -n 1 "$WORK/$test.err")
 	if [ "$status" -ne 1 ]; then
 		fail "$test" "exit status $status, want 1: $(cat "$WORK/$test.err")"
@@ -103,7 +114,9 @@ fault_stalled_reader() {
 	# The reader opens the FIFO and sleeps; it never reads.
 	sleep 60 <"$WORK/stall.fifo" &
 	reader=$!
-	"$TCPDROP" -S -v -a 127.0.0.92 >"$WORK/stall.fifo" 2>"$WORK/$test.err" &
+	fault_ns_up "$test" || { fail "$test" "no namespace"; return; }
+	# shellcheck disable=SC2086
+	"$TCPDROP" -S -v $FILTER -a 127.0.0.92 >"$WORK/stall.fifo" 2>"$WORK/$test.err" &
 	pid=$!
 	wait_attached "$WORK/$test.err"
 	made=$(flood 127.0.0.92 "$FAULT_FLOOD")
@@ -118,11 +131,13 @@ fault_stalled_reader() {
 		kill -KILL "$pid"
 		wait "$pid" 2>/dev/null
 		kill "$reader"
+		truth_ns_down
 		fail "$test" "still running 5 s after SIGINT with a stalled reader"
 		return
 	fi
 	wait "$pid"
 	status=$?
+	truth_ns_down
 	kill "$reader" 2>/dev/null
 	wait "$reader" 2>/dev/null
 	sum=$(summary_sum "$WORK/$test.err")
@@ -141,10 +156,13 @@ fault_stalled_reader() {
 fault_accounting() {
 	test=accounting_$1
 	shift
-	start_tracer "$test" "$@" -a 127.0.0.93 ||
-		{ fail "$test" "tcpdrop did not start: $(cat "$WORK/$test.err")"; return; }
+	fault_ns_up "$test" || { fail "$test" "no namespace"; return; }
+	# shellcheck disable=SC2086
+	start_tracer "$test" "$@" $FILTER -a 127.0.0.93 ||
+		{ truth_ns_down; fail "$test" "tcpdrop did not start: $(cat "$WORK/$test.err")"; return; }
 	made=$(flood 127.0.0.93 "$FAULT_FLOOD")
 	stop_tracer
+	truth_ns_down
 	expect_clean_exit "$test" "$test" || return
 	sum=$(summary_sum "$WORK/$test.err")
 	if [ -z "$made" ] || [ "$sum" != "$made" ]; then
@@ -164,12 +182,15 @@ fault_accounting() {
 # still in the rings is drained and counted before the summary.
 fault_accounting_closed_pipe() {
 	test=accounting_closed_pipe
-	( "$TCPDROP" -S -v -a 127.0.0.94 2>"$WORK/$test.err"; echo $? >"$WORK/$test.status" ) |
+	fault_ns_up "$test" || { fail "$test" "no namespace"; return; }
+	# shellcheck disable=SC2086
+	( "$TCPDROP" -S -v $FILTER -a 127.0.0.94 2>"$WORK/$test.err"; echo $? >"$WORK/$test.status" ) |
 		( sleep 3; head -n 3 >/dev/null ) &
 	pipeline=$!
 	wait_attached "$WORK/$test.err"
 	made=$(flood 127.0.0.94 2000)
 	wait "$pipeline"
+	truth_ns_down
 	sum=$(summary_sum "$WORK/$test.err")
 	if [ "$(cat "$WORK/$test.status" 2>/dev/null)" != 0 ]; then
 		fail "$test" "exit status $(cat "$WORK/$test.status" 2>/dev/null): $(cat "$WORK/$test.err")"
