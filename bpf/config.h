@@ -18,6 +18,7 @@
 #define TCPDROP_REASONS_MAX 16
 /* The name of the .rodata variable that holds struct tcpdrop_config. */
 #define TCPDROP_CONFIG_NAME "tcpdrop_cfg"
+#define TCPDROP_SELFCHECK_DROPS 2
 
 /* A network, pre-masked: addr & mask == addr. IPv4 uses bytes 0-3. */
 struct tcpdrop_cidr {
@@ -50,8 +51,10 @@ struct tcpdrop_config {
 	__u32 reasons[TCPDROP_REASONS_MAX]; /* raw enum skb_drop_reason */
 	__u32 state_mask;        /* bit n: TCP state n; bit 0: no socket */
 	__u32 netns;             /* namespace inode; 0: any */
-	/* The ports of the self-check's SYN (src/selfcheck.c), host order:
-	 * tcpdrop_selfcheck keeps the first drop with these. */
+	/* The ports of the self-check's drops (src/selfcheck.c), host
+	 * order: from selfcheck_sport to selfcheck_dport + i, drop i of
+	 * TCPDROP_SELFCHECK_DROPS; tcpdrop_selfcheck keeps the first of
+	 * each. */
 	__u16 selfcheck_sport;
 	__u16 selfcheck_dport;
 };

@@ -121,12 +121,12 @@ struct tcpdrop_map_def tcpdrop_lost SEC("maps") = {
 	.max_entries = 1,
 };
 
-/* The one record of the self-check's SYN, kept by tcpdrop_selfcheck. */
+/* The records of the self-check's drops, kept by tcpdrop_selfcheck. */
 struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
 	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
 	.key_size = sizeof(__u32),
 	.value_size = sizeof(struct tcpdrop_event),
-	.max_entries = 1,
+	.max_entries = TCPDROP_SELFCHECK_DROPS,
 };
 
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
@@ -562,16 +562,21 @@ int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 {
 	struct sk_buff *skb = ctx->skbaddr;
 	struct tcpdrop_event ev, *kept;
-	__u32 zero = 0;
+	__u32 slot;
 
 	if (!cfg.have_btf || !cfg.selfcheck_sport)
 		return 0;
 	__builtin_memset(&ev, 0, sizeof(ev));
 	if (read_headers(skb, ctx->protocol, &ev) ||
-	    ev.sport != cfg.selfcheck_sport || ev.dport != cfg.selfcheck_dport)
+	    ev.sport != cfg.selfcheck_sport)
 		return 0;
+	/* The SYN to the closed port, then the RST to the listener. */
+	slot = (__u32)ev.dport - cfg.selfcheck_dport;
+	if (slot >= TCPDROP_SELFCHECK_DROPS)
+		return 0;
+	is_not_a_drop(ctx, &ev);        /* for ev.reason */
 	read_context(skb, socket_of(ctx, skb), &ev);
-	kept = bpf_map_lookup_elem(&tcpdrop_check, &zero);
+	kept = bpf_map_lookup_elem(&tcpdrop_check, &slot);
 	if (kept && !kept->family)
 		__builtin_memcpy(kept, &ev, sizeof(ev));
 	return 0;

@@ -38,9 +38,10 @@ static void diag_selfcheck(const struct selfcheck *sc)
 			sc->skipped_why);
 		return;
 	}
-	fprintf(stderr, "tcpdrop: self-check: SYN 127.0.0.1:%u -> "
-		"127.0.0.1:%u in network namespace %u read back exactly, in "
-		"%lld.%03lld ms\n", sc->sport, sc->dport, sc->netns,
+	fprintf(stderr, "tcpdrop: self-check: a SYN 127.0.0.1:%u -> "
+		"127.0.0.1:%u and a RST to 127.0.0.1:%u in network namespace %u "
+		"read back exactly, in %lld.%03lld ms\n", sc->sport, sc->dport,
+		sc->dport + 1, sc->netns,
 		(long long)sc->elapsed_us / 1000,
 		(long long)sc->elapsed_us % 1000);
 }
@@ -91,6 +92,18 @@ void diag_kernel_facts(const struct tracer *t)
 		nrings, (unsigned long long)ring_bytes / 1024);
 	diag_selfcheck(tracer_selfcheck(t));
 	diag_kprobe(t);
+}
+
+void diag_unchecked_btf(const struct tracer *t)
+{
+	const struct selfcheck *sc = tracer_selfcheck(t);
+	const char *path = tracer_kernel(t)->btf_path;
+
+	/* The kernel's own BTF in sysfs cannot be another kernel's. */
+	if (!sc->skipped || !path[0] || !strcmp(path, "/sys/kernel/btf/vmlinux"))
+		return;
+	fprintf(stderr, "tcpdrop: the self-check could not run (%s): rows are "
+		"not proven against the BTF from %s\n", sc->skipped_why, path);
 }
 
 void diag_degraded(void)

@@ -14,6 +14,10 @@ void diag_verifier_log(const struct tracer *t, bool all);
 /* -v: record layout, reason table, BTF source, helper, rings. */
 void diag_kernel_facts(const struct tracer *t);
 
+/* Once, when the self-check could not run (no network namespace could be
+ * made) and the BTF came from a file: rows are not proven against it. */
+void diag_unchecked_btf(const struct tracer *t);
+
 /* Once, when no BTF was found: what is missing and how to supply it. */
 void diag_degraded(void);
 

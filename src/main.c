@@ -242,6 +242,7 @@ static int start(struct tracer *t, const struct options *opts)
 		diag_kernel_facts(t);
 	if (!tracer_has_btf(t))
 		diag_degraded();
+	diag_unchecked_btf(t);
 	return 0;
 }
 

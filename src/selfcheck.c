@@ -74,23 +74,76 @@ static int bring_lo_up(struct child_report *rep)
 	return 0;
 }
 
-/* The SYN: a non-blocking connect to a port nobody listens on. On
- * loopback the drop happens before connect() returns. */
-static int send_syn(const struct selfcheck *sc, struct child_report *rep)
+/* Internet checksum (RFC 1071) of `len` bytes, added to `sum`. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	struct sockaddr_in src = { .sin_family = AF_INET }, dst = src;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
 
-	src.sin_addr.s_addr = dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	src.sin_port = htons(sc->sport);
-	dst.sin_port = htons(sc->dport);
-	if (fd < 0)
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* A TCP segment 127.0.0.1:sport -> 127.0.0.1:dport with `flags` and
+ * SELFCHECK_PAYLOAD bytes of data, its checksum right, sent through a raw
+ * socket: the kernel builds the IPv4 header. Exact bytes, so that the
+ * length the kernel drops (TCP header and data) is known. */
+static int send_segment(int raw, uint16_t sport, uint16_t dport,
+			uint8_t flags, struct child_report *rep)
+{
+	uint8_t seg[20 + SELFCHECK_PAYLOAD] = { 0 }, pseudo[12] = {
+		127, 0, 0, 1, 127, 0, 0, 1, 0, IPPROTO_TCP, 0, sizeof(seg) };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	uint16_t sum;
+
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	seg[0] = (uint8_t)(sport >> 8);
+	seg[1] = (uint8_t)sport;
+	seg[2] = (uint8_t)(dport >> 8);
+	seg[3] = (uint8_t)dport;
+	seg[7] = 1;                          /* sequence number 1 */
+	seg[12] = 5 << 4;                    /* 20-byte header */
+	seg[13] = flags;
+	seg[14] = 0xff;                      /* window */
+	memcpy(seg + 20, "tcpd", SELFCHECK_PAYLOAD);
+	sum = csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), seg,
+				 sizeof(seg)));
+	memcpy(seg + 16, &sum, sizeof(sum));
+	if (sendto(raw, seg, sizeof(seg), 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) != (ssize_t)sizeof(seg))
+		return child_fail(rep, "sendto");
+	return 0;
+}
+
+/* The drops: a SYN with data to a port nobody listens on (NO_SOCKET),
+ * and a RST to a listening socket (TCP_RESET, in state LISTEN). On
+ * loopback each drop happens before sendto() returns. */
+static int make_drops(const struct selfcheck *sc, struct child_report *rep)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	int one = 1;
+	int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_port = htons((uint16_t)(sc->dport + 1));
+	if (raw < 0 || listener < 0)
 		return child_fail(rep, "socket");
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
-		return child_fail(rep, "bind");
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) &&
-	    errno != EINPROGRESS && errno != ECONNREFUSED)
-		return child_fail(rep, "connect");
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(listener, 1))
+		return child_fail(rep, "listen");
+	if (send_segment(raw, sc->sport, sc->dport, TCPDROP_SYN, rep) ||
+	    send_segment(raw, sc->sport, (uint16_t)(sc->dport + 1),
+			 TCPDROP_RST, rep))
+		return -1;
 	return 0;
 }
 
@@ -105,7 +158,7 @@ static void run_child(const struct selfcheck *sc, int report_fd)
 		child_fail(&rep, "unshare(CLONE_NEWNET)");
 	else if (stat("/proc/self/ns/net", &st))
 		child_fail(&rep, "/proc/self/ns/net");
-	else if (bring_lo_up(&rep) == 0 && send_syn(sc, &rep) == 0)
+	else if (bring_lo_up(&rep) == 0 && make_drops(sc, &rep) == 0)
 		rep.netns = (uint32_t)st.st_ino;
 	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
 		_exit(1);
@@ -173,6 +226,17 @@ int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg)
 	return 0;
 }
 
+/* TCP_LISTEN in include/net/tcp_states.h, the same in every kernel. */
+#define SELFCHECK_LISTEN 10
+
+static bool is_loopback_tuple(const struct tcpdrop_event *ev)
+{
+	const uint8_t loopback[4] = { 127, 0, 0, 1 };
+
+	return ev->family == AF_INET && !memcmp(ev->saddr, loopback, 4) &&
+	       !memcmp(ev->daddr, loopback, 4);
+}
+
 static void format_tuple(char *buf, size_t size, const struct tcpdrop_event *ev)
 {
 	char s[INET6_ADDRSTRLEN] = "?", d[INET6_ADDRSTRLEN] = "?";
@@ -185,10 +249,10 @@ static void format_tuple(char *buf, size_t size, const struct tcpdrop_event *ev)
 		 ev->sport, d, ev->dport);
 }
 
-int selfcheck_compare(const struct selfcheck *sc,
-		      const struct tcpdrop_event *got, struct errmsg *msg)
+/* The SYN: its tuple, flags, length, namespace and device. */
+static int compare_syn(const struct selfcheck *sc,
+		       const struct tcpdrop_event *got, struct errmsg *msg)
 {
-	const uint8_t loopback[4] = { 127, 0, 0, 1 };
 	const uint8_t main_flags = TCPDROP_FIN | TCPDROP_SYN | TCPDROP_RST |
 				   TCPDROP_ACK;
 	char tuple[128];
@@ -198,14 +262,17 @@ int selfcheck_compare(const struct selfcheck *sc,
 				  "-> 127.0.0.1:%u) left no record", sc->sport,
 				  sc->dport);
 	format_tuple(tuple, sizeof(tuple), got);
-	if (got->family != AF_INET || memcmp(got->saddr, loopback, 4) ||
-	    memcmp(got->daddr, loopback, 4))
+	if (!is_loopback_tuple(got))
 		return errmsg_set(msg, -EPROTO, "a known drop (SYN 127.0.0.1:%u "
 				  "-> 127.0.0.1:%u) was read as %s", sc->sport,
 				  sc->dport, tuple);
 	if ((got->tcpflags & main_flags) != TCPDROP_SYN)
 		return errmsg_set(msg, -EPROTO, "a known SYN was read with TCP "
 				  "flags 0x%02x", got->tcpflags);
+	if (got->len != 20 + SELFCHECK_PAYLOAD)
+		return errmsg_set(msg, -EPROTO, "a known drop of %u bytes was "
+				  "read as %u bytes long", 20 + SELFCHECK_PAYLOAD,
+				  got->len);
 	if (got->netns != sc->netns)
 		return errmsg_set(msg, -EPROTO, "a known drop in network "
 				  "namespace %u was read in namespace %u",
@@ -215,4 +282,34 @@ int selfcheck_compare(const struct selfcheck *sc,
 				  "read on device %u", sc->ifindex,
 				  got->ifindex);
 	return 0;
+}
+
+/* The RST to the listener: seen by the tracepoint where tcp_drop() goes
+ * through kfree_skb_reason() (5.18+); its socket's state where the
+ * tracepoint hands the socket over (rx_sk, 6.11+). */
+static int compare_rst(const struct selfcheck *sc,
+		       const struct selfcheck_kernel *k,
+		       const struct tcpdrop_event *got, struct errmsg *msg)
+{
+	if (!k->has_rx_sk)
+		return 0;
+	if (!got->family)
+		return errmsg_set(msg, -EPROTO, "a known drop (RST 127.0.0.1:%u "
+				  "-> 127.0.0.1:%u) left no record", sc->sport,
+				  sc->dport + 1);
+	if (got->state != SELFCHECK_LISTEN)
+		return errmsg_set(msg, -EPROTO, "a known drop on a listening "
+				  "socket was read in TCP state %u, not %u",
+				  got->state, SELFCHECK_LISTEN);
+	return 0;
+}
+
+int selfcheck_compare(const struct selfcheck *sc,
+		      const struct selfcheck_kernel *k,
+		      const struct tcpdrop_event got[TCPDROP_SELFCHECK_DROPS],
+		      struct errmsg *msg)
+{
+	int ret = compare_syn(sc, &got[0], msg);
+
+	return ret ? ret : compare_rst(sc, k, &got[1], msg);
 }

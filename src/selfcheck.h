@@ -1,13 +1,16 @@
 /* The self-check: before tracing, tcpdrop proves on the running kernel
- * that its decoder reads a known packet exactly. A BTF file of another
+ * that its decoder reads known packets exactly. A BTF file of another
  * kernel (--btf) gives offsets that load and run but read nonsense: rows
  * that lie, or no rows at all. So a child process, in a network namespace
- * of its own, sends one SYN from 127.0.0.1:SPORT to the closed port
- * 127.0.0.1:DPORT while the program tcpdrop_selfcheck is attached; the
- * kernel drops it (no socket), and the record the program kept must hold
- * exactly that tuple, the SYN flag, the child's namespace and its
- * loopback device. The SYN and its drop stay in that namespace, which
- * dies with the child. */
+ * of its own, sends two segments of exact bytes through a raw socket while
+ * the program tcpdrop_selfcheck is attached: a SYN with SELFCHECK_PAYLOAD
+ * bytes of data from 127.0.0.1:SPORT to the closed port 127.0.0.1:DPORT,
+ * and a RST to a listener on 127.0.0.1:DPORT+1. The kernel drops both,
+ * and the records the program kept must hold exactly: the tuples, the
+ * flags, the length (TCP header and data), the child's namespace and its
+ * loopback device, and where the tracepoint hands over the receiving
+ * socket (rx_sk, 6.11+) the listener's state. The drops stay in that
+ * namespace, which dies with the child. */
 #ifndef TCPDROP_SELFCHECK_H
 #define TCPDROP_SELFCHECK_H
 
@@ -15,8 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "errmsg.h"
 #include "event.h"
+
+/* Data bytes in the SYN: skb->len at its drop is 20 + this. */
+#define SELFCHECK_PAYLOAD 4
 
 /* What the SYN was, and whether it could be sent at all. */
 struct selfcheck {
@@ -36,10 +43,18 @@ void selfcheck_init(struct selfcheck *sc);
  * CAP_SYS_ADMIN) is not an error: sc->skipped says why. */
 int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg);
 
-/* Compares what the program kept (`got`, all zero when it kept nothing)
- * with the drop that was made: 0, or -EPROTO with `msg` naming the first
- * field that differs. */
+/* What the kernel can show of the drops, from its tracepoint's fields. */
+struct selfcheck_kernel {
+	bool has_reason;     /* 5.17+ */
+	bool has_rx_sk;      /* 6.11+: the listener's state must be read */
+};
+
+/* Compares what the program kept (`got`, one record a drop, all zero
+ * where it kept nothing) with the drops that were made: 0, or -EPROTO
+ * with `msg` naming the first field that differs. */
 int selfcheck_compare(const struct selfcheck *sc,
-		      const struct tcpdrop_event *got, struct errmsg *msg);
+		      const struct selfcheck_kernel *k,
+		      const struct tcpdrop_event got[TCPDROP_SELFCHECK_DROPS],
+		      struct errmsg *msg);
 
 #endif

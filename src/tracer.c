@@ -318,18 +318,22 @@ static int read_cpus(struct tracer *t, bool *possible, bool *online,
  * made. A mismatch means the BTF is not this kernel's. */
 static int check_record(struct tracer *t, struct errmsg *msg)
 {
-	struct tcpdrop_event got;
+	struct tcpdrop_event got[TCPDROP_SELFCHECK_DROPS];
+	struct selfcheck_kernel k = {
+		t->kernel.has_reason, t->kernel.has_rx_sk,
+	};
+	int fd = object_map_fd(&t->obj, "tcpdrop_check");
 	char why[sizeof(msg->text)];
-	uint32_t zero = 0;
-	int ret;
+	uint32_t i;
+	int ret = 0;
 
-	memset(&got, 0, sizeof(got));
-	ret = sys_map_lookup(object_map_fd(&t->obj, "tcpdrop_check"), &zero,
-			     &got);
+	memset(got, 0, sizeof(got));
+	for (i = 0; ret == 0 && i < TCPDROP_SELFCHECK_DROPS; i++)
+		ret = sys_map_lookup(fd, &i, &got[i]);
 	if (ret)
 		return errmsg_set(msg, ret, "self-check: cannot read its "
-				  "record: %s", strerror(-ret));
-	ret = selfcheck_compare(&t->selfcheck, &got, msg);
+				  "records: %s", strerror(-ret));
+	ret = selfcheck_compare(&t->selfcheck, &k, got, msg);
 	if (ret == 0)
 		return 0;
 	snprintf(why, sizeof(why), "%s", msg->text);

@@ -257,13 +257,39 @@ fault_wrong_btf_patched() {
 		skip wrong_btf_head "no python3 to make a wrong BTF"
 		return
 	fi
-	python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
-		"$WORK/head.btf" sk_buff head 8 &&
-	python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
-		"$WORK/inum.btf" ns_common inum 4 ||
-		{ fail wrong_btf_head "btf_patch.py failed"; return; }
+	for patch in "head sk_buff head 8" "inum ns_common inum 4" \
+	    "state sock_common skc_state 1" "len sk_buff len 4"; do
+		set -- $patch
+		python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
+			"$WORK/$1.btf" "$2" "$3" "$4" ||
+			{ fail wrong_btf_head "btf_patch.py $patch failed"; return; }
+	done
 	wrong_btf wrong_btf_head "$WORK/head.btf" \
 		"tcpdrop: the BTF from $WORK/head.btf does not describe the running kernel: a known drop (SYN 127.0.0.1:* -> 127.0.0.1:*) left no record (give this kernel's BTF with --btf FILE)"
 	wrong_btf wrong_btf_netns "$WORK/inum.btf" \
 		"tcpdrop: the BTF from $WORK/inum.btf does not describe the running kernel: a known drop in network namespace * was read in namespace * (give this kernel's BTF with --btf FILE)"
+	wrong_btf wrong_btf_len "$WORK/len.btf" \
+		"tcpdrop: the BTF from $WORK/len.btf does not describe the running kernel: a known drop of 24 bytes was read as * bytes long (give this kernel's BTF with --btf FILE)"
+	if kernel_at_least 6 11; then
+		wrong_btf wrong_btf_state "$WORK/state.btf" \
+			"tcpdrop: the BTF from $WORK/state.btf does not describe the running kernel: a known drop on a listening socket was read in TCP state *, not 10 (give this kernel's BTF with --btf FILE)"
+	fi
+	unchecked_btf_notice
+}
+
+# Where no network namespace can be made, the self-check cannot run: with
+# a BTF file, one line says the rows are not proven against it.
+unchecked_btf_notice() {
+	test=unchecked_btf_notice
+	"$NOUNSHARE" "$TCPDROP" -S -d 1 --btf "$WORK/len.btf" \
+		>/dev/null 2>"$WORK/$test.err"
+	status=$?
+	want="tcpdrop: the self-check could not run (unshare(CLONE_NEWNET): Operation not permitted): rows are not proven against the BTF from $WORK/len.btf"
+	if [ "$status" -ne 0 ]; then
+		fail "$test" "exit $status: $(cat "$WORK/$test.err")"
+	elif [ "$(head -n 1 "$WORK/$test.err")" != "$want" ]; then
+		fail "$test" "stderr: $(cat "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
 }

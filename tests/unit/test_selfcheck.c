@@ -18,6 +18,9 @@ static struct selfcheck made(void)
 	return sc;
 }
 
+static const struct selfcheck_kernel kernel_6_18 = { true, true };
+static const struct selfcheck_kernel kernel_5_10 = { false, false };
+
 /* The record of the SYN as a right decoder reads it. */
 static struct tcpdrop_event read_right(const struct selfcheck *sc)
 {
@@ -30,20 +33,45 @@ static struct tcpdrop_event read_right(const struct selfcheck *sc)
 	ev.sport = sc->sport;
 	ev.dport = sc->dport;
 	ev.tcpflags = TCPDROP_SYN;
+	ev.len = 20 + SELFCHECK_PAYLOAD;
 	ev.netns = sc->netns;
 	ev.ifindex = sc->ifindex;
 	return ev;
 }
 
-static void expect(const struct selfcheck *sc, const struct tcpdrop_event *ev,
-		   int want_ret, const char *want_text)
+/* The RST to the listener, as read on 6.11+ (rx_sk: state LISTEN). */
+static struct tcpdrop_event rst_right(const struct selfcheck *sc)
 {
+	struct tcpdrop_event ev = read_right(sc);
+
+	ev.dport = sc->dport + 1;
+	ev.tcpflags = TCPDROP_RST;
+	ev.state = 10;
+	return ev;
+}
+
+static void expect_both(const struct selfcheck *sc,
+			const struct selfcheck_kernel *k,
+			const struct tcpdrop_event *syn,
+			const struct tcpdrop_event *rst, int want_ret,
+			const char *want_text)
+{
+	struct tcpdrop_event got[TCPDROP_SELFCHECK_DROPS] = { *syn, *rst };
 	struct errmsg msg;
 
 	errmsg_init(&msg);
-	CHECK_INT(selfcheck_compare(sc, ev, &msg), want_ret);
+	CHECK_INT(selfcheck_compare(sc, k, got, &msg), want_ret);
 	if (want_text)
 		CHECK_STR(msg.text, want_text);
+}
+
+/* The SYN alone wrong, the RST right, on 6.18. */
+static void expect(const struct selfcheck *sc, const struct tcpdrop_event *ev,
+		   int want_ret, const char *want_text)
+{
+	struct tcpdrop_event rst = rst_right(sc);
+
+	expect_both(sc, &kernel_6_18, ev, &rst, want_ret, want_text);
 }
 
 static void test_right(void)
@@ -111,6 +139,34 @@ static void test_wrong_device(void)
 }
 
 /* Ports in the dynamic range and above the well-known ones, never 0. */
+static void test_wrong_length(void)
+{
+	struct selfcheck sc = made();
+	struct tcpdrop_event ev = read_right(&sc);
+
+	ev.len = 0;
+	expect(&sc, &ev, -EPROTO, "a known drop of 24 bytes was read as 0 "
+	       "bytes long");
+}
+
+/* 6.11+: the listener's state is read through rx_sk, and must be LISTEN;
+ * before, the RST is not checked (5.10: tcp_drop() frees it unseen). */
+static void test_listener_state(void)
+{
+	struct selfcheck sc = made();
+	struct tcpdrop_event syn = read_right(&sc), rst = rst_right(&sc);
+	struct tcpdrop_event none;
+
+	rst.state = 65;
+	expect_both(&sc, &kernel_6_18, &syn, &rst, -EPROTO, "a known drop on "
+		    "a listening socket was read in TCP state 65, not 10");
+	memset(&none, 0, sizeof(none));
+	expect_both(&sc, &kernel_6_18, &syn, &none, -EPROTO, "a known drop "
+		    "(RST 127.0.0.1:50001 -> 127.0.0.1:2003) left no record");
+	expect_both(&sc, &kernel_5_10, &syn, &none, 0, NULL);
+	expect_both(&sc, &kernel_5_10, &syn, &rst, 0, NULL);
+}
+
 static void test_ports(void)
 {
 	struct selfcheck sc;
@@ -131,6 +187,8 @@ int main(void)
 	RUN(test_wrong_flags);
 	RUN(test_wrong_netns);
 	RUN(test_wrong_device);
+	RUN(test_wrong_length);
+	RUN(test_listener_state);
 	RUN(test_ports);
 	return check_exit_code();
 }
