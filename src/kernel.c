@@ -43,6 +43,10 @@ int kernel_check_privileges(struct errmsg *msg)
 	if ((caps & need) ||
 	    (caps & (1ull << CAP_BPF_BIT) && caps & (1ull << CAP_PERFMON_BIT)))
 		return 0;
+	/* Root whose capabilities were taken away: sudo will not help. */
+	if (geteuid() == 0)
+		return errmsg_set(msg, -EPERM, "missing capabilities: needs "
+				  "CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON");
 	return errmsg_set(msg, -EPERM, "must run as root (needs CAP_SYS_ADMIN, "
 			  "or CAP_BPF and CAP_PERFMON); try: sudo tcpdrop");
 }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sched.h>
 #include <stdio.h>
@@ -82,13 +83,21 @@ static int check_events(const char *root)
 {
 	char path[PATH_MAX + 16];
 	struct stat st;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/events", root);
 	if (stat(path, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOENT;
-	return access(path, R_OK | X_OK) ? -errno : 0;
+	/* Opened, not access()ed: access() checks with the real uid and
+	 * without the capabilities (CAP_DAC_OVERRIDE) a service may run
+	 * with. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 bool tracefs_mounted_at(const char *mounts, const char *fstype,
@@ -345,6 +354,13 @@ static int mount_own(struct tracefs *tfs)
 	return ret;
 }
 
+/* The advice for an error reading tracefs: only a permission is root's
+ * to give. */
+static const char *root_would_help(int err)
+{
+	return err == -EACCES || err == -EPERM ? ": run as root" : "";
+}
+
 /* The reason tcpdrop could neither find nor mount tracefs. */
 static int explain(int mounts_err, int mount_err, struct errmsg *msg)
 {
@@ -369,16 +385,21 @@ int tracefs_open(struct tracefs *tfs, struct errmsg *msg)
 	if (ret == 0)
 		return 0;
 	if (ret != -ENOENT)
-		return errmsg_set(msg, ret, "tracefs at %s cannot be read (%s): "
-				  "run as root", tfs->root, strerror(-ret));
+		return errmsg_set(msg, ret, "tracefs at %s cannot be read (%s)%s",
+				  tfs->root, strerror(-ret),
+				  root_would_help(ret));
 	ret = mount_own(tfs);
-	if (ret == 0)
-		ret = check_events(tfs->root);
-	if (ret) {
-		tracefs_close(tfs);
+	if (ret)
 		return explain(mounts_err, ret, msg);
+	ret = check_events(tfs->root);
+	if (ret) {
+		/* Mounted, then not readable: tracefs's files are root's. */
+		errmsg_set(msg, ret, "tracefs mounted at %s cannot be read "
+			   "(%s)%s", tfs->root, strerror(-ret),
+			   root_would_help(ret));
+		tracefs_close(tfs);
 	}
-	return 0;
+	return ret;
 }
 
 void tracefs_close(struct tracefs *tfs)

@@ -219,7 +219,7 @@ fault_fd_limit() {
 		fi
 		if [ "$status" -ne 1 ] || [ "$(wc -l <"$WORK/$test.err")" -ne 1 ] ||
 		   grep -q verifier "$WORK/$test.err" ||
-		   ! grep -Eq '(No file descriptors available|Too many open files)$' "$WORK/$test.err"; then
+		   ! grep -Eq '(No file descriptors available|Too many open files)\)?$' "$WORK/$test.err"; then
 			fail "$test" "with $n fds: exit $status: $(cat "$WORK/$test.err")"
 			return
 		fi

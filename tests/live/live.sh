@@ -111,6 +111,7 @@ run_core_scenarios
 test_signal HUP
 test_not_root
 test_caps_without_root
+test_caps_enough
 test_no_btf
 test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 if [ -s "$WORK/vmlinux.elf" ]; then

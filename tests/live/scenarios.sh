@@ -269,6 +269,37 @@ test_caps_without_root() {
 	fi
 }
 
+# Not root, with the capabilities the README lists for that: it runs. And
+# root with CAP_SYS_ADMIN and CAP_PERFMON taken away is told which are
+# missing, not to be root.
+test_caps_enough() {
+	test=caps_enough
+	if ! command -v setpriv >/dev/null 2>&1; then
+		skip "$test" "no setpriv (util-linux) here"
+		return
+	fi
+	caps=+bpf,+perfmon,+sys_admin,+dac_override,+net_admin,+net_raw
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$caps \
+		--ambient-caps=$caps "$TCPDROP" -S -v -d 1 \
+		>/dev/null 2>"$WORK/$test.err"
+	status=$?
+	if [ "$status" -ne 0 ]; then
+		fail "$test" "exit $status: $(cat "$WORK/$test.err")"
+		return
+	elif ! grep -q '^tcpdrop: self-check: .* read back exactly' "$WORK/$test.err"; then
+		fail "$test" "the self-check did not run: $(grep self-check "$WORK/$test.err")"
+		return
+	fi
+	setpriv --inh-caps=-perfmon,-sys_admin --bounding-set=-perfmon,-sys_admin \
+		"$TCPDROP" -S -d 1 >/dev/null 2>"$WORK/$test.err"
+	status=$?
+	if [ "$status" -ne 1 ] || [ "$(cat "$WORK/$test.err")" != "tcpdrop: missing capabilities: needs CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON" ]; then
+		fail "$test" "root without them: exit $status: $(cat "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
+}
+
 # sh code that unmounts, inside a private mount namespace, every tracefs
 # and debugfs the host has (deepest first; tracefs stacked on one place is
 # listed once per mount), so that each case starts from no tracing mount
