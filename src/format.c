@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,6 +158,25 @@ static size_t printable_byte(char *buf, size_t size, unsigned char c)
 	return (size_t)snprintf(buf, size, "%c", c);
 }
 
+uint32_t utf8_code_point(const unsigned char *s, size_t n)
+{
+	static const unsigned char lead_bits[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = s[0] & lead_bits[n < 5 ? n : 0];
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+bool format_is_control_point(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) ||        /* C1: CSI, NEL, ... */
+	       cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x2028 && cp <= 0x202e) ||    /* separators, bidi */
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void format_printable(char *buf, size_t size, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -167,7 +187,14 @@ void format_printable(char *buf, size_t size, const char *s, size_t len)
 	buf[0] = '\0';
 	while (i < len && p[i] && used < size - 1) {
 		n = p[i] >= 0x80 ? utf8_sequence_length(p + i, len - i) : 0;
-		if (n) {
+		if (n && format_is_control_point(utf8_code_point(p + i, n))) {
+			if ((size_t)snprintf(buf + used, size - used, "\\u%04x",
+					     utf8_code_point(p + i, n)) >=
+			    size - used) {
+				buf[used] = '\0';
+				break;
+			}
+		} else if (n) {
 			if (n >= size - used)
 				break;
 			memcpy(buf + used, p + i, n);

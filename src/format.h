@@ -4,6 +4,7 @@
 #ifndef TCPDROP_FORMAT_H
 #define TCPDROP_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -53,13 +54,26 @@ void format_time_rfc3339(char *buf, size_t size, const struct timespec *when);
  * reading side never rejects a line. */
 size_t utf8_sequence_length(const unsigned char *s, size_t avail);
 
+/* The code point of the well-formed `n`-byte UTF-8 sequence at s (n from
+ * utf8_sequence_length()). */
+uint32_t utf8_code_point(const unsigned char *s, size_t n);
+
+/* Code points that act on a terminal or on how text reads although they
+ * are well-formed UTF-8: the C1 controls U+0080 to U+009F (U+009B is CSI
+ * to xterm and VTE), the line and paragraph separators, and the
+ * bidirectional marks, embeddings, overrides and isolates (a name could
+ * be shown reversed). */
+bool format_is_control_point(uint32_t cp);
+
 /* `len` bytes of `s` (stopping early at a NUL), safe to print on a
- * terminal: printable ASCII and well-formed UTF-8 as they are, a
- * backslash as two backslashes, every other byte (control characters,
- * DEL, bytes of invalid UTF-8) as backslash-x and two hex digits. Always
- * NUL-terminated; cut at a whole character when `size` is too small.
- * FORMAT_PRINTABLE_MAX(n) bytes hold any n input bytes. For COMM, which
- * any process can set to anything (prctl(PR_SET_NAME)). */
+ * terminal: printable ASCII and well-formed UTF-8 as they are, but a
+ * backslash as two backslashes, the code points of
+ * format_is_control_point() as backslash-u and four hex digits, and every
+ * other byte (control characters, DEL, bytes of invalid UTF-8) as
+ * backslash-x and two hex digits. Always NUL-terminated; cut at a whole
+ * character when `size` is too small. FORMAT_PRINTABLE_MAX(n) bytes hold
+ * any n input bytes. For COMM, which any process can set to anything
+ * (prctl(PR_SET_NAME)). */
 #define FORMAT_PRINTABLE_MAX(n) (4 * (n) + 1)
 void format_printable(char *buf, size_t size, const char *s, size_t len);
 

@@ -33,7 +33,7 @@ static void json_write_byte(FILE *out, unsigned char c)
 	case '\r': fputs("\\r", out); break;
 	case '\t': fputs("\\t", out); break;
 	default:
-		if (c < 0x20 || c >= 0x80)
+		if (c < 0x20 || c >= 0x7f)
 			fprintf(out, "\\u%04x", c);
 		else
 			fputc(c, out);
@@ -49,7 +49,12 @@ void json_write_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 	while (i < len && p[i]) {
 		n = p[i] >= 0x80 ? utf8_sequence_length(p + i, len - i) : 0;
-		if (n) {
+		if (n && format_is_control_point(utf8_code_point(p + i, n))) {
+			/* Valid JSON either way; escaped, a line printed on
+			 * a terminal acts on nothing. */
+			fprintf(out, "\\u%04x", utf8_code_point(p + i, n));
+			i += n;
+		} else if (n) {
 			fwrite(p + i, 1, n, out);
 			i += n;
 		} else {

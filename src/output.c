@@ -5,7 +5,8 @@
 #include <string.h>
 
 /* Column widths: IPv4 address and port fit in 21, any IPv6 one in 47. */
-#define ROW_FORMAT "%-*s %-7s %-16s %-*s %-*s %-11s %-11s %s\n"
+#define ROW_FORMAT "%-*s %-7s %s%*s %-*s %-*s %-11s %-11s %s\n"
+#define COMM_WIDTH 16
 #define ADDR_WIDTH 21
 #define ADDR_WIDTH_WIDE 47
 
@@ -38,10 +39,22 @@ int output_header(FILE *out, const struct output_style *style)
 	int aw = addr_width(style);
 
 	fprintf(out, ROW_FORMAT, time_width(style->time), "TIME", "PID", "COMM",
+		COMM_WIDTH - 4, "",
 		aw, "SADDR:SPORT", aw, "DADDR:DPORT", "STATE", "FLAGS",
 		"REASON");
 	fflush(out);
 	return output_status(out);
+}
+
+/* Spaces after COMM to fill its column: counted in characters, not bytes,
+ * so that a UTF-8 name keeps the columns after it aligned. */
+static int comm_padding(const char *comm)
+{
+	int chars = 0;
+
+	for (; *comm; comm++)
+		chars += ((unsigned char)*comm & 0xc0) != 0x80;
+	return chars < COMM_WIDTH ? COMM_WIDTH - chars : 0;
 }
 
 int output_row(FILE *out, const struct output_style *style,
@@ -66,7 +79,8 @@ int output_row(FILE *out, const struct output_style *style,
 		format_tcp_flags(flags, sizeof(flags), ev->tcpflags);
 	else
 		snprintf(flags, sizeof(flags), "-");
-	fprintf(out, ROW_FORMAT, time_width(style->time), time, pid, comm, aw,
+	fprintf(out, ROW_FORMAT, time_width(style->time), time, pid, comm,
+		comm_padding(comm), "", aw,
 		src, aw, dst,
 		tcp_state_name(ev->state, state_buf, sizeof(state_buf)), flags,
 		drop_reason_text(d));

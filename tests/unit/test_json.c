@@ -295,7 +295,13 @@ static void test_string_plain(void)
 	/* Stops at a NUL before `len`. */
 	check_string("ab\0cd", 5, "\"ab\"");
 	/* Only what RFC 8259 requires is escaped: '/' and DEL are plain. */
-	check_string("a/b\x7f", 4, "\"a/b\x7f\"");
+	/* DEL is escaped too: valid JSON either way, safe on a terminal. */
+	check_string("a/b\x7f", 4, "\"a/b\\u007f\"");
+	/* So are C1 controls (U+009B is CSI) and bidi overrides (U+202E),
+	 * although they are well-formed UTF-8; other UTF-8 is kept. */
+	check_string("c\xc2\x9b" "31m", 6, "\"c\\u009b31m\"");
+	check_string("\xe2\x80\xae" "x", 4, "\"\\u202ex\"");
+	check_string("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");
 	check_string("\"\\", 2, "\"\\\"\\\\\"");
 }
 

@@ -151,6 +151,22 @@ static void test_row_hostile_comm(void)
 	free(text);
 }
 
+/* A UTF-8 name fills its column by characters: the next column starts
+ * where it does for an ASCII one. */
+static void test_row_utf8_comm(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
+	char *text;
+
+	memcpy(ev.comm, "caf\xc3\xa9", 6);
+	text = render(&row);
+	CHECK_STR(text, "00:00:00 1234    caf\xc3\xa9             "
+		  "127.0.0.2:40001       10.1.2.3:9            -           "
+		  "SYN         NO_SOCKET\n");
+	free(text);
+}
+
 /* format_printable(): what stays, what is escaped, and where a short
  * buffer cuts. */
 static void test_printable(void)
@@ -167,6 +183,12 @@ static void test_printable(void)
 	CHECK_STR(buf, "caf\xc3\xa9");
 	format_printable(buf, sizeof(buf), "\x80\xc0\xaf\xe2\x82", 5);
 	CHECK_STR(buf, "\\x80\\xc0\\xaf\\xe2\\x82");
+	/* Well-formed but acting on a terminal or on how text reads: C1
+	 * (U+009B, CSI), the line separator, a bidi override. */
+	format_printable(buf, sizeof(buf), "c\xc2\x9b" "31m", 6);
+	CHECK_STR(buf, "c\\u009b31m");
+	format_printable(buf, sizeof(buf), "a\xe2\x80\xa8" "b\xe2\x80\xae", 8);
+	CHECK_STR(buf, "a\\u2028b\\u202e");
 	/* `len` bounds the read: no NUL needed. */
 	format_printable(buf, sizeof(buf), "abcdef", 3);
 	CHECK_STR(buf, "abc");
@@ -258,6 +280,7 @@ int main(void)
 	RUN(test_row_ipv6_established);
 	RUN(test_row_full_comm);
 	RUN(test_row_hostile_comm);
+	RUN(test_row_utf8_comm);
 	RUN(test_printable);
 	RUN(test_header);
 	RUN(test_styles);
