@@ -126,6 +126,9 @@ struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
 };
 
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
+/* A field that a layout discovered without BTF may lack (src/btfgen.c):
+ * absent, it stays 0, and its poisoned access is never reached. */
+#define READ_IF(dst, src) do { if (field_exists(src)) READ(dst, src); } while (0)
 #define cfg tcpdrop_cfg
 
 /* SKB_NOT_DROPPED_YET and SKB_CONSUMED come before NOT_SPECIFIED in every
@@ -300,24 +303,24 @@ INLINE void read_context(struct trace_event_raw_kfree_skb *ctx,
 	struct sock *sk = socket_of(ctx, skb);
 	struct net *net = 0;
 
-	READ(ev->len, skb->len);
-	READ(dev, skb->dev);
+	READ_IF(ev->len, skb->len);
+	READ_IF(dev, skb->dev);
 	if (dev) {
-		READ(ev->ifindex, dev->ifindex);
-		READ(net, dev->nd_net.net);
+		READ_IF(ev->ifindex, dev->ifindex);
+		READ_IF(net, dev->nd_net.net);
 	} else {
 		/* tcp_v4_rcv() and tcp_v6_rcv() clear skb->dev before the
 		 * socket layer; the input device's index stays in skb_iif,
 		 * set by __netif_receive_skb_core(). */
-		READ(ev->ifindex, skb->skb_iif);
+		READ_IF(ev->ifindex, skb->skb_iif);
 	}
 	if (sk) {
-		READ(ev->state, sk->__sk_common.skc_state);
+		READ_IF(ev->state, sk->__sk_common.skc_state);
 		if (!net)
-			READ(net, sk->__sk_common.skc_net.net);
+			READ_IF(net, sk->__sk_common.skc_net.net);
 	}
 	if (net)
-		READ(ev->netns, net->ns.inum);
+		READ_IF(ev->netns, net->ns.inum);
 }
 
 /* Loops are unrolled: kernels before 5.3 refuse back-edges, and with the
