@@ -43,6 +43,8 @@ no_btf_tests() {
 			BTF_HIDDEN=1
 	fi
 	test_no_btf
+	test_no_discovery
+	test_discovery_fails
 	test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 	if [ -n "$BTF_HIDDEN" ]; then
 		umount /sys/kernel/btf/vmlinux
@@ -58,6 +60,8 @@ MOUNTS_BEFORE=$(mount_table)
 if [ ! -s /sys/kernel/btf/vmlinux ]; then
 	skip guest "this kernel has no /sys/kernel/btf/vmlinux"
 	test_no_btf
+	test_no_discovery
+	test_discovery_fails
 	test_nothing_left
 	exit 0
 fi
