@@ -334,6 +334,8 @@ static void discover(struct tracer *t, const struct tracer_config *cfg)
 	if (cfg->no_discovery)
 		return;
 	d->tried = true;
+	/* Its maps count against RLIMIT_MEMLOCK before 5.11 too. */
+	raise_memlock_limit();
 	errmsg_init(&why);
 	ret = discover_run(&t->kernel.kfree_skb, t->kernel.kfree_skb.id,
 			   t->kernel.has_probe_read_kernel, &d->layout,
