@@ -32,6 +32,7 @@ SRC       := $(wildcard src/*.c)
 LIB_SRC   := $(filter-out src/main.c,$(SRC))
 HEADERS   := $(wildcard src/*.h bpf/*.h)
 BPF_OBJ   := $(BUILD)/tcpdrop.bpf.o
+DISC_OBJ  := $(BUILD)/discover.bpf.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs $(BUILD)/nounshare
@@ -61,11 +62,16 @@ $(BPF_OBJ): bpf/tcpdrop.bpf.c $(wildcard bpf/*.h) | deps
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/tcpdrop.bpf.debug.o
 	$(LLVM_STRIP) -g --remove-section=.rel.BTF --remove-section=.rel.BTF.ext \
 		--remove-section=.llvm_addrsig $(BUILD)/tcpdrop.bpf.debug.o -o $@
+$(DISC_OBJ): bpf/discover.bpf.c $(wildcard bpf/*.h) | deps
+	@mkdir -p $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/discover.bpf.debug.o
+	$(LLVM_STRIP) -g --remove-section=.rel.BTF --remove-section=.rel.BTF.ext \
+		--remove-section=.llvm_addrsig $(BUILD)/discover.bpf.debug.o -o $@
 
 # The object is embedded with .incbin; the assembler records it as a
 # dependency only through this rule.
-$(BUILD)/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) | deps
-	$(MUSL_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' $< -o $@
+$(BUILD)/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ) | deps
+	$(MUSL_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' $< -o $@
 
 $(BUILD)/musl/%.o: src/%.c $(HEADERS) $(UAPI)/.stamp
 	@mkdir -p $(BUILD)/musl
@@ -91,9 +97,9 @@ tools: $(TOOLS)
 $(BUILD)/host/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(BUILD)/host
 	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
-$(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ)
+$(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ)
 	@mkdir -p $(BUILD)/host
-	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' $< -o $@
+	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' $< -o $@
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
 	@mkdir -p $(BUILD)/unit
 	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -o $@ $< $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o

@@ -130,6 +130,9 @@ struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
 };
 
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
+/* A field that a layout discovered without BTF may lack (src/btfgen.c):
+ * absent, it stays 0, and its poisoned access is never reached. */
+#define READ_IF(dst, src) do { if (field_exists(src)) READ(dst, src); } while (0)
 #define cfg tcpdrop_cfg
 
 /* SKB_NOT_DROPPED_YET and SKB_CONSUMED come before NOT_SPECIFIED in every
@@ -309,9 +312,9 @@ INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
 {
 	unsigned short family = 0, num = 0;
 
-	READ(family, sk->__sk_common.skc_family);
-	READ(num, sk->__sk_common.skc_num);
-	READ(*sk_net, sk->__sk_common.skc_net.net);
+	READ_IF(family, sk->__sk_common.skc_family);
+	READ_IF(num, sk->__sk_common.skc_num);
+	READ_IF(*sk_net, sk->__sk_common.skc_net.net);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	if (num != ev->sport && num != ev->dport)
@@ -325,24 +328,24 @@ INLINE void read_context(struct sk_buff *skb, struct sock *sk,
 	struct net_device *dev = 0;
 	struct net *net = 0, *sk_net = 0;
 
-	READ(ev->len, skb->len);
-	READ(dev, skb->dev);
+	READ_IF(ev->len, skb->len);
+	READ_IF(dev, skb->dev);
 	if (dev) {
-		READ(ev->ifindex, dev->ifindex);
-		READ(net, dev->nd_net.net);
+		READ_IF(ev->ifindex, dev->ifindex);
+		READ_IF(net, dev->nd_net.net);
 	} else {
 		/* tcp_v4_rcv() and tcp_v6_rcv() clear skb->dev before the
 		 * socket layer; the input device's index stays in skb_iif,
 		 * set by __netif_receive_skb_core(). */
-		READ(ev->ifindex, skb->skb_iif);
+		READ_IF(ev->ifindex, skb->skb_iif);
 	}
 	if (sk && socket_is_the_drops(sk, ev, net, &sk_net)) {
-		READ(ev->state, sk->__sk_common.skc_state);
+		READ_IF(ev->state, sk->__sk_common.skc_state);
 		if (!net)
 			net = sk_net;
 	}
 	if (net)
-		READ(ev->netns, net->ns.inum);
+		READ_IF(ev->netns, net->ns.inum);
 }
 
 /* Loops are unrolled: kernels before 5.3 refuse back-edges, and with the

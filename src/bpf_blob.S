@@ -1,6 +1,8 @@
-/* The BPF object, built at the same time as the binary, embedded as data:
+/* The BPF objects, built at the same time as the binary, embedded as data:
  * the binary reads no file of its own at run time. 8-byte alignment lets
- * the ELF reader hand out section data as they are. */
+ * the ELF reader hand out section data as they are. tcpdrop_bpf_object is
+ * the tracer; tcpdrop_disc_object the discovery program, loaded only when
+ * the kernel has no BTF (src/discover.c). */
 	.section .rodata.tcpdrop_bpf, "a"
 	.balign 8
 	.global tcpdrop_bpf_object
@@ -8,5 +10,12 @@ tcpdrop_bpf_object:
 	.incbin BPF_OBJ_PATH
 	.global tcpdrop_bpf_object_end
 tcpdrop_bpf_object_end:
+	.byte 0
+	.balign 8
+	.global tcpdrop_disc_object
+tcpdrop_disc_object:
+	.incbin DISC_OBJ_PATH
+	.global tcpdrop_disc_object_end
+tcpdrop_disc_object_end:
 	.byte 0
 	.section .note.GNU-stack, "", @progbits

@@ -11,7 +11,7 @@
 static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:w";
 
 /* Long options without a short form. */
-enum { OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE };
+enum { OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE, OPT_NO_DISCOVERY };
 
 static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
@@ -19,6 +19,7 @@ static const struct option long_opts[] = {
 	{ "no-stack", no_argument, NULL, 'S' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "no-discovery", no_argument, NULL, OPT_NO_DISCOVERY },
 	{ "port", required_argument, NULL, 'p' },
 	{ "sport", required_argument, NULL, OPT_SPORT },
 	{ "dport", required_argument, NULL, OPT_DPORT },
@@ -77,6 +78,11 @@ void cli_print_help(FILE *out)
 	      "vmlinux is\n"
 	      "                        missing: a vmlinux with .BTF, or a raw "
 	      "BTF file\n"
+	      "      --no-discovery    without BTF, do not find the kernel's "
+	      "layout from\n"
+	      "                        known drops: rows without addresses, "
+	      "ports, state\n"
+	      "                        or flags\n"
 	      "  -v, --verbose         say what the kernel offers; the whole "
 	      "verifier log\n"
 	      "                        when the kernel refuses the program\n"
@@ -274,6 +280,9 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 			return errmsg_set(msg, -EINVAL, "option '--btf' needs "
 					  "a file name");
 		opts->btf_path = optarg;
+		return 0;
+	case OPT_NO_DISCOVERY:
+		opts->no_discovery = true;
 		return 0;
 	case 'p':
 		return filter_add_ports(&opts->filter.any_port, optarg, msg);

@@ -22,6 +22,7 @@ struct options {
 	unsigned duration;    /* seconds, 0 = until interrupted */
 	bool verbose;
 	const char *btf_path; /* --btf FILE, NULL to search */
+	bool no_discovery;    /* --no-discovery */
 	struct filter filter;
 	bool json;            /* -j */
 	bool count;           /* -c */

@@ -71,6 +71,27 @@ static void diag_kprobe(const struct tracer *t)
 			strerror(-status));
 }
 
+/* -v: what discovery found, each offset. */
+static void diag_discovery(const struct tracer_discovery *d)
+{
+	char text[1024];
+
+	if (!d->tried)
+		return;
+	if (!d->found) {
+		fprintf(stderr, "tcpdrop: discovery: failed after %d known "
+			"drops, in %lld.%03lld ms: %s\n", d->stats.drops,
+			(long long)d->stats.elapsed_us / 1000,
+			(long long)d->stats.elapsed_us % 1000, d->why);
+		return;
+	}
+	layout_describe(&d->layout, text, sizeof(text));
+	fprintf(stderr, "tcpdrop: discovery: %d known drops, %lld.%03lld ms: "
+		"%s\n", d->stats.drops,
+		(long long)d->stats.elapsed_us / 1000,
+		(long long)d->stats.elapsed_us % 1000, text);
+}
+
 /* -v: what was found about this kernel, for bug reports. */
 void diag_kernel_facts(const struct tracer *t)
 {
@@ -90,6 +111,7 @@ void diag_kernel_facts(const struct tracer *t)
 		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
 		nrings, (unsigned long long)ring_bytes / 1024);
+	diag_discovery(tracer_discovery(t));
 	diag_selfcheck(tracer_selfcheck(t));
 	diag_kprobe(t);
 }
@@ -106,10 +128,13 @@ void diag_unchecked_btf(const struct tracer *t)
 		"not proven against the BTF from %s\n", sc->skipped_why, path);
 }
 
-void diag_degraded(void)
+/* One line: no BTF, and, when discovery was tried, why it failed. */
+void diag_degraded(const struct tracer_discovery *d)
 {
-	fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s): without it, "
-		"rows have no addresses, ports, state or flags and show drops "
-		"of every IP protocol; give --btf FILE (a vmlinux with .BTF, or "
-		"this kernel's raw BTF)\n", kernel_btf_places);
+	fprintf(stderr, "tcpdrop: no kernel BTF (looked in %s)%s%s: without "
+		"it, rows have no addresses, ports, state or flags and show "
+		"drops of every IP protocol; give --btf FILE (a vmlinux with "
+		".BTF, or this kernel's raw BTF)\n", kernel_btf_places,
+		d->tried ? " and discovery failed: " : "",
+		d->tried ? d->why : "");
 }

@@ -19,6 +19,6 @@ void diag_kernel_facts(const struct tracer *t);
 void diag_unchecked_btf(const struct tracer *t);
 
 /* Once, when no BTF was found: what is missing and how to supply it. */
-void diag_degraded(void);
+void diag_degraded(const struct tracer_discovery *d);
 
 #endif

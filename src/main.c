@@ -227,6 +227,7 @@ static int start(struct tracer *t, const struct options *opts)
 		.ring_pages = RING_PAGES,
 		.btf_path = opts->btf_path,
 		.filter = &opts->filter,
+		.no_discovery = opts->no_discovery,
 	};
 	struct errmsg msg;
 	int ret = tracer_start(t, &cfg, &msg);
@@ -241,7 +242,7 @@ static int start(struct tracer *t, const struct options *opts)
 	if (opts->verbose)
 		diag_kernel_facts(t);
 	if (!tracer_has_btf(t))
-		diag_degraded();
+		diag_degraded(tracer_discovery(t));
 	diag_unchecked_btf(t);
 	return 0;
 }

@@ -273,11 +273,11 @@ static int compare_syn(const struct selfcheck *sc,
 		return errmsg_set(msg, -EPROTO, "a known drop of %u bytes was "
 				  "read as %u bytes long", 20 + SELFCHECK_PAYLOAD,
 				  got->len);
-	if (got->netns != sc->netns)
+	if (!sc->no_netns && got->netns != sc->netns)
 		return errmsg_set(msg, -EPROTO, "a known drop in network "
 				  "namespace %u was read in namespace %u",
 				  sc->netns, got->netns);
-	if (got->ifindex != sc->ifindex)
+	if (!sc->no_ifindex && got->ifindex != sc->ifindex)
 		return errmsg_set(msg, -EPROTO, "a known drop on device %u was "
 				  "read on device %u", sc->ifindex,
 				  got->ifindex);

@@ -31,6 +31,9 @@ struct selfcheck {
 	uint32_t netns;          /* the child's namespace inode */
 	uint32_t ifindex;        /* its loopback's */
 	bool skipped;            /* no namespace could be made here */
+	/* Facts the layout does not have (discovery without BTF): their
+	 * fields read 0 and are not compared. Set after selfcheck_init(). */
+	bool no_netns, no_ifindex;
 	char skipped_why[96];
 	int64_t elapsed_us;
 };

@@ -11,6 +11,8 @@
 #include "attach.h"
 #include "config.h"
 #include "cpus.h"
+#include "btfgen.h"
+#include "discover.h"
 #include "event.h"
 #include "object.h"
 #include "kprobe.h"
@@ -39,6 +41,9 @@ struct tracer {
 	int epoll_fd;
 	int nvalues;          /* values of a per-CPU map: possible CPUs */
 	bool have_btf;        /* false: degraded mode, no packet headers */
+	struct tracer_discovery disc; /* without kernel BTF: the layout */
+	struct btf *layout_btf;       /* ... as a synthetic BTF */
+	struct disc *disc_keep;       /* its program, released at the stop */
 	struct selfcheck selfcheck;
 	struct kprobe kprobe;     /* on tcp_drop(), where it is wanted */
 	int kprobe_status;        /* 0 attached, -errno why not (diag) */
@@ -87,7 +92,7 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	 * wrapper is no place to show (tcpdrop_event.location). */
 	out->want_caller = !t->kernel.has_reason;
 	out->reason_min_drop = t->kernel.reason_min_drop;
-	out->have_btf = t->kernel.btf != NULL;
+	out->have_btf = t->kernel.btf != NULL || t->layout_btf != NULL;
 	out->selfcheck_sport = t->selfcheck.sport;
 	out->selfcheck_dport = t->selfcheck.dport;
 }
@@ -103,7 +108,7 @@ static int check_filter(struct tracer *t, const struct filter *f,
 	if (!f)
 		return 0;
 	t->usage_error = true;
-	if (filter_needs_btf(f) && !t->kernel.btf)
+	if (filter_needs_btf(f) && !t->kernel.btf && !t->layout_btf)
 		return errmsg_set(msg, -EINVAL, "port, address, state and netns "
 				  "filters need the kernel's BTF, and none was "
 				  "found (give --btf FILE)");
@@ -157,7 +162,7 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 		       int possible_cpus, struct errmsg *msg)
 {
 	struct core_target target = {
-		.btf = t->kernel.btf,
+		.btf = t->kernel.btf ? t->kernel.btf : t->layout_btf,
 		.ctx_type = CTX_TYPE,
 		.ctx_fmt = &t->kernel.kfree_skb,
 	};
@@ -348,7 +353,7 @@ static int run_selfcheck(struct tracer *t, struct errmsg *msg)
 	int prog_fd = object_prog_fd(&t->obj, SELFCHECK_PROG_NAME);
 	int perf_fd, ret;
 
-	if (!t->kernel.btf) {
+	if (!t->kernel.btf && !t->layout_btf) {
 		t->selfcheck.skipped = true;
 		snprintf(t->selfcheck.skipped_why,
 			 sizeof(t->selfcheck.skipped_why), "no BTF");
@@ -363,6 +368,59 @@ static int run_selfcheck(struct tracer *t, struct errmsg *msg)
 	if (ret || t->selfcheck.skipped)
 		return ret;
 	return check_record(t, msg);
+}
+
+/* Without kernel BTF: the layout from known drops (discover.h), as a
+ * synthetic BTF for the relocation. A failure is not the run's: it runs
+ * degraded, and the reason is kept for the one line that says so. */
+static void discover(struct tracer *t, const struct tracer_config *cfg)
+{
+	struct tracer_discovery *d = &t->disc;
+	struct errmsg why;
+	int ret;
+
+	layout_init(&d->layout);
+	if (cfg->no_discovery)
+		return;
+	d->tried = true;
+	/* Its maps count against RLIMIT_MEMLOCK before 5.11 too. */
+	raise_memlock_limit();
+	errmsg_init(&why);
+	ret = discover_run(&t->kernel.kfree_skb, t->kernel.kfree_skb.id,
+			   t->kernel.has_probe_read_kernel, &d->layout,
+			   &d->stats, &t->disc_keep, &why);
+	if (ret == 0) {
+		ret = btfgen_load(&d->layout, &t->layout_btf);
+		if (ret)
+			errmsg_set(&why, ret, "its BTF: %s", strerror(-ret));
+	}
+	if (ret) {
+		snprintf(d->why, sizeof(d->why), "%.500s", why.text);
+		layout_init(&d->layout);
+		return;
+	}
+	d->found = true;
+	t->selfcheck.no_netns = d->layout.ns_inum == LAYOUT_UNKNOWN;
+	t->selfcheck.no_ifindex = d->layout.ifindex == LAYOUT_UNKNOWN &&
+				  d->layout.skb_iif == LAYOUT_UNKNOWN;
+}
+
+/* The self-check refused the discovered layout: run degraded, the
+ * object loaded again without it. */
+static int discovery_refused(struct tracer *t, const struct tracer_config *cfg,
+			     int npossible, struct errmsg *msg)
+{
+	snprintf(t->disc.why, sizeof(t->disc.why), "the self-check refused "
+		 "what it found: %.400s", msg->text);
+	t->disc.found = false;
+	layout_init(&t->disc.layout);
+	btf_free(t->layout_btf);
+	t->layout_btf = NULL;
+	object_close(&t->obj);
+	t->obj_open = false;
+	t->selfcheck.skipped = true;
+	errmsg_init(msg);
+	return load_object(t, cfg, npossible, msg);
 }
 
 static void tracer_stop(struct tracer *t);
@@ -383,6 +441,8 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	if (ret)
 		goto out;
 	t->kernel_read = true;
+	if (!t->kernel.btf)
+		discover(t, cfg);
 	step = "reading the CPU lists";
 	ret = read_cpus(t, possible, online, &npossible, msg);
 	if (ret)
@@ -393,13 +453,17 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		goto out;
 	step = "the self-check";
 	ret = run_selfcheck(t, msg);
+	if (ret && t->layout_btf)
+		ret = discovery_refused(t, cfg, npossible, msg);
 	if (ret)
 		goto out;
 	/* Kernel BTF (megabytes) only served the relocation: give it back
 	 * before the long run. */
-	t->have_btf = t->kernel.btf != NULL;
+	t->have_btf = t->kernel.btf != NULL || t->layout_btf != NULL;
 	btf_free(t->kernel.btf);
 	t->kernel.btf = NULL;
+	btf_free(t->layout_btf);
+	t->layout_btf = NULL;
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epoll_fd < 0) {
 		ret = errmsg_set(msg, -errno, "epoll_create1: %s",
@@ -526,6 +590,11 @@ int tracer_kprobe(const struct tracer *t, const struct kprobe **kp)
 	return t->kprobe_status;
 }
 
+const struct tracer_discovery *tracer_discovery(const struct tracer *t)
+{
+	return &t->disc;
+}
+
 const struct selfcheck *tracer_selfcheck(const struct tracer *t)
 {
 	return &t->selfcheck;
@@ -545,6 +614,8 @@ static void tracer_stop(struct tracer *t)
 
 	tracer_detach(t);
 	kprobe_detach(&t->kprobe);
+	discover_release(t->disc_keep);
+	t->disc_keep = NULL;
 	for (i = 0; i < t->nrings; i++)
 		ring_close(&t->rings[i]);
 	free(t->rings);
@@ -565,6 +636,7 @@ void tracer_free(struct tracer *t)
 	tracer_stop(t);
 	if (t->kernel_read)
 		kernel_facts_free(&t->kernel);
+	btf_free(t->layout_btf);
 	free(t->verifier_log);
 	free(t);
 }

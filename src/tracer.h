@@ -15,6 +15,8 @@
 #include "filter.h"
 #include "kernel.h"
 #include "kprobe.h"
+#include "layout.h"
+#include "discover.h"
 #include "ring.h"
 #include "selfcheck.h"
 
@@ -24,6 +26,16 @@ struct tracer_config {
 	size_t ring_pages;    /* per CPU, power of two */
 	const char *btf_path; /* NULL: search the usual places */
 	const struct filter *filter; /* NULL: no filter */
+	bool no_discovery;    /* --no-discovery: no BTF means degraded */
+};
+
+/* Without kernel BTF: what discovery found (discover.h), or why not. */
+struct tracer_discovery {
+	bool tried;           /* no BTF, and not --no-discovery */
+	bool found;           /* rows are full: the layout below is used */
+	struct layout layout;
+	struct discover_stats stats;
+	char why[512];        /* tried and not found: why */
 };
 
 /* What a drain hands each record to (report.c's functions in the run). */
@@ -93,6 +105,8 @@ const char *tracer_verifier_log(const struct tracer *t, size_t *len);
  * when not wanted on this kernel, -ENOENT (no such function), -EOPNOTSUPP
  * (no kprobes) or another -errno. */
 int tracer_kprobe(const struct tracer *t, const struct kprobe **kp);
+/* Discovery's outcome, for -v and the degraded mode's line. */
+const struct tracer_discovery *tracer_discovery(const struct tracer *t);
 
 /* What the self-check did (selfcheck.h), for -v. */
 const struct selfcheck *tracer_selfcheck(const struct tracer *t);

@@ -113,6 +113,8 @@ test_not_root
 test_caps_without_root
 test_caps_enough
 test_no_btf
+test_no_discovery
+test_discovery_fails
 test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 if [ -s "$WORK/vmlinux.elf" ]; then
 	test_btf_file btf_elf_file "$WORK/vmlinux.elf"

@@ -610,27 +610,111 @@ start_tracer_hidden_btf() {
 	return $status
 }
 
-# Without BTF the packet is not read: no tuple, state or flags, and drops
-# of every IP protocol. The row is found by its COMM instead.
+# Without BTF, discovery (src/discover.c) finds the layout from known drops
+# of its own: the rows must be those made with the kernel's BTF. Both run
+# at once over the same drops, the reference with --btf (a copy of the
+# kernel's BTF), and each row is compared field by field (JSON without
+# time), but ifindex, which discovery may not know: 0 or the same.
+DISC_CASES="syn4 127.0.0.120 40120 127.0.0.121 9
+syn6 ::1 40121 ::1 9
+md5 127.0.0.122 40122 127.0.0.123 8122
+csum4 127.0.0.124 40124 127.0.0.125 8124"
+
 test_no_btf() {
 	if [ -z "$BTF_HIDDEN" ] && ! have_unshare; then
 		skip no_btf "no unshare -m here"
 		return
 	fi
-	start_tracer_hidden_btf nobtf -S ||
-		{ fail no_btf "tcpdrop did not start: $(cat "$WORK/nobtf.err")"; return; }
-	in_ns nobtf "$DROPGEN" syn4 127.0.0.10 40007 127.0.0.11 9 >/dev/null ||
-		{ stop_tracer; fail no_btf "dropgen syn4 failed"; return; }
-	wait_for ' dropgen ' "$WORK/nobtf.out"
+	ref_pid=
+	if [ -s "$WORK/vmlinux.btf" ]; then
+		"$TCPDROP" -j -S --btf "$WORK/vmlinux.btf" >"$WORK/nobtf-ref.out" \
+			2>"$WORK/nobtf-ref.err" &
+		ref_pid=$!
+		wait_for '^Tracing TCP drops' "$WORK/nobtf-ref.err"
+	fi
+	start_tracer_hidden_btf nobtf -j -S -v ||
+		{ [ -n "$ref_pid" ] && kill -INT "$ref_pid"; wait
+		  fail no_btf "tcpdrop did not start: $(cat "$WORK/nobtf.err")"; return; }
+	echo "$DISC_CASES" | while read -r mode src sport dst dport; do
+		in_ns nobtf "$DROPGEN" "$mode" "$src" "$sport" "$dst" "$dport" \
+			>/dev/null 2>&1
+	done
+	sleep 0.5
 	stop_tracer
+	if [ -n "$ref_pid" ]; then
+		kill -INT "$ref_pid"
+		wait "$ref_pid"
+	fi
 	expect_clean_exit no_btf nobtf || return
-	if ! grep -q '^tcpdrop: no kernel BTF (looked in /sys/kernel/btf/vmlinux, ' "$WORK/nobtf.err"; then
-		fail no_btf "no notice on stderr: $(cat "$WORK/nobtf.err")"
+	if grep -q 'no kernel BTF' "$WORK/nobtf.err"; then
+		fail no_btf "ran degraded: $(grep 'no kernel BTF' "$WORK/nobtf.err")"
 		return
 	fi
-	row=$(awk '$3 == "dropgen"' "$WORK/nobtf.out")
+	if ! grep -q '^tcpdrop: discovery: [0-9]* known drops, .* ms: sk_buff.head [0-9]' "$WORK/nobtf.err"; then
+		fail no_btf "-v did not show the discovered layout: $(cat "$WORK/nobtf.err")"
+		return
+	fi
+	if grep -q '"comm":"tcpdisc' "$WORK/nobtf.out"; then
+		fail no_btf "discovery's own drops were rows"
+		return
+	fi
+	echo "$DISC_CASES" | {
+		bad=
+		while read -r mode src sport dst dport; do
+			sel="select(.sport == $sport and .dport == $dport)"
+			got=$(jq -c "$sel | del(.time)" "$WORK/nobtf.out" | sort)
+			if [ -z "$got" ]; then
+				bad="$bad; $mode: no row"
+				continue
+			fi
+			if ! echo "$got" | jq -e 'select(.saddr != null and .flags != null and .len > 0)' >/dev/null; then
+				bad="$bad; $mode: degraded row $got"
+				continue
+			fi
+			[ -n "$ref_pid" ] || continue
+			want=$(jq -c "$sel | del(.time)" "$WORK/nobtf-ref.out" | sort)
+			# ifindex: the reference's, or 0 where discovery has none.
+			got_cmp=$(echo "$got" | jq -c 'del(.ifindex)')
+			want_cmp=$(echo "$want" | jq -c 'del(.ifindex)')
+			if [ "$got_cmp" != "$want_cmp" ]; then
+				bad="$bad; $mode: want $want_cmp, got $got_cmp"
+				continue
+			fi
+			if echo "$got" | jq -e 'select(.ifindex != 0)' >/dev/null &&
+			   [ "$(echo "$got" | jq -c .ifindex)" != "$(echo "$want" | jq -c .ifindex)" ]; then
+				bad="$bad; $mode: ifindex differs"
+			fi
+		done
+		if [ -n "$bad" ]; then
+			fail no_btf "${bad#; }"
+		else
+			pass no_btf
+		fi
+	}
+}
+
+# --no-discovery: the old degraded mode. Without the packet no tuple,
+# state or flags, and drops of every IP protocol; the row is found by its
+# COMM instead.
+test_no_discovery() {
+	if [ -z "$BTF_HIDDEN" ] && ! have_unshare; then
+		skip no_discovery "no unshare -m here"
+		return
+	fi
+	start_tracer_hidden_btf nodisc -S --no-discovery ||
+		{ fail no_discovery "tcpdrop did not start: $(cat "$WORK/nodisc.err")"; return; }
+	in_ns nodisc "$DROPGEN" syn4 127.0.0.10 40007 127.0.0.11 9 >/dev/null ||
+		{ stop_tracer; fail no_discovery "dropgen syn4 failed"; return; }
+	wait_for ' dropgen ' "$WORK/nodisc.out"
+	stop_tracer
+	expect_clean_exit no_discovery nodisc || return
+	if ! grep -q '^tcpdrop: no kernel BTF (looked in /sys/kernel/btf/vmlinux, [^)]*): without it' "$WORK/nodisc.err"; then
+		fail no_discovery "no notice on stderr: $(cat "$WORK/nodisc.err")"
+		return
+	fi
+	row=$(awk '$3 == "dropgen"' "$WORK/nodisc.out")
 	if [ "$(echo "$row" | wc -l)" -ne 1 ] || [ -z "$row" ]; then
-		fail no_btf "want one dropgen row, got: $row"
+		fail no_discovery "want one dropgen row, got: $row"
 		return
 	fi
 	set -- $row
@@ -638,10 +722,33 @@ test_no_btf() {
 	want="- - - - $EXPECT_NOSOCK4"
 	# shellcheck disable=SC2254
 	case "$*" in $want) ;; *)
-		fail no_btf "want '- - - - $EXPECT_NOSOCK4', got: $*"
+		fail no_discovery "want '- - - - $EXPECT_NOSOCK4', got: $*"
 		return ;;
 	esac
-	pass no_btf
+	pass no_discovery
+}
+
+# Discovery made to fail (it looks for another packet than it sent): the
+# degraded mode, and one line saying why.
+test_discovery_fails() {
+	if [ -z "$BTF_HIDDEN" ] && ! have_unshare; then
+		skip discovery_fails "no unshare -m here"
+		return
+	fi
+	export TCPDROP_TEST_DISCOVERY_FAIL=1
+	start_tracer_hidden_btf discfail -S
+	status=$?
+	unset TCPDROP_TEST_DISCOVERY_FAIL
+	[ "$status" -eq 0 ] ||
+		{ fail discovery_fails "tcpdrop did not start: $(cat "$WORK/discfail.err")"; return; }
+	stop_tracer
+	expect_clean_exit discovery_fails discfail || return
+	lines=$(grep -c '^tcpdrop: no kernel BTF (looked in [^)]*) and discovery failed: no place in struct sk_buff holds head and network_header of the known packet: without it' "$WORK/discfail.err")
+	if [ "$lines" != 1 ] || [ "$(wc -l <"$WORK/discfail.err")" -ne 2 ]; then
+		fail discovery_fails "want the one fallback line and the summary: $(cat "$WORK/discfail.err")"
+		return
+	fi
+	pass discovery_fails
 }
 
 test_btf_file() {

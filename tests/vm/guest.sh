@@ -43,6 +43,8 @@ no_btf_tests() {
 			BTF_HIDDEN=1
 	fi
 	test_no_btf
+	test_no_discovery
+	test_discovery_fails
 	test_btf_file btf_raw_file "$WORK/vmlinux.btf"
 	if [ -n "$BTF_HIDDEN" ]; then
 		umount /sys/kernel/btf/vmlinux
@@ -59,6 +61,8 @@ OBJECTS_BEFORE=$("$BPFOBJS" tcpdrop_ | tail -n 1)
 if [ ! -s /sys/kernel/btf/vmlinux ]; then
 	skip guest "this kernel has no /sys/kernel/btf/vmlinux"
 	test_no_btf
+	test_no_discovery
+	test_discovery_fails
 	test_nothing_left
 	exit 0
 fi
