@@ -64,6 +64,8 @@ initramfs() {
 	done
 	ln -s bin "$root/sbin"
 	cp tests/vm/embedded-init "$root/init" && chmod 755 "$root/init" || return 1
+	# The offsets the guest checks on live packets (check offsets_live).
+	cp tests/vm/embedded-5.10.facts "$root/facts" || return 1
 	{
 		(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) &&
 			cpio_node dev/console $((0020600)) 5 1 900001 &&

@@ -192,6 +192,17 @@ struct net_device
   nd_net             $(off net_device__nd_net)	(possible_net_t: struct net *)
 struct net
   ns.inum            $(off net__ns_inum)	(unsigned int; the inode of /proc/PID/ns/net)
+
+## The offsets above on live traffic (guest check offsets_live, in
+## tests/vm/embedded-init): kprobe events on kfree_skb (skb in %di) and
+## tcp_set_state (sk in %di) whose fetch arguments read through them, then
+## a SYN to closed port 127.0.0.1:9 and a connection to port 8000. On the
+## SYN freed in tcp_v4_rcv(): nh - mh = 14, th - nh = 20, data - head = th,
+## protocol 0x8 (ETH_P_IP read little-endian), skb_iif = dev->ifindex = 1
+## (lo), dev->nd_net->ns.inum = the guest's netns inode, the TCP ports at
+## data; on the connecting socket: state 7 -> 2, family 2, skc_dport 0x401f
+## (8000 big-endian), skc_net->ns.inum the same inode.
+$(guest offsets_live)
 HDR
 } >"$OUTPUT.tmp" && mv "$OUTPUT.tmp" "$OUTPUT" || die "cannot write $OUTPUT"
 echo "$OUTPUT"
