@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154 # top and CACHE are the caller's
 # The embedded-style 5.10 kernel of the kernel matrix: functions to source
 # (after tests/vm/lib.sh), used by tests/vm/build-embedded-kernel.sh and
 # tests/vm/boot-embedded.sh, and meant for the matrix runner too.
@@ -101,7 +102,11 @@ embedded_unpack() {
 	embedded_say "unpacking $(basename "$SRC_DEB")"
 	tmp=$base/unpack.$$
 	rm -rf "$tmp"
-	mkdir -p "$tmp" && dpkg-deb -x "$SRC_DEB" "$tmp" || { WHY="dpkg-deb -x $SRC_DEB failed"; rm -rf "$tmp"; return 1; }
+	if ! mkdir -p "$tmp" || ! dpkg-deb -x "$SRC_DEB" "$tmp"; then
+		WHY="dpkg-deb -x $SRC_DEB failed"
+		rm -rf "$tmp"
+		return 1
+	fi
 	set -- "$tmp"/usr/src/linux-source-*.tar.*
 	[ -f "$1" ] || { WHY="no usr/src/linux-source-*.tar.* in $SRC_DEB"; rm -rf "$tmp"; return 1; }
 	if ! tar -C "$tmp" -xf "$1"; then
