@@ -24,6 +24,11 @@ die() {
 	exit 1
 }
 [ -s "$GUEST_FACTS" ] || die "no $GUEST_FACTS: run sh tests/vm/boot-embedded.sh first"
+# The text below states what these checks found: they must have passed.
+for c in tcp_drop_symbol no_btf kprobe_pmu kfree_skb_event tcp_drop_kprobe_event offsets_live; do
+	grep -q "^PASS vm-embedded-5.10 $c\$" build/vm/embedded-5.10/results ||
+		die "the guest's check $c did not pass (build/vm/embedded-5.10/results)"
+done
 embedded_kernel || die "$WHY"
 obj=$CACHE/embedded-5.10/build
 src=$(cat "$obj/.source")
