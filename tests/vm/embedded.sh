@@ -168,7 +168,10 @@ embedded_build() {
 			make -C "$SRC_TREE" O="$obj" ARCH=x86_64 olddefconfig
 	} >"$log" 2>&1 || { WHY="configuring failed, see $log"; return 1; }
 	embedded_check_config "$obj/.config" || return 1
-	make -C "$SRC_TREE" O="$obj" ARCH=x86_64 -j"$jobs" bzImage >>"$log" 2>&1 ||
+	# uname -v the same on every build of one source (not "#2 ... today").
+	KBUILD_BUILD_VERSION=1 KBUILD_BUILD_USER=tcpdrop KBUILD_BUILD_HOST=vm \
+		KBUILD_BUILD_TIMESTAMP=$(date -u -r "$SRC_TREE/Makefile" '+%F %T UTC') \
+		make -C "$SRC_TREE" O="$obj" ARCH=x86_64 -j"$jobs" bzImage >>"$log" 2>&1 ||
 		{ WHY="make bzImage failed: $(grep -m 1 -E 'error|Error' "$log" | cut -c 1-200), see $log"; return 1; }
 	tmp=$EMBEDDED_DIR.tmp.$$
 	rm -rf "$tmp"
@@ -180,6 +183,10 @@ embedded_build() {
 		echo "$EMBEDDED_PKG $SRC_VERSION" >"$tmp/version" || { WHY="cannot write $tmp"; rm -rf "$tmp"; return 1; }
 	rm -rf "$EMBEDDED_DIR"
 	mv "$tmp" "$EMBEDDED_DIR" || { WHY="cannot write $EMBEDDED_DIR"; return 1; }
+	# Kernels of earlier fragments or sources: 25 MB each, never used again.
+	for old in "$CACHE"/embedded-5.10-*; do
+		[ "$old" = "$EMBEDDED_DIR" ] || rm -rf "$old"
+	done
 }
 
 # embedded_kernel: EMBEDDED_DIR with a built kernel, cached or new.
