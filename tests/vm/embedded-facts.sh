@@ -1,0 +1,213 @@
+#!/bin/sh
+# Writes tests/vm/embedded-5.10.facts: what the tcp_drop kprobe and the
+# BTF-less offset discovery need to know of the embedded-style 5.10 kernel
+# (tests/vm/embedded.sh), each fact with how it was found.
+#
+# Usage, as root, after sh tests/vm/boot-embedded.sh (whose guest printed
+# build/vm/embedded-5.10/guest-facts.txt):
+#   sh tests/vm/embedded-facts.sh [OUTPUT]   (default tests/vm/embedded-5.10.facts)
+# Offsets come from the kernel's own build: a file of offsetof()s compiled
+# as an external module against the very object tree and .config of the
+# image (the kernel's asm-offsets technique), so no debug info is needed
+# and the configuration is not changed. tcp_drop's code comes from
+# objdump of that build's vmlinux.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+CACHE=${TCPDROP_VM_CACHE:-/var/cache/tcpdrop-vm}
+OUTPUT=${1:-tests/vm/embedded-5.10.facts}
+GUEST_FACTS=build/vm/embedded-5.10/guest-facts.txt
+. "$top/tests/vm/lib.sh"
+. "$top/tests/vm/embedded.sh"
+
+die() {
+	echo "embedded-facts: $*" >&2
+	exit 1
+}
+[ -s "$GUEST_FACTS" ] || die "no $GUEST_FACTS: run sh tests/vm/boot-embedded.sh first"
+# The text below states what these checks found: they must have passed.
+for c in tcp_drop_symbol no_btf kprobe_pmu kfree_skb_event tcp_drop_kprobe_event offsets_live; do
+	grep -q "^PASS vm-embedded-5.10 $c\$" build/vm/embedded-5.10/results ||
+		die "the guest's check $c did not pass (build/vm/embedded-5.10/results)"
+done
+embedded_kernel || die "$WHY"
+obj=$CACHE/embedded-5.10/build
+src=$(cat "$obj/.source")
+cmp -s "$obj/.config" "$EMBEDDED_DIR/config" || die "the object tree $obj is not the one of $EMBEDDED_DIR"
+
+# guest FACT: the block the guest printed under that name.
+guest() {
+	awk -v n="$1" '$0 == "FACT-BEGIN " n { on = 1; next } /^FACT-END$/ { on = 0 } on' "$GUEST_FACTS" |
+		grep -v '^\[ *[0-9]*\.[0-9]*\] '
+	# (a kernel message that broke into the console is not a fact)
+}
+
+# --- offsets: offsetof() compiled against the image's own tree -------------
+mod=$(mktemp -d)
+trap 'rm -rf "$mod"' EXIT
+cat >"$mod/tcpdrop_offsets.c" <<'C'
+#include <linux/kbuild.h>
+#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <net/sock.h>
+#include <net/net_namespace.h>
+
+#define OFF(s, f) DEFINE(s##__##f, offsetof(struct s, f))
+#define SIZE(s, f) DEFINE(s##__##f##__size, sizeof(((struct s *)0)->f))
+
+void tcpdrop_offsets(void)
+{
+	OFF(sk_buff, sk);
+	OFF(sk_buff, dev);
+	OFF(sk_buff, len);
+	OFF(sk_buff, data_len);
+	OFF(sk_buff, protocol);
+	OFF(sk_buff, skb_iif);
+	OFF(sk_buff, transport_header);
+	OFF(sk_buff, network_header);
+	OFF(sk_buff, mac_header);
+	OFF(sk_buff, tail);
+	OFF(sk_buff, end);
+	OFF(sk_buff, head);
+	OFF(sk_buff, data);
+	SIZE(sk_buff, transport_header);
+	SIZE(sk_buff, tail);
+	SIZE(sk_buff, end);
+	DEFINE(sk_buff__size, sizeof(struct sk_buff));
+	OFF(sock_common, skc_daddr);
+	OFF(sock_common, skc_rcv_saddr);
+	OFF(sock_common, skc_dport);
+	OFF(sock_common, skc_num);
+	OFF(sock_common, skc_family);
+	OFF(sock_common, skc_state);
+	OFF(sock_common, skc_net);
+	OFF(sock_common, skc_v6_daddr);
+	OFF(sock_common, skc_v6_rcv_saddr);
+	DEFINE(sock__sk_drops, offsetof(struct sock, sk_drops));
+	OFF(net_device, ifindex);
+	OFF(net_device, nd_net);
+	DEFINE(net__ns_inum, offsetof(struct net, ns.inum));
+	DEFINE(skb_shared_info__gso_segs, offsetof(struct skb_shared_info, gso_segs));
+}
+C
+echo 'obj-m := tcpdrop_offsets.o' >"$mod/Kbuild"
+make -C "$src" O="$obj" ARCH=x86_64 M="$mod" tcpdrop_offsets.s >"$mod/make.log" 2>&1 ||
+	die "compiling the offsets failed: $(grep -m 1 -i error "$mod/make.log")"
+# Lines of the form: .ascii "->sk_buff__head $192 offsetof(struct sk_buff, head)"
+sed -n 's/.*"->\([a-z0-9_]*\) \$\{0,1\}\([0-9]*\) .*/\1 \2/p' "$mod/tcpdrop_offsets.s" >"$mod/offsets"
+# Every DEFINE of the C file must have come out (checked here: a die
+# inside the $(...) of the text below would not stop the script).
+want=$(sed -n 's/^[[:space:]]*OFF(\([a-z_]*\), \([a-z0-9_]*\));/\1__\2/p
+	s/^[[:space:]]*SIZE(\([a-z_]*\), \([a-z0-9_]*\));/\1__\2__size/p
+	s/^[[:space:]]*DEFINE(\([a-z0-9_]*\),.*/\1/p' "$mod/tcpdrop_offsets.c")
+for k in $want; do
+	grep -q "^$k [0-9][0-9]*\$" "$mod/offsets" || die "no offset $k in $mod/tcpdrop_offsets.s"
+done
+off() {
+	awk -v k="$1" '$1 == k { print $2 }' "$mod/offsets"
+}
+
+# --- tcp_drop in vmlinux -----------------------------------------------------
+vmlinux=$EMBEDDED_DIR/vmlinux
+dis=$(objdump -d --no-show-raw-insn --disassemble=tcp_drop "$vmlinux" |
+	sed -n '/<tcp_drop>:/,$p' | sed -e '/^$/d' -e '/^Disassembly of section/d')
+[ -n "$dis" ] || die "no tcp_drop in $vmlinux"
+callers=$(objdump -d --no-show-raw-insn "$vmlinux" |
+	awk '/^[0-9a-f]+ <.*>:$/ { fn = $2 }
+		/\t(call|jmp|j[a-z]+) +[0-9a-f]+ <tcp_drop>$/ { split($0, f, "\t"); split(f[2], op, " "); n[fn " " op[1]]++ }
+		END { for (k in n) print k, n[k] }' |
+	tr -d '<>:' | LC_ALL=C sort)
+
+{
+	cat <<HDR
+# Facts of the embedded-style 5.10 kernel of the kernel matrix, for the
+# tcp_drop kprobe and the BTF-less offset discovery. Generated by
+# tests/vm/embedded-facts.sh; regenerate when tests/vm/embedded-5.10.config,
+# the source package or the compiler changes (the cache directory's name
+# below changes with them).
+#
+# kernel:   $(cat "$EMBEDDED_DIR/version"), make tinyconfig + tests/vm/embedded-5.10.config
+# compiler: $(gcc --version | head -n 1)
+# image:    $(basename "$EMBEDDED_DIR")/bzImage, $(stat -c %s "$EMBEDDED_DIR/bzImage") bytes
+# guest:    $(guest uname)
+# CPUs:     $(guest nproc) (qemu -smp 2)
+# BTF:      none (CONFIG_DEBUG_INFO_BTF off; the guest has no /sys/kernel/btf/vmlinux)
+# KASLR:    $(grep -q '^CONFIG_RANDOMIZE_BASE=y' "$EMBEDDED_DIR/config" && echo on || echo "off (CONFIG_RANDOMIZE_BASE unset): the addresses below hold on every boot")
+# BPF JIT:  net.core.bpf_jit_enable = $(guest bpf_jit_enable)
+
+## skb:kfree_skb (guest: mount -t tracefs nodev /sys/kernel/tracing;
+## cat /sys/kernel/tracing/events/skb/kfree_skb/format). No reason field:
+## the drop location is the best reason this kernel gives.
+$(guest kfree_skb_format)
+
+## Symbols (guest: grep -E ' (tcp_drop|...)\$' /proc/kallsyms, as root)
+$(guest kallsyms)
+
+## The perf kprobe PMU (guest: /sys/bus/event_source/devices/kprobe/)
+type $(guest kprobe_pmu_type)
+$(guest kprobe_pmu_format)
+A kprobe event on tcp_drop through tracefs ("p:NAME tcp_drop" into
+kprobe_events) is accepted: the guest's check tcp_drop_kprobe_event passed.
+
+## tcp_drop(struct sock *sk, struct sk_buff *skb): a real function, sk in
+## %rdi, skb in %rsi (objdump -d --disassemble=tcp_drop vmlinux, the image's
+## own vmlinux). Its body is sk_drops_add(sk, skb) and __kfree_skb(skb):
+## note the reads of skb->end and skb->head (skb_shinfo()->gso_segs) and
+## the add to sk->sk_drops, which match the offsets below.
+$dis
+
+## Direct callers of tcp_drop: function, instruction, count (objdump -d
+## vmlinux; a jmp is a tail call: the caller's frame is gone from the stack)
+$callers
+
+## Offsets (bytes), from offsetof() compiled as an external module against
+## the image's own object tree and .config (make M=DIR tcpdrop_offsets.s,
+## the kernel's asm-offsets technique; see tests/vm/embedded-facts.sh).
+## skb->head + skb->network_header is the IP header, + transport_header the
+## TCP header (64-bit: these and tail/end are offsets from head).
+struct sk_buff (size $(off sk_buff__size))
+  sk                 $(off sk_buff__sk)
+  dev                $(off sk_buff__dev)
+  len                $(off sk_buff__len)	(u32)
+  data_len           $(off sk_buff__data_len)	(u32)
+  protocol           $(off sk_buff__protocol)	(__be16)
+  skb_iif            $(off sk_buff__skb_iif)	(int)
+  transport_header   $(off sk_buff__transport_header)	(u$(($(off sk_buff__transport_header__size) * 8)))
+  network_header     $(off sk_buff__network_header)	(u16)
+  mac_header         $(off sk_buff__mac_header)	(u16)
+  tail               $(off sk_buff__tail)	(u$(($(off sk_buff__tail__size) * 8)), offset from head)
+  end                $(off sk_buff__end)	(u$(($(off sk_buff__end__size) * 8)), offset from head)
+  head               $(off sk_buff__head)	(pointer)
+  data               $(off sk_buff__data)	(pointer)
+struct sock_common (at offset 0 of struct sock)
+  skc_daddr          $(off sock_common__skc_daddr)
+  skc_rcv_saddr      $(off sock_common__skc_rcv_saddr)
+  skc_dport          $(off sock_common__skc_dport)
+  skc_num            $(off sock_common__skc_num)
+  skc_family         $(off sock_common__skc_family)
+  skc_state          $(off sock_common__skc_state)	(u8)
+  skc_net            $(off sock_common__skc_net)	(possible_net_t: struct net *)
+  skc_v6_daddr       $(off sock_common__skc_v6_daddr)
+  skc_v6_rcv_saddr   $(off sock_common__skc_v6_rcv_saddr)
+struct sock
+  sk_drops           $(off sock__sk_drops)	(atomic_t)
+struct skb_shared_info
+  gso_segs           $(off skb_shared_info__gso_segs)
+struct net_device
+  ifindex            $(off net_device__ifindex)	(int)
+  nd_net             $(off net_device__nd_net)	(possible_net_t: struct net *)
+struct net
+  ns.inum            $(off net__ns_inum)	(unsigned int; the inode of /proc/PID/ns/net)
+
+## The offsets above on live traffic (guest check offsets_live, in
+## tests/vm/embedded-init): kprobe events on kfree_skb (skb in %di) and
+## tcp_set_state (sk in %di) whose fetch arguments read through them, then
+## a SYN to closed port 127.0.0.1:9 and a connection to port 8000. On the
+## SYN freed in tcp_v4_rcv(): nh - mh = 14, th - nh = 20, data - head = th,
+## protocol 0x8 (ETH_P_IP read little-endian), skb_iif = dev->ifindex = 1
+## (lo), dev->nd_net->ns.inum = the guest's netns inode, the TCP ports at
+## data; on the connecting socket: state 7 -> 2, family 2, skc_dport 0x401f
+## (8000 big-endian), skc_net->ns.inum the same inode.
+$(guest offsets_live)
+HDR
+} >"$OUTPUT.tmp" && mv "$OUTPUT.tmp" "$OUTPUT" || die "cannot write $OUTPUT"
+echo "$OUTPUT"
