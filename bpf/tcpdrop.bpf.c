@@ -27,7 +27,9 @@
 #define IPPROTO_FRAGMENT 44
 #define IPPROTO_AH 51
 #define IPPROTO_DSTOPTS 60
-#define TCP_HEADER_MIN 20
+/* The bytes of TCP's header a row needs: ports, and the flags in byte
+ * 13. A shorter one (a cut-off first fragment) is not decoded. */
+#define TCP_HEADER_MIN 14
 /* IPv6 extension headers walked before giving up on a packet. The kernel
  * itself has no bound, but a TCP packet with more than a few is an attack
  * or a test, and the loop must be unrolled. */
@@ -233,6 +235,10 @@ INLINE int read_ipv6(const struct packet *p, unsigned int nh,
 	for (int i = 0; i < IPV6_EXT_MAX; i++) {
 		if (type == IPPROTO_TCP)
 			break;
+		/* Hop-by-hop comes first or not at all (RFC 8200 4.1); the
+		 * kernel drops it anywhere else as IP_NOPROTO, unread. */
+		if (type == IPPROTO_HOPOPTS && i > 0)
+			return -1;
 		if (ipv6_ext_step(p, off, type, &type, &len))
 			return -1;
 		off += len;

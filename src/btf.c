@@ -362,7 +362,9 @@ static int find_btf_bytes(const void *buf, size_t len, const void **data,
 
 /* A mapped file that shrinks under us (truncated while we read it) raises
  * SIGBUS at the first access past its new end. Within copy_btf_bytes()
- * that access jumps back here and becomes -EIO. */
+ * that access jumps back here and becomes -ESTALE, an error no read
+ * gives, so that it is told apart from the -EIO of a file that cannot be
+ * read (/proc/self/mem). */
 static sigjmp_buf sigbus_jump;
 
 static void on_sigbus(int sig)
@@ -389,7 +391,7 @@ static int copy_btf_bytes(const void *image, size_t len, uint8_t **copy,
 	if (sigsetjmp(sigbus_jump, 1)) {
 		sigaction(SIGBUS, &old, NULL);
 		free(buf);
-		return -EIO;
+		return -ESTALE;
 	}
 	err = find_btf_bytes(image, len, &data, size);
 	if (err == 0 && *size > FILEIO_MAX_BTF)

@@ -26,7 +26,7 @@ int btf_load_raw_why(struct btf **out, const void *data, size_t len,
 
 /* Parses the BTF in a file's `len`-byte image (raw BTF, or an ELF file's
  * .BTF section), which may be a mapping of the file: it is read with
- * SIGBUS caught, so a file truncated meanwhile gives -EIO instead of a
+ * SIGBUS caught, so a file truncated meanwhile gives -ESTALE instead of a
  * crash. -EFBIG for BTF over FILEIO_MAX_BTF; -EINVAL for no BTF; -ENOENT
  * for an ELF file without .BTF. */
 int btf_load_image(struct btf **out, const void *image, size_t len);

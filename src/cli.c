@@ -237,6 +237,24 @@ static int check_once(int c, unsigned *seen, struct errmsg *msg)
 	return 0;
 }
 
+/* -t and -w shape the text rows; with JSON (its own RFC 3339 time) or
+ * count tables they would change nothing, silently. */
+static int check_text_options(const struct options *opts,
+			      struct errmsg *msg)
+{
+	const char *mode = opts->json ? "-j" : opts->count ? "-c" : NULL;
+
+	if (!mode)
+		return 0;
+	if (opts->style.time != TIME_HMS)
+		return errmsg_set(msg, -EINVAL, "-t/--timestamp styles text "
+				  "rows; it has no effect with %s", mode);
+	if (opts->style.wide)
+		return errmsg_set(msg, -EINVAL, "-w/--wide widens text rows; "
+				  "it has no effect with %s", mode);
+	return 0;
+}
+
 /* An address of the other family than -4 or -6 asks for drops that the
  * family filter then hides: a filter that can never match. */
 static int check_families(const struct options *opts, struct errmsg *msg)
@@ -344,6 +362,8 @@ int cli_parse(int argc, char **argv, struct options *opts,
 		return errmsg_set(msg, -EINVAL, "unexpected argument '%s'",
 				  argv[optind]);
 	ret = check_families(opts, msg);
+	if (ret == 0)
+		ret = check_text_options(opts, msg);
 	if (ret)
 		return ret;
 	/* IPv6 rows only: columns that fit them cost nothing. */

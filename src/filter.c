@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tcpstate.h"
 
@@ -180,14 +182,23 @@ bool filter_needs_btf(const struct filter *f)
 }
 
 /* "A, B, C": the names the kernel knows, for the error message. */
+/* The table's last entry, MAX (SKB_DROP_REASON_MAX), counts the reasons:
+ * no packet is ever dropped with it. */
+static bool is_reason(const char *name)
+{
+	return strcasecmp(name, "MAX") != 0;
+}
+
 static void list_reasons(const struct tp_format *fmt, char *buf, size_t size)
 {
 	size_t i, used = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < fmt->nsymbols && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s",
-					 i ? ", " : "", fmt->symbols[i].name);
+		if (is_reason(fmt->symbols[i].name))
+			used += (size_t)snprintf(buf + used, size - used,
+						 "%s%s", used ? ", " : "",
+						 fmt->symbols[i].name);
 }
 
 int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
@@ -202,7 +213,8 @@ int filter_resolve_reasons(const struct filter *f, const struct tp_format *fmt,
 				  "skb:kfree_skb has no drop reasons (they "
 				  "came with Linux 5.17)");
 	for (i = 0; i < f->nreasons; i++) {
-		if (tp_format_symbol_value(fmt, f->reason_names[i], &value)) {
+		if (tp_format_symbol_value(fmt, f->reason_names[i], &value) ||
+		    !is_reason(f->reason_names[i])) {
 			list_reasons(fmt, known, sizeof(known));
 			return errmsg_set(msg, -EINVAL, "unknown drop reason "
 					  "'%s'; this kernel knows: %s",

@@ -184,7 +184,7 @@ static int read_btf(struct kernel_facts *k, const char *path,
 	ret = btf_load_file(&k->btf, path);
 	if (ret == -ENOENT && nonempty_file(path))
 		return errmsg_set(msg, ret, "%s has no .BTF section", path);
-	if (ret == -EIO)
+	if (ret == -ESTALE)
 		return errmsg_set(msg, ret, "%s changed while it was read "
 				  "(truncated?)", path);
 	if (ret == -EFBIG)

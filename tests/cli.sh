@@ -43,6 +43,9 @@ usage_error twice_duration "tcpdrop: option -d/--duration given more than once" 
 usage_error twice_btf "tcpdrop: option --btf given more than once" --btf a --btf b
 usage_error twice_timestamp "tcpdrop: option -t/--timestamp given more than once" -t us -t iso
 usage_error twice_count "tcpdrop: option -c/--count given more than once" -c 1 -c
+usage_error timestamp_with_json "tcpdrop: -t/--timestamp styles text rows; it has no effect with -j" -t us -j
+usage_error timestamp_with_counts "tcpdrop: -t/--timestamp styles text rows; it has no effect with -c" -c -t iso
+usage_error wide_with_json "tcpdrop: -w/--wide widens text rows; it has no effect with -j" -w -j
 usage_error ipv4_with_ipv6_addr "tcpdrop: -4 and an IPv6 address (-a) never match" -4 -a ::1
 usage_error ipv6_with_ipv4_addr "tcpdrop: -6 and an IPv4 address (-a) never match" -a 10.0.0.0/8 -6
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6

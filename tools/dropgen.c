@@ -54,6 +54,10 @@
  *                               segment on it a gigabyte past the window:
  *                               TCP_INVALID_SEQUENCE (tcp_drop() from its
  *                               caller tcp_validate_incoming before 5.18)
+ *   hbhlate6 SRC SPORT DST DPORT
+ *                               an IPv6 SYN behind Destination Options and
+ *                               then Hop-by-Hop, which may only come first:
+ *                               IP_NOPROTO, no TCP header read; flags=-
  *   rstlisten4 SRC SPORT DST DPORT
  *                               a RST to a listener on DST:DPORT: TCP_RESET
  *                               in state LISTEN (tcp_drop() from
@@ -1241,6 +1245,43 @@ static int send_raw_packet(const struct endpoint *dst, const void *pkt,
 	return err;
 }
 
+/* hbhlate6: an IPv6 SYN behind a Destination Options header and then a
+ * Hop-by-Hop one, which RFC 8200 allows only first: the kernel drops it
+ * as IP_NOPROTO without reading TCP, so it is no TCP row. */
+struct hbhlate6_packet {
+	struct ip6_hdr ip;
+	uint8_t dstopts[8];
+	uint8_t hopopts[8];
+	struct tcphdr tcp;
+};
+
+static int run_hbh_late(const struct mode *m, const struct tuple *t,
+			unsigned int arg, struct drop_report *report)
+{
+	struct hbhlate6_packet pkt;
+	int err;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.ip6_flow = htonl(6u << 28);
+	pkt.ip.ip6_plen = htons(sizeof(pkt) - sizeof(pkt.ip));
+	pkt.ip.ip6_nxt = IPPROTO_DSTOPTS;
+	pkt.ip.ip6_hlim = 64;
+	pkt.ip.ip6_src = t->src.addr.v6.sin6_addr;
+	pkt.ip.ip6_dst = t->dst.addr.v6.sin6_addr;
+	/* Each: next header, length 0 (8 bytes), a PadN of 4 bytes. */
+	pkt.dstopts[0] = IPPROTO_HOPOPTS;
+	pkt.dstopts[2] = 1;
+	pkt.dstopts[3] = 4;
+	pkt.hopopts[0] = IPPROTO_TCP;
+	pkt.hopopts[2] = 1;
+	pkt.hopopts[3] = 4;
+	fake_syn_header(t, &pkt.tcp);
+	err = send_raw_packet(&t->dst, &pkt, sizeof(pkt));
+	if (!err)
+		sleep_ms(50);
+	return one_drop(report, "-", "IP_NOPROTO", err);
+}
+
 static int run_frag(const struct mode *m, const struct tuple *t,
 		    unsigned int arg, struct drop_report *report)
 {
@@ -1300,6 +1341,7 @@ static const struct mode modes[] = {
 	{ "frag6", AF_INET6, 0, 0, 0, run_frag, NULL },
 	{ "oow4", AF_INET, 0, 0, 0, run_oow, NULL },
 	{ "rstlisten4", AF_INET, 0, 0, 0, run_rst_listen, NULL },
+	{ "hbhlate6", AF_INET6, 0, 0, 0, run_hbh_late, NULL },
 };
 
 static const struct mode *find_mode(const char *name)
@@ -1365,7 +1407,7 @@ int main(int argc, char **argv)
 			"[MS (md5) | N (flood4, burst4)]\n"
 			"modes: syn4 syn6 md5 csum4 flood4 opts4 dstopts6 "
 			"hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 frag4 "
-			"frag6 oow4 rstlisten4\n");
+			"frag6 oow4 rstlisten4 hbhlate6\n");
 		return 1;
 	}
 	arg = mode->arg_default;

@@ -18,6 +18,7 @@ run_truth_scenarios() {
 	truth_exthdr6 dstopts6 dstopts6 40091
 	truth_exthdr6 hbh6 hbh6 40092
 	truth_udp
+	truth_hbh_late
 	truth_fragments
 	truth_burst_text
 	truth_burst_json
@@ -150,6 +151,21 @@ truth_exthdr6() {
 	[ "$status" -eq 0 ] || return
 	expect_row "$test" "$test" "[::1]:$sport" '[::1]:9' - SYN "$EXPECT_NOSOCK6" 1 || return
 	expect_only_row "$test" "$test" "[::1]:$sport" '[::1]:9' || return
+	pass "$test"
+}
+
+# --- a Hop-by-Hop header after another is dropped unread: no row -----------
+truth_hbh_late() {
+	test=hbh_late_not_tcp
+	truth_ns_up hbhlate || { fail "$test" "cannot make a namespace"; return; }
+	truth_trace "$test" hbhlate \
+		"'$DROPGEN' hbhlate6 ::1 40061 ::1 9 &&
+		 '$DROPGEN' syn4 127.0.0.61 40062 127.0.0.62 9" -S
+	status=$?
+	truth_ns_down
+	[ "$status" -eq 0 ] || return
+	expect_row "$test" hbhlate 127.0.0.61:40062 127.0.0.62:9 - SYN "$EXPECT_NOSOCK4" 1 || return
+	expect_only_row "$test" hbhlate 127.0.0.61:40062 127.0.0.62:9 || return
 	pass "$test"
 }
 

@@ -495,7 +495,8 @@ static void test_btf_load_file_raw(void)
 }
 
 /* A file truncated while mapped: the read past its new end raises
- * SIGBUS, which btf_load_image() turns into -EIO, with nothing leaked. */
+ * SIGBUS, which btf_load_image() turns into -ESTALE, with nothing
+ * leaked. */
 static void test_btf_truncated_under_us(void)
 {
 	struct btf *btf = NULL;
@@ -518,7 +519,7 @@ static void test_btf_truncated_under_us(void)
 	CHECK(map && map != MAP_FAILED);
 	if (map && map != MAP_FAILED) {
 		CHECK_INT(truncate(path, 100), 0);
-		CHECK_INT(btf_load_image(&btf, map, len), -EIO);
+		CHECK_INT(btf_load_image(&btf, map, len), -ESTALE);
 		CHECK(btf == NULL);
 		munmap(map, len);
 	}
