@@ -455,7 +455,8 @@ tracefs_stale_symlink() {
 	sh -c 'exit 0' &
 	dead=$!
 	wait "$dead"
-	in_private_mounts "mount -t tmpfs none /dev/shm && chmod 1777 /dev/shm &&
+	in_private_mounts "mkdir -p /dev/shm && mount -t tmpfs none /dev/shm &&
+		chmod 1777 /dev/shm &&
 		mkdir /dev/shm/victim && mount -t tmpfs victimfs /dev/shm/victim &&
 		echo precious >/dev/shm/victim/data &&
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
