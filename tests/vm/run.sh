@@ -572,6 +572,9 @@ boot() {
 	qemu=$2
 	console=$3
 	shift 3
+	# Emptied first: the wait below must not find the last run's marker
+	# before qemu's output replaces it.
+	: >"$log"
 	start=$(now_ms)
 	# No -enable-kvm: KVM does not work on these machines; TCG does.
 	timeout -k 10 "$TIMEOUT" "$qemu" "$@" -accel tcg -nographic -no-reboot \
