@@ -1,9 +1,12 @@
 # tcpdrop: one static binary with its BPF object inside.
 #
 #   make            build ./tcpdrop (installs missing build tools as root)
+#   make ARCH=arm64 cross-build build/arm64/tcpdrop and its test tools
+#   make dist       dist/tcpdrop-VERSION-x86_64, -aarch64 and SHA256SUMS
 #   make run        build and run it
 #   make test       unit tests (no root) and live tests (root)
-#   make test-vm    the same live tests on Debian 5.10, 6.1, 6.12 under qemu
+#   make test-vm    the same live tests on Debian's kernels under qemu, x86_64
+#                   and arm64 guests; KERNELS="x86_64-6.1 arm64-5.10" picks
 #   make install    PREFIX=/usr/local: sbin/tcpdrop, share/man/man8/tcpdrop.8
 #   make fuzz       libFuzzer over every parser (tests/fuzz), FUZZ_SECONDS each
 #   make bench      start-up time, peak RSS and size, against baselines
@@ -11,10 +14,43 @@
 
 CLANG     ?= clang
 LLVM_STRIP ?= llvm-strip
-MUSL_CC   ?= musl-gcc
 HOST_CC   ?= cc
-BUILD     := build
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+# The target architecture: the machine's own by default, or ARCH=arm64 /
+# ARCH=x86_64 (aarch64, amd64 and x86 are read as these). The machine's own
+# build goes to ./tcpdrop and build/; another architecture's to
+# build/ARCH/tcpdrop and build/ARCH/, so the two never overwrite each other.
+# Per architecture: the name uname -m and the release files use, the
+# __TARGET_ARCH_ macro of the BPF C (as libbpf's bpf_tracing.h spells it),
+# the Debian multiarch directory of the uapi asm/ headers, and the musl
+# compiler wrapper of a cross build (musl-dev:ARCH).
+norm_arch  = $(patsubst aarch64,arm64,$(patsubst amd64,x86_64,$(patsubst x86,x86_64,$(1))))
+HOST_ARCH := $(call norm_arch,$(shell uname -m))
+ARCH      ?= $(HOST_ARCH)
+override ARCH := $(call norm_arch,$(ARCH))
+ifeq ($(ARCH),x86_64)
+UNAME_ARCH := x86_64
+BPF_ARCH  := x86
+MULTIARCH := x86_64-linux-gnu
+else ifeq ($(ARCH),arm64)
+UNAME_ARCH := aarch64
+BPF_ARCH  := arm64
+MULTIARCH := aarch64-linux-gnu
+else
+$(error ARCH=$(ARCH): this Makefile builds for x86_64 and arm64)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
+BUILD     := build
+BIN       := tcpdrop
+MUSL_CC   ?= musl-gcc
+else
+BUILD     := build/$(ARCH)
+BIN       := $(BUILD)/tcpdrop
+MUSL_CC   ?= $(UNAME_ARCH)-linux-musl-gcc
+endif
+# Where each architecture's binary is, for dist and test-vm.
+bin_of    = $(if $(filter $(1),$(HOST_ARCH)),tcpdrop,build/$(1)/tcpdrop)
 
 CFLAGS_COMMON := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -DTCPDROP_VERSION='"$(VERSION)"' -Ibpf -Isrc
@@ -25,8 +61,10 @@ UAPI      := $(BUILD)/uapi
 MUSL_CFLAGS := $(CFLAGS_COMMON) -isystem $(UAPI) -ffunction-sections -fdata-sections
 HOST_CFLAGS := $(CFLAGS_COMMON) -fsanitize=address,undefined -fno-omit-frame-pointer
 
-# -mcpu=v2: the instruction set every kernel since 4.14 accepts.
-BPF_CFLAGS := -target bpf -mcpu=v2 -O2 -g -Wall -Werror -Ibpf
+# -mcpu=v2: the instruction set every kernel since 4.14 accepts. The object
+# is built per architecture: code that reads registers (a kprobe's pt_regs)
+# tests __TARGET_ARCH_x86 or __TARGET_ARCH_arm64.
+BPF_CFLAGS := -target bpf -mcpu=v2 -O2 -g -Wall -Werror -Ibpf -D__TARGET_ARCH_$(BPF_ARCH)
 
 SRC       := $(wildcard src/*.c)
 LIB_SRC   := $(filter-out src/main.c,$(SRC))
@@ -37,20 +75,29 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 TOOLS     := $(BUILD)/dropgen $(BUILD)/bpfobjs $(BUILD)/nounshare
 
-.PHONY: all deps run test test-vm unit live tools bench install clean
+.PHONY: all deps run test test-vm unit live tools bench install clean dist
 # Keep the objects that unit tests link; make would delete them as
 # intermediates and rebuild them for every test binary.
 .SECONDARY:
-all: tcpdrop
+all: $(BIN)
+ifneq ($(BIN),tcpdrop)
+# make ARCH=arm64 tcpdrop: the same as make ARCH=arm64.
+.PHONY: tcpdrop
+tcpdrop: $(BIN)
+endif
 
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh --arch $(ARCH)
 
+# linux/ and asm-generic/ are the same for every architecture; asm/ is the
+# target's, from its multiarch directory (linux-libc-dev:ARCH), never the
+# machine's own when cross-building.
 $(UAPI)/.stamp: | deps
+	@test -d /usr/include/$(MULTIARCH)/asm || { echo "no /usr/include/$(MULTIARCH)/asm: install linux-libc-dev for $(ARCH)" >&2; exit 1; }
 	@mkdir -p $(UAPI)
 	@ln -sfn /usr/include/linux $(UAPI)/linux
 	@ln -sfn /usr/include/asm-generic $(UAPI)/asm-generic
-	@ln -sfn /usr/include/$$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/asm $(UAPI)/asm
+	@ln -sfn /usr/include/$(MULTIARCH)/asm $(UAPI)/asm
 	@touch $@
 
 # DWARF is dropped before embedding, and so are the relocations of .BTF and
@@ -77,11 +124,12 @@ $(BUILD)/musl/%.o: src/%.c $(HEADERS) $(UAPI)/.stamp
 	@mkdir -p $(BUILD)/musl
 	$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
-tcpdrop: $(patsubst src/%.c,$(BUILD)/musl/%.o,$(SRC)) $(BUILD)/bpf_blob.o
-	$(MUSL_CC) -static -s -Wl,--gc-sections -o $@ $^
-
-run: tcpdrop
-	./tcpdrop
+# -z norelro: a static musl binary has no dynamic linker to apply RELRO, and
+# aligning its end to arm64's 64 KiB maximum page size padded the file by
+# up to 64 KiB (40 KiB of a 258 KiB binary).
+LDFLAGS_STATIC := -static -s -Wl,--gc-sections -Wl,-z,norelro
+$(BIN): $(patsubst src/%.c,$(BUILD)/musl/%.o,$(SRC)) $(BUILD)/bpf_blob.o
+	$(MUSL_CC) $(LDFLAGS_STATIC) -o $@ $^
 
 # Tools used by the tests, static too so they fit in a test initramfs.
 $(BUILD)/dropgen: tools/dropgen.c $(UAPI)/.stamp
@@ -91,6 +139,15 @@ $(BUILD)/nounshare: tools/nounshare.c $(UAPI)/.stamp
 $(BUILD)/bpfobjs: tools/bpfobjs.c $(BUILD)/musl/sys.o $(UAPI)/.stamp
 	$(MUSL_CC) $(MUSL_CFLAGS) -static -s -o $@ $< $(BUILD)/musl/sys.o
 tools: $(TOOLS)
+
+# What runs the binaries runs on this machine only; another architecture's
+# binaries run in the test-vm guests (and under qemu-user in make dist).
+ifneq ($(ARCH),$(HOST_ARCH))
+run test unit live bench:
+	@echo "make $@ runs on this machine ($(HOST_ARCH)), not ARCH=$(ARCH): see make test-vm" >&2; exit 2
+else
+run: tcpdrop
+	./tcpdrop
 
 # Unit tests: host compiler with ASan/UBSan, linked with every source but
 # main.c, and with the BPF object for the tests that load it as data.
@@ -113,24 +170,40 @@ test: tcpdrop tools $(UNIT_BIN)
 	@sh tools/deps.sh jq python3 nft:nftables
 	@sh tests/run.sh $(UNIT_BIN)
 
-# The kernel matrix: Debian's 5.10, 6.1 and 6.12 kernels booted under qemu
-# from a busybox initramfs holding these binaries (root; see tests/vm/).
-test-vm: tcpdrop tools
-	@sh tests/vm/run.sh
-
-# make install [PREFIX=/usr/local] [DESTDIR=...]
-PREFIX    ?= /usr/local
-install: tcpdrop
-	install -D -m 0755 tcpdrop $(DESTDIR)$(PREFIX)/sbin/tcpdrop
-	install -D -m 0644 man/tcpdrop.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcpdrop.8
-
 # Figures, not assertions: start-up time, peak RSS, size, and the cost per
 # drop in each mode against an untraced baseline (root).
 bench: tcpdrop tools
 	@sh tools/bench-startup.sh
 	@sh tools/bench-overhead.sh
+endif
 
+# The kernel matrix: Debian's kernels booted under qemu, x86_64 and arm64,
+# from a busybox initramfs holding that architecture's binaries (root; see
+# tests/vm/). KERNELS names guests (x86_64-6.1 arm64-5.10 ...; a bare 6.1
+# is x86_64's); only the architectures they need are built.
+KERNELS   ?=
+VM_ARCHES := $(if $(strip $(KERNELS)),$(sort $(foreach k,$(KERNELS),$(if $(filter arm64-%,$(k)),arm64,x86_64))),x86_64 arm64)
+test-vm:
+	@for a in $(VM_ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all tools || exit 1; done
+	@sh tests/vm/run.sh $(KERNELS)
+
+# Release files: a static binary per architecture and their checksums,
+# each binary checked first (ELF machine, static, stripped, runs --version,
+# under qemu-user for the other architecture).
+DIST      := dist
+dist:
+	@for a in x86_64 arm64; do $(MAKE) --no-print-directory ARCH=$$a all || exit 1; done
+	@sh tools/dist.sh $(DIST) $(VERSION) x86_64=$(call bin_of,x86_64) aarch64=$(call bin_of,arm64)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]
+PREFIX    ?= /usr/local
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcpdrop
+	install -D -m 0644 man/tcpdrop.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcpdrop.8
+
+# make clean: everything (every architecture and dist/); make ARCH=arm64
+# clean: that architecture's build/arm64/ only.
 clean:
-	rm -rf $(BUILD) tcpdrop
+	rm -rf $(BUILD) $(BIN) $(if $(filter build,$(BUILD)),$(DIST))
 
 include tests/fuzz/Makefile.inc
