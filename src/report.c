@@ -102,16 +102,39 @@ static int write_text(struct report *r, const struct drop_view *d)
 
 /* Functions that only free the packet for their caller: kfree_skb() and
  * the parts the compiler split it into (kfree_skb.part.0 on Debian's arm64
- * 5.10), and their 5.17+ successors. */
+ * 5.10), and their 5.17+ successors; the tracepoint's own frames count as
+ * such too. */
 static const char *const free_wrappers[] = {
 	"kfree_skb", "__kfree_skb", "kfree_skb_reason", "kfree_skb_list",
 	"kfree_skb_list_reason", "sk_skb_reason_drop",
 };
 
+/* The tracepoint's own machinery, below kfree_skb in a stack taken from
+ * the program: __traceiter_kfree_skb (5.10+), __bpf_trace_kfree_skb,
+ * perf_trace_kfree_skb and the BPF run functions. */
+static const char *const tracing_prefixes[] = {
+	"__traceiter_", "__bpf_trace_", "perf_trace_", "trace_call_bpf",
+	"bpf_trace_run",
+};
+
+static bool is_tracing_frame(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0]);
+	     i++)
+		if (strncmp(name, tracing_prefixes[i],
+			    strlen(tracing_prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 bool report_is_free_wrapper(const char *name)
 {
 	size_t i, len;
 
+	if (is_tracing_frame(name))
+		return true;
 	for (i = 0; i < sizeof(free_wrappers) / sizeof(free_wrappers[0]); i++) {
 		len = strlen(free_wrappers[i]);
 		/* "kfree_skb", or a compiler's clone: "kfree_skb.part.0". */

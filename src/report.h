@@ -62,8 +62,9 @@ void report_lost(void *ctx, int cpu, uint64_t lost);
 void report_corrupt(void *ctx, int cpu);
 
 /* kfree_skb() and the other functions that only free a packet for their
- * caller, also under a compiler's clone name ("kfree_skb.part.0"): a drop
- * location inside one is replaced by the first caller outside them. */
+ * caller, also under a compiler's clone name ("kfree_skb.part.0"), and the
+ * tracepoint's own frames ("__traceiter_kfree_skb"): a drop location
+ * inside one is replaced by the first caller outside them. */
 bool report_is_free_wrapper(const char *name);
 
 /* REPORT_COUNT: prints the counts since the last print and resets them. */

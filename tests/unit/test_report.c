@@ -14,7 +14,8 @@ static const char kallsyms_text[] =
 	"ffffffff81002000 T ip_local_deliver_finish\n"
 	"ffffffff81003000 T kfree_skb\n"
 	"ffffffff81003100 t kfree_skb.part.0\n"
-	"ffffffff81003200 T kfree_skbmem\n";
+	"ffffffff81003200 T kfree_skbmem\n"
+	"ffffffff81004000 T __traceiter_kfree_skb\n";
 
 static char kallsyms_path[] = "/tmp/tcpdrop-test-kallsyms-XXXXXX";
 
@@ -182,6 +183,8 @@ static void test_free_wrapper_names(void)
 	CHECK(!report_is_free_wrapper("kfree_skbmem"));
 	CHECK(!report_is_free_wrapper("tcp_v4_rcv"));
 	CHECK(!report_is_free_wrapper("kfree_skb_partial"));
+	CHECK(report_is_free_wrapper("__traceiter_kfree_skb"));
+	CHECK(report_is_free_wrapper("__bpf_trace_kfree_skb"));
 }
 
 /* A kernel without reasons whose kfree_skb was split (Debian's arm64
@@ -196,13 +199,15 @@ static void test_location_past_wrapper(void)
 	rec.ev.reason = TCPDROP_NO_REASON;
 	rec.ev.location = 0xffffffff8100302cull;       /* kfree_skb+0x2c */
 	rec.ev.stack = TCPDROP_STACK_TAKEN;
-	rec.ev.nframes = 3;
-	rec.frames[0] = 0xffffffff81003150ull;         /* kfree_skb.part.0 */
-	rec.frames[1] = 0xffffffff8100302cull;         /* kfree_skb */
-	rec.frames[2] = 0xffffffff81001062ull;         /* tcp_v4_rcv+0x62 */
+	rec.ev.nframes = 4;
+	/* As bpf_get_stack() gives them on Debian's arm64 5.10. */
+	rec.frames[0] = 0xffffffff81004048ull;         /* __traceiter_... */
+	rec.frames[1] = 0xffffffff81003150ull;         /* kfree_skb.part.0 */
+	rec.frames[2] = 0xffffffff8100302cull;         /* kfree_skb */
+	rec.frames[3] = 0xffffffff81001062ull;         /* tcp_v4_rcv+0x62 */
 	harness_open(&h);
 	h.r.want_stack = false;
-	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 3 * 8), 0);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 4 * 8), 0);
 	harness_close(&h);
 	CHECK(h.text && strstr(h.text, " SYN         tcp_v4_rcv+0x62\n"));
 	free(h.text);
