@@ -287,6 +287,17 @@ static int pick_len(uint64_t cands, const uint8_t *skb)
 	return -1;
 }
 
+/* `end` follows `tail` in every sk_buff ("sk_buff_data_t tail; ... end;"
+ * in include/linux/skbuff.h since 2.6.22), and the two hold the same
+ * offset when the data fills the buffer to its end (the embedded 5.10
+ * kernel's loopback SYNs): two adjacent candidates are tail, then end. */
+static bool tail_end_pair(uint64_t cands)
+{
+	int low = __builtin_ctzll(cands);
+
+	return __builtin_popcountll(cands) == 2 && (cands >> (low + 1) & 1);
+}
+
 int layout_narrow_syn(struct layout_search *s, struct layout *l,
 		      const struct disc_record *r, const struct layout_pkt *k,
 		      struct errmsg *msg)
@@ -352,6 +363,8 @@ int layout_narrow_syn(struct layout_search *s, struct layout *l,
 		return errmsg_set(msg, -ENOENT, "no place in struct sk_buff "
 				  "holds len");
 	if (__builtin_popcountll(s->tail) == 1)
+		l->tail = __builtin_ctzll(s->tail) * 4;
+	else if (s->nsyn >= 2 && tail_end_pair(s->tail))
 		l->tail = __builtin_ctzll(s->tail) * 4;
 	if (__builtin_popcountll(s->len) == 1)
 		l->len = __builtin_ctzll(s->len) * 4;

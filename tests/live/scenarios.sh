@@ -436,6 +436,11 @@ tracefs_fallback_cases() {
 		skip tracefs_own_dir "no unshare -m or no $NOUNSHARE here"
 		return
 	fi
+	# A kernel without CONFIG_SECCOMP_FILTER cannot refuse unshare().
+	if ! "$NOUNSHARE" true 2>/dev/null; then
+		skip tracefs_own_dir "no seccomp filters in this kernel: $("$NOUNSHARE" true 2>&1)"
+		return
+	fi
 	tracefs_own_dir
 	tracefs_own_dir_race
 	tracefs_killed_at_start

@@ -673,6 +673,13 @@ run_guest() {
 		;;
 	esac
 	t0=$(now_ms)
+	if [ "$(guest_version "$1")" = embedded ]; then
+		embedded_guest_kernel "$1" || return
+		FETCHED=$(($(now_ms) - t0))
+		boot "$1"
+		report "$1" "embedded-5.10"
+		return
+	fi
 	fetch_kernel "$1" || return
 	extract_kernel "$1" || return
 	FETCHED=$(($(now_ms) - t0))
@@ -680,6 +687,20 @@ run_guest() {
 	pkg=$(basename "${DEBS%% *}")
 	boot "$1"
 	report "$1" "${pkg%%_*}"
+}
+
+# embedded_guest_kernel GUEST: the embedded-style 5.10 kernel (Debian's
+# linux-source-5.10, tinyconfig plus tests/vm/embedded-5.10.config: -Os,
+# no BTF, kprobes), built by tests/vm/build-embedded-kernel.sh, which
+# rebuilds it only when the fragment or the source changes.
+embedded_guest_kernel() {
+	mkdir -p "$OUT/$1" || return 1
+	image=$(TCPDROP_VM_CACHE=$CACHE sh tests/vm/build-embedded-kernel.sh 2>"$OUT/$1/build.log")
+	if [ -z "$image" ] || [ ! -s "$image" ]; then
+		result "FAIL vm-$1 kernel: $(tail -n 1 "$OUT/$1/build.log")"
+		return 1
+	fi
+	cp "$image" "$OUT/$1/vmlinuz"
 }
 
 # qemu_of ARCH: the system emulator and its Debian package.
@@ -697,12 +718,12 @@ qemu_of() {
 trap '[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null; exit 130' INT TERM HUP
 
 usage() {
-	echo "usage: sh tests/vm/run.sh [ARCH-VERSION]...   (ARCH: x86_64 or arm64; e.g. x86_64-6.1 arm64-$NEWEST; a bare VERSION is x86_64's)" >&2
+	echo "usage: sh tests/vm/run.sh [ARCH-VERSION]...   (ARCH: x86_64 or arm64; e.g. x86_64-6.1 arm64-$NEWEST x86_64-embedded; a bare VERSION is x86_64's)" >&2
 	exit 2
 }
 guests=
 [ $# -gt 0 ] || set -- x86_64-5.10 x86_64-6.1 x86_64-6.12 "x86_64-$NEWEST" \
-	arm64-5.10 arm64-6.1 arm64-6.12 "arm64-$NEWEST"
+	x86_64-embedded arm64-5.10 arm64-6.1 arm64-6.12 "arm64-$NEWEST"
 for k in "$@"; do
 	case $k in
 	[0-9]*) k=x86_64-$k ;;
@@ -711,7 +732,8 @@ for k in "$@"; do
 	x86_64-* | arm64-*) ;;
 	*) usage ;;
 	esac
-	guest_version "$k" | grep -Eqx '[0-9]+\.[0-9]+' || usage
+	guest_version "$k" | grep -Eqx '[0-9]+\.[0-9]+|embedded' || usage
+	[ "$k" != arm64-embedded ] || usage
 	guests="$guests $k"
 done
 arches=
