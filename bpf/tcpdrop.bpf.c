@@ -267,7 +267,8 @@ INLINE int read_tcp(const struct packet *p, unsigned int th,
 
 /* Addresses, ports and flags come from the packet's own headers, and only
  * a packet that is TCP by its own headers is a row. The IP version must
- * agree with skb->protocol (the tracepoint's `protocol`). */
+ * agree with skb->protocol (the tracepoint's `protocol`), where that is
+ * known (0: not known, as for the kprobe on a discovered layout). */
 INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
 			struct tcpdrop_event *ev)
 {
@@ -282,10 +283,10 @@ INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
 	if (!p.head || nh == NO_HEADER || read_at(&p, nh, &version, 1))
 		return -1;
 	version >>= 4;
-	if (version == 4 && protocol == ETH_P_IP) {
+	if (version == 4 && (protocol == ETH_P_IP || !protocol)) {
 		if (read_ipv4(&p, nh, ev, &th))
 			return -1;
-	} else if (version == 6 && protocol == ETH_P_IPV6) {
+	} else if (version == 6 && (protocol == ETH_P_IPV6 || !protocol)) {
 		if (read_ipv6(&p, nh, ev, &th))
 			return -1;
 	} else {
@@ -491,6 +492,8 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 	if (cfg.have_btf) {
 		if (read_headers(skb, protocol, ev))
 			return 0;
+		if (cfg.family && ev->family != cfg.family)
+			return 0;
 		read_context(skb, sk, ev);
 		if (!ports_wanted(ev) || !addrs_wanted(ev) ||
 		    !socket_wanted(ev))
@@ -549,9 +552,10 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 
 	if (!cfg.have_btf)
 		return 0;
-	READ(protocol, skb->protocol);
+	/* Absent from a discovered layout: the IP version tells then. */
+	READ_IF(protocol, skb->protocol);
 	protocol = (unsigned short)(protocol >> 8 | protocol << 8);
-	if (!family_wanted(protocol))
+	if (protocol && !family_wanted(protocol))
 		return 0;
 	rec = new_record(TCPDROP_HOOK_TCP_DROP);
 	if (!rec)

@@ -334,7 +334,9 @@ truth_comm_json() {
 # --- IPv6 coming up on a veth pair: neighbour discovery and MLD ------------------
 truth_veth_quiet() {
 	truth_ns_up vethq || { fail veth_ipv6_quiet "cannot make a namespace"; return; }
-	if ! in_truth_ns ip link add tdq0 type veth peer name tdq1 2>"$WORK/vethq.ip"; then
+	# busybox's ip may take "type veth" and make nothing: look for it.
+	if ! in_truth_ns ip link add tdq0 type veth peer name tdq1 2>"$WORK/vethq.ip" ||
+	   ! in_truth_ns ip link show tdq1 >/dev/null 2>>"$WORK/vethq.ip"; then
 		truth_ns_down
 		skip veth_ipv6_quiet "cannot create a veth pair here: $(cat "$WORK/vethq.ip")"
 		return
