@@ -322,6 +322,10 @@ INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
 	READ_IF(family, sk->__sk_common.skc_family);
 	READ_IF(num, sk->__sk_common.skc_num);
 	READ_IF(*sk_net, sk->__sk_common.skc_net.net);
+	/* tcp_drop()'s own socket argument is the drop's, whatever it
+	 * holds: a reset socket is already unhashed, its port 0. */
+	if (ev->hook == TCPDROP_HOOK_TCP_DROP)
+		return 1;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	if (num != ev->sport && num != ev->dport)
@@ -479,6 +483,18 @@ INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
+/* Before 5.18 tcp_drop() also frees a RST that did its work: the one that
+ * refused a connect() (tcp_rcv_synsent_state_process()) or reset an
+ * ESTABLISHED connection (tcp_validate_incoming()); the socket is CLOSE
+ * by then. 5.18+ frees those with consume_skb(), no drop; neither is one
+ * here. */
+#define TCP_STATE_CLOSE 7
+INLINE int reset_its_socket(const struct tcpdrop_event *ev)
+{
+	return ev->hook == TCPDROP_HOOK_TCP_DROP &&
+	       (ev->tcpflags & TCPDROP_RST) && ev->state == TCP_STATE_CLOSE;
+}
+
 /* What both hooks do once they know the drop: decode the packet and its
  * socket, filter, and send the record with its stack. `ev` is rec->ev,
  * with reason and hook already set. */
@@ -495,8 +511,8 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		if (cfg.family && ev->family != cfg.family)
 			return 0;
 		read_context(skb, sk, ev);
-		if (!ports_wanted(ev) || !addrs_wanted(ev) ||
-		    !socket_wanted(ev))
+		if (reset_its_socket(ev) || !ports_wanted(ev) ||
+		    !addrs_wanted(ev) || !socket_wanted(ev))
 			return 0;
 	}
 	ev->location = location;
