@@ -68,7 +68,7 @@ static void test_states(void)
 	CHECK_STR(tcp_state_name(99, buf, sizeof(buf)), "STATE_99");
 }
 
-static const struct output_style plain = { TIME_HMS, 0 };
+static const struct output_style plain = { .time = TIME_HMS };
 
 /* Renders a row into a string through a memory stream. */
 static char *render_styled(const struct output_style *style,
@@ -201,7 +201,8 @@ static void test_styles(void)
 {
 	struct tcpdrop_event ev = v4_event();
 	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
-	struct output_style us = { TIME_US, 0 }, iso = { TIME_ISO, 1 };
+	struct output_style us = { .time = TIME_US },
+			    iso = { .time = TIME_ISO, .wide = 1 };
 	char *text;
 
 	row.when.tv_sec = 3 * 3600 + 4 * 60 + 5;
