@@ -11,6 +11,11 @@
 #include "netns.h"
 #include "report.h"
 
+/* The Makefile defines it; the fuzz builds do not need it. */
+#ifndef TCPDROP_VERSION
+#define TCPDROP_VERSION "unknown"
+#endif
+
 struct fleet {
 	struct fleet_options opts;
 	int listen_fd;
