@@ -5,6 +5,7 @@
 #include "check.h"
 #include "streams.h"
 #include "output.h"
+#include "netns.h"
 
 static struct tcpdrop_event v4_event(void)
 {
@@ -218,6 +219,31 @@ static void test_styles(void)
 	free(text);
 }
 
+/* -n: a last NETNS column after a padded REASON; a name with a space or
+ * an escape sequence is made safe and stays one field. */
+static void test_netns_column(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct netns_info ns;
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET", .ns = &ns };
+	struct output_style style = { .time = TIME_HMS, .netns = 1 };
+	char *text;
+
+	memset(&ns, 0, sizeof(ns));
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               -\n") != NULL);
+	free(text);
+	strcpy(ns.container_id, "0123456789abcdef0123456789abcdef"
+	       "0123456789abcdef0123456789abcdef");
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               ctr:0123456789ab\n"));
+	free(text);
+	strcpy(ns.name, "my ns\x1b[2J");
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               my_ns\\x1b[2J\n"));
+	free(text);
+}
+
 /* No packet headers (no BTF): dashes, and the location when the kernel
  * has no reason. */
 static void test_degraded_row(void)
@@ -263,6 +289,7 @@ int main(void)
 	RUN(test_header);
 	RUN(test_styles);
 	RUN(test_degraded_row);
+	RUN(test_netns_column);
 	RUN(test_write_error);
 	return check_exit_code();
 }
