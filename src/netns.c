@@ -91,7 +91,7 @@ static bool component_pod(const char *c, size_t len, char *pod)
 		copy_uid(c + 3, pod);
 		return true;
 	}
-	if (len > 8 + 4 + ulen + 6 && memcmp(c, "kubepods", 8) == 0 &&
+	if (len >= 8 + 4 + ulen + 6 && memcmp(c, "kubepods", 8) == 0 &&
 	    memcmp(c + len - 6, ".slice", 6) == 0 &&
 	    memcmp(c + len - 6 - ulen - 4, "-pod", 4) == 0 &&
 	    uid_shape(c + len - 6 - ulen, ulen, '_')) {

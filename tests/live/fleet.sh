@@ -246,6 +246,29 @@ fleet_bad_listen() {
 	fi
 }
 
+# --- [::1]:PORT binds IPv6 loopback only --------------------------------------
+fleet_ipv6_bind() {
+	if ! have curl || ! grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
+		skip fleet_ipv6_bind "needs curl and ::1"
+		return
+	fi
+	port=$(free_port)
+	start_tracer v6 -S -q --dport 9 -a 127.0.0.250 --metrics "[::1]:$port" ||
+		{ fail fleet_ipv6_bind "tcpdrop did not start: $(cat "$WORK/v6.err")"; return; }
+	curl -s -g --max-time 5 "http://[::1]:$port/metrics" >"$WORK/v6.page"
+	curl -s --max-time 2 "http://127.0.0.1:$port/metrics" >"$WORK/v4.page"
+	v4=$?
+	stop_tracer
+	expect_clean_exit fleet_ipv6_bind v6 || return
+	if ! grep -q '^tcpdrop_build_info' "$WORK/v6.page"; then
+		fail fleet_ipv6_bind "no page on [::1]:$port"
+	elif [ "$v4" -ne 7 ]; then
+		fail fleet_ipv6_bind "127.0.0.1:$port answered too (curl exit $v4)"
+	else
+		pass fleet_ipv6_bind
+	fi
+}
+
 # --- the server's limits against real clients -------------------------------
 # Nine clients that send half a request and wait: the ninth is refused at
 # once (503); a drop made meanwhile is still a row at once; the slow ones
@@ -423,6 +446,7 @@ run_fleet_scenarios() {
 	fleet_metrics_page
 	fleet_metrics_file
 	fleet_bad_listen
+	fleet_ipv6_bind
 	fleet_slow_clients
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
