@@ -8,10 +8,14 @@
 #include <sys/socket.h>
 
 /* "c::": the interval of -c is optional (see take_count_interval). */
-static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:w";
+static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:wnq";
 
 /* Long options without a short form. */
-enum { OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE, OPT_NO_DISCOVERY };
+enum {
+	OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE, OPT_NO_DISCOVERY,
+	OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_INTERVAL,
+	OPT_METRICS_LABELS,
+};
 
 static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
@@ -31,6 +35,12 @@ static const struct option long_opts[] = {
 	{ "count", optional_argument, NULL, 'c' },
 	{ "timestamp", required_argument, NULL, 't' },
 	{ "wide", no_argument, NULL, 'w' },
+	{ "netns-names", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -58,8 +68,12 @@ void cli_print_help(FILE *out)
 	      "NO_SOCKET (up to 16)\n"
 	      "      --state STATE[,..] TCP state: ESTABLISHED, LISTEN, ..., "
 	      "NONE (no socket)\n"
-	      "  -N, --netns INODE     one network namespace (stat -L -c %i "
-	      "/proc/PID/ns/net)\n"
+	      "  -N, --netns NS        one network namespace: its inode (stat "
+	      "-L -c %i\n"
+	      "                        /proc/PID/ns/net), its ip netns name, "
+	      "or a container\n"
+	      "                        ID prefix (12+ hex digits), looked up "
+	      "at start\n"
 	      "\n"
 	      "Output:\n"
 	      "  -S, --no-stack        no kernel stacks\n"
@@ -71,6 +85,25 @@ void cli_print_help(FILE *out)
 	      "(microseconds), iso (UTC)\n"
 	      "  -w, --wide            address columns wide enough for IPv6 "
 	      "(default with -6)\n"
+	      "  -n, --netns-names     name each drop's namespace: a NETNS "
+	      "column (ip netns\n"
+	      "                        name, ctr:ID, pod:UID or -); JSON "
+	      "netns_name,\n"
+	      "                        container_id, pod_uid\n"
+	      "  -q, --quiet           no rows on stdout (with --metrics or "
+	      "--metrics-file)\n"
+	      "\n"
+	      "Metrics (Prometheus text format 0.0.4):\n"
+	      "      --metrics ADDR:PORT serve GET /metrics there; :PORT is "
+	      "127.0.0.1:PORT,\n"
+	      "                        IPv6 as [::1]:PORT\n"
+	      "      --metrics-file PATH rewrite PATH (temporary file, then "
+	      "rename) every\n"
+	      "                        interval, for node_exporter's textfile "
+	      "collector\n"
+	      "      --metrics-interval SECS  how often (default 15)\n"
+	      "      --metrics-labels LIST  more labels on tcpdrop_drops_total: "
+	      "port, netns\n"
 	      "\n"
 	      "Run:\n"
 	      "  -d, --duration SECS   stop after SECS seconds\n"
@@ -101,6 +134,9 @@ void cli_print_help(FILE *out)
 	      "                        JSON lines\n"
 	      "  tcpdrop -c 5          a table of counts every 5 seconds\n"
 	      "  tcpdrop -d 10         trace for 10 seconds\n"
+	      "  tcpdrop -q --metrics :9104\n"
+	      "                        a Prometheus exporter on 127.0.0.1:9104\n"
+	      "  tcpdrop -n -N web     drops in namespace web, named\n"
 	      "  tcpdrop --btf /boot/vmlinux-$(uname -r)\n"
 	      "                        on a kernel without /sys/kernel/btf\n"
 	      "\n"
@@ -222,7 +258,10 @@ static int check_once(int c, unsigned *seen, struct errmsg *msg)
 	static const struct { int c; const char *names; } single[] = {
 		{ 'd', "-d/--duration" }, { OPT_BTF, "--btf" },
 		{ 'N', "-N/--netns" }, { 't', "-t/--timestamp" },
-		{ 'c', "-c/--count" },
+		{ 'c', "-c/--count" }, { OPT_METRICS, "--metrics" },
+		{ OPT_METRICS_FILE, "--metrics-file" },
+		{ OPT_METRICS_INTERVAL, "--metrics-interval" },
+		{ OPT_METRICS_LABELS, "--metrics-labels" },
 	};
 	size_t i;
 
@@ -273,6 +312,43 @@ static int check_families(const struct options *opts, struct errmsg *msg)
 	return 0;
 }
 
+/* -N: an inode number, else a name or container ID prefix that main()
+ * looks up at start (cli.c does no I/O). */
+static int set_netns(struct options *opts, const char *arg,
+		     struct errmsg *msg)
+{
+	if (arg[0] >= '0' && arg[0] <= '9' && strlen(arg) <= 10 &&
+	    strspn(arg, "0123456789") == strlen(arg))
+		return filter_set_netns(&opts->filter, arg, msg);
+	if (!arg[0] || strchr(arg, '/') || strlen(arg) >= 256 ||
+	    strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+		return errmsg_set(msg, -EINVAL, "invalid network namespace "
+				  "'%s': want its inode number, an ip netns "
+				  "name, or a container ID prefix", arg);
+	opts->fleet.netns_ref = arg;
+	return 0;
+}
+
+/* The metrics options that need another one, and -q's partners. */
+static int check_fleet(const struct options *opts, struct errmsg *msg)
+{
+	const struct fleet_options *f = &opts->fleet;
+
+	if (f->quiet && !f->serve && !f->file)
+		return errmsg_set(msg, -EINVAL, "-q without --metrics or "
+				  "--metrics-file would show nothing");
+	if (f->quiet && (opts->json || opts->count))
+		return errmsg_set(msg, -EINVAL, "-q and %s exclude each other",
+				  opts->json ? "-j" : "-c");
+	if (f->interval && !f->file)
+		return errmsg_set(msg, -EINVAL, "--metrics-interval is the "
+				  "interval of --metrics-file");
+	if (f->labels && !f->serve && !f->file)
+		return errmsg_set(msg, -EINVAL, "--metrics-labels without "
+				  "--metrics or --metrics-file");
+	return 0;
+}
+
 static int apply_option(int argc, char **argv, int c, struct options *opts,
 			struct errmsg *msg)
 {
@@ -315,7 +391,7 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 	case OPT_STATE:
 		return filter_add_states(&opts->filter, optarg, msg);
 	case 'N':
-		return filter_set_netns(&opts->filter, optarg, msg);
+		return set_netns(opts, optarg, msg);
 	case 'j':
 		opts->json = true;
 		return 0;
@@ -330,6 +406,34 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 	case 'w':
 		opts->style.wide = 1;
 		return 0;
+	case 'n':
+		opts->fleet.names = true;
+		opts->style.netns = 1;
+		return 0;
+	case 'q':
+		opts->fleet.quiet = true;
+		return 0;
+	case OPT_METRICS:
+		if (httpd_parse_addr(optarg, &opts->fleet.addr))
+			return errmsg_set(msg, -EINVAL, "invalid metrics "
+					  "address '%s': want :PORT (127.0.0.1),"
+					  " IPV4:PORT or [IPV6]:PORT", optarg);
+		opts->fleet.serve = true;
+		return 0;
+	case OPT_METRICS_FILE:
+		if (!optarg[0])
+			return errmsg_set(msg, -EINVAL, "option "
+					  "'--metrics-file' needs a file name");
+		opts->fleet.file = optarg;
+		return 0;
+	case OPT_METRICS_INTERVAL:
+		if (parse_seconds(optarg, &opts->fleet.interval))
+			return errmsg_set(msg, -EINVAL, "invalid metrics "
+					  "interval '%s': want whole seconds, "
+					  "1 to %d", optarg, SECONDS_MAX);
+		return 0;
+	case OPT_METRICS_LABELS:
+		return fleet_parse_labels(optarg, &opts->fleet.labels, msg);
 	case 'h':
 		opts->action = CLI_HELP;
 		return 0;
@@ -364,8 +468,12 @@ int cli_parse(int argc, char **argv, struct options *opts,
 	ret = check_families(opts, msg);
 	if (ret == 0)
 		ret = check_text_options(opts, msg);
+	if (ret == 0)
+		ret = check_fleet(opts, msg);
 	if (ret)
 		return ret;
+	if (!opts->fleet.interval)
+		opts->fleet.interval = FLEET_INTERVAL_DEFAULT;
 	/* IPv6 rows only: columns that fit them cost nothing. */
 	if (opts->family == AF_INET6)
 		opts->style.wide = 1;

@@ -9,6 +9,7 @@
 
 #include "errmsg.h"
 #include "filter.h"
+#include "fleet.h"
 #include "output.h"
 
 #define EXIT_USAGE 2
@@ -28,6 +29,7 @@ struct options {
 	bool count;           /* -c */
 	unsigned count_interval; /* seconds, 0 = once at exit */
 	struct output_style style;
+	struct fleet_options fleet; /* --metrics*, -n, -q, -N NAME */
 };
 
 /* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */

@@ -9,6 +9,8 @@
 
 #include "event.h"
 
+struct netns_info;
+
 struct drop_view {
 	const struct tcpdrop_event *ev;
 	struct timespec when;        /* wall clock (CLOCK_REALTIME) time */
@@ -16,6 +18,8 @@ struct drop_view {
 	const char *location;        /* "tcp_v4_rcv+0x91" or "0xffff..." */
 	const char *const *stack;    /* frames, innermost first; NULL: none */
 	int nstack;
+	const struct netns_info *ns; /* the namespace's names (-n); NULL:
+				      * not asked for */
 };
 
 /* The REASON column: the name, or where the packet was freed on kernels

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "netns.h"
 #include "output.h"
 
 const char *json_family_name(uint16_t family)
@@ -160,6 +161,20 @@ static void json_write_stack(FILE *out, const struct drop_view *d)
 	fputc(']', out);
 }
 
+/* "" (unknown) as null: never a guess. */
+static void json_write_known(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, ",\"%s\":", key);
+	json_write_cstring(out, value[0] ? value : NULL);
+}
+
+static void json_write_names(FILE *out, const struct netns_info *ns)
+{
+	json_write_known(out, "netns_name", ns->name);
+	json_write_known(out, "container_id", ns->container_id);
+	json_write_known(out, "pod_uid", ns->pod_uid);
+}
+
 int json_write_drop(FILE *out, const struct drop_view *d)
 {
 	const struct tcpdrop_event *ev = d->ev;
@@ -184,6 +199,8 @@ int json_write_drop(FILE *out, const struct drop_view *d)
 		ev->hook == TCPDROP_HOOK_TCP_DROP ? "tcp_drop" : "kfree_skb",
 		ev->netns, ev->ifindex, ev->len, ev->cpu);
 	json_write_stack(out, d);
+	if (d->ns)
+		json_write_names(out, d->ns);
 	fputs("}\n", out);
 	return output_status(out);
 }

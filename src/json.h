@@ -28,7 +28,8 @@ const char *json_family_name(uint16_t family);
  *   "location_addr" ("0x..." string: 64-bit addresses do not fit a JSON
  *   number exactly), "hook" ("kfree_skb": the tracepoint, "tcp_drop": the
  *   kprobe), "netns", "ifindex", "len", "cpu", "stack" (array of
- *   strings, [] when stacks are off). */
+ *   strings, [] when stacks are off); with -n (d->ns set) then
+ *   "netns_name", "container_id", "pod_uid" (strings, null when unknown). */
 int json_write_drop(FILE *out, const struct drop_view *d);
 
 #endif

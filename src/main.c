@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "diag.h"
+#include "fleet.h"
 #include "output.h"
 #include "outstream.h"
 #include "report.h"
@@ -25,9 +26,12 @@
 /* Rows waiting for the end of a pass: a burst is one write() of up to
  * this much, not one per line. */
 #define OUTPUT_BUFFER (64 * 1024)
-/* epoll tags of the fds that are not rings (rings use their index). */
+/* epoll tags of the fds that are not rings (rings use their index, below
+ * 2^32): ours from 2^32, the metrics server's from 2^33 up (its listener
+ * and one per connection: fleet.c hands them on to httpd.c). */
 #define TAG_SIGNAL (1ull << 32)
 #define TAG_STDOUT (TAG_SIGNAL + 1)
+#define TAG_FLEET (2ull << 32)
 
 /* `call` failed with errno: the line says which call and why (a bare
  * "cannot set up signals" once hid an EMFILE behind EPERM). */
@@ -88,6 +92,7 @@ struct run {
 	const struct options *opts;
 	FILE *out;                /* stdout, as outstream.c writes it */
 	struct outstream *os;
+	struct fleet *fleet;      /* metrics, netns names; NULL: none */
 	int signal_fd;
 	int64_t end_ms;           /* --duration's deadline; 0: none */
 	int64_t next_counts_ms;   /* next count table; 0: only at exit */
@@ -108,13 +113,14 @@ static int drain(struct run *run, int ring)
  * passed. */
 static int next_timeout(const struct run *run)
 {
-	int64_t deadlines[3] = {
+	int64_t deadlines[4] = {
 		run->end_ms, run->next_counts_ms, run->next_drain_ms,
+		fleet_next_deadline(run->fleet),
 	};
 	int64_t now = now_ms(), soonest = 0;
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (deadlines[i] && (!soonest || deadlines[i] < soonest))
 			soonest = deadlines[i];
 	if (!soonest)
@@ -161,6 +167,10 @@ static int handle_events(struct run *run, const struct epoll_event *events,
 
 		if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
 			return 1;
+		if (tag >= TAG_FLEET) {
+			fleet_event(run->fleet, tag, now_ms());
+			continue;
+		}
 		ret = drain(run, (int)tag);
 		if (ret)
 			return ret;
@@ -183,6 +193,8 @@ static int run_loop(struct run *run)
 		if (ret == 0)
 			ret = tick_counts(run);
 		if (ret == 0)
+			fleet_tick(run->fleet, now_ms());
+		if (ret == 0)
 			ret = outstream_flush(run->out, run->os);
 		if (ret)
 			return ret;
@@ -202,10 +214,10 @@ static int run_loop(struct run *run)
 static int announce(struct run *run)
 {
 	const struct options *opts = run->opts;
-	FILE *where = opts->json ? stderr : run->out;
+	FILE *where = opts->json || opts->fleet.quiet ? stderr : run->out;
 
 	fprintf(where, "Tracing TCP drops. Hit Ctrl-C to end.\n");
-	if (!opts->json && !opts->count)
+	if (!opts->json && !opts->count && !opts->fleet.quiet)
 		output_header(run->out, &opts->style);
 	fflush(stderr);
 	return outstream_flush(run->out, run->os);
@@ -213,6 +225,8 @@ static int announce(struct run *run)
 
 static enum report_mode mode_of(const struct options *opts)
 {
+	if (opts->fleet.quiet)
+		return REPORT_NONE;
 	if (opts->count)
 		return REPORT_COUNT;
 	return opts->json ? REPORT_JSON : REPORT_ROWS;
@@ -261,6 +275,35 @@ static void setup_report(struct run *run)
 	r->want_stack = opts->stack && !opts->count;
 }
 
+/* fleet.c's view of the run: its epoll set, and the report made current
+ * before a metrics page is made. */
+static int watch_fd(void *ctx, int fd, uint32_t events, uint64_t tag)
+{
+	struct run *run = ctx;
+
+	return tracer_watch_fd(run->t, fd, events, tag);
+}
+
+static void refresh(void *ctx)
+{
+	struct run *run = ctx;
+
+	drain(run, -1);
+	update_lost(run);
+}
+
+static int attach_fleet(struct run *run)
+{
+	struct fleet_hooks hooks = { watch_fd, refresh, run, TAG_FLEET };
+	struct errmsg msg;
+
+	errmsg_init(&msg);
+	if (fleet_attach(run->fleet, run->r, &hooks, &msg) == 0)
+		return 0;
+	fprintf(stderr, "tcpdrop: %s\n", msg.text);
+	return EXIT_FAILURE;
+}
+
 /* The closing line on stderr; the rows without a stack are counted only
  * where rows have stacks. */
 static void print_summary(const struct report *r)
@@ -307,6 +350,7 @@ static int finish(struct run *run, int ret)
 		ret = real_error(run, end);
 	if (ret == 0 && run->opts->count)
 		ret = real_error(run, report_print_counts(run->r));
+	fleet_finish(run->fleet);
 	if (ret == 0)
 		ret = outstream_flush(run->out, run->os);
 	return ret;
@@ -347,7 +391,9 @@ static int trace(const struct options *opts, int signal_fd)
 		.r = &r, .opts = opts, .signal_fd = signal_fd,
 	};
 	int status = EXIT_FAILURE, ret;
+	struct errmsg msg;
 
+	errmsg_init(&msg);
 	if (report_init(&r, mode_of(opts)) || !(run.t = tracer_new())) {
 		fprintf(stderr, "tcpdrop: out of memory\n");
 		goto out;
@@ -359,7 +405,14 @@ static int trace(const struct options *opts, int signal_fd)
 			strerror(-ret));
 		goto out;
 	}
+	/* Before anything is loaded: a taken metrics port fails at once. */
+	if (fleet_open(&run.fleet, &opts->fleet, &msg)) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		goto out;
+	}
 	status = start(run.t, opts);
+	if (status == 0)
+		status = attach_fleet(&run);
 	if (status)
 		goto out;
 	if (opts->duration)
@@ -371,6 +424,7 @@ static int trace(const struct options *opts, int signal_fd)
 	status = run_traced(&run);
 out:
 	outstream_close(run.out, run.os);
+	fleet_free(run.fleet);
 	tracer_free(run.t);
 	report_free(&r);
 	return status;
@@ -411,6 +465,12 @@ int main(int argc, char **argv)
 	if (opts.action == CLI_VERSION) {
 		printf("tcpdrop %s\n", TCPDROP_VERSION);
 		return EXIT_SUCCESS;
+	}
+	/* -N NAME: one inode, looked up now (the kernel filters on one). */
+	if (fleet_resolve_netns(&opts.fleet, &opts.filter.netns, &msg)) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		cli_print_usage_hint(stderr);
+		return EXIT_USAGE;
 	}
 	signal_fd = block_signals(&msg);
 	if (signal_fd < 0) {

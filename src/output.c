@@ -4,9 +4,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netns.h"
+
 /* Column widths: IPv4 address and port fit in 21, any IPv6 one in 47. */
-#define ROW_FORMAT "%-*s %-7s %s%*s %-*s %-*s %-11s %-11s %s\n"
+/* The line ends after REASON, or after NETNS with -n. COMM is padded by
+ * comm_padding(). */
+#define ROW_FORMAT "%-*s %-7s %s%*s %-*s %-*s %-11s %-11s %-*s"
 #define COMM_WIDTH 16
+/* REASON is padded only when NETNS follows it. */
+#define REASON_WIDTH 23
 #define ADDR_WIDTH 21
 #define ADDR_WIDTH_WIDE 47
 
@@ -41,7 +47,8 @@ int output_header(FILE *out, const struct output_style *style)
 	fprintf(out, ROW_FORMAT, time_width(style->time), "TIME", "PID", "COMM",
 		COMM_WIDTH - 4, "",
 		aw, "SADDR:SPORT", aw, "DADDR:DPORT", "STATE", "FLAGS",
-		"REASON");
+		style->netns ? REASON_WIDTH : 0, "REASON");
+	fputs(style->netns ? " NETNS\n" : "\n", out);
 	fflush(out);
 	return output_status(out);
 }
@@ -64,7 +71,8 @@ int output_row(FILE *out, const struct output_style *style,
 	char time[TIME_MAX], pid[16];
 	char comm[FORMAT_PRINTABLE_MAX(sizeof(ev->comm))];
 	char src[ADDR_PORT_MAX], dst[ADDR_PORT_MAX], flags[TCP_FLAGS_MAX];
-	char state_buf[16];
+	char state_buf[16], netns[NETNS_LABEL_MAX];
+	char netns_text[FORMAT_PRINTABLE_MAX(NETNS_LABEL_MAX)];
 	int aw = addr_width(style);
 
 	format_time(time, sizeof(time), style->time, &d->when);
@@ -83,7 +91,19 @@ int output_row(FILE *out, const struct output_style *style,
 		comm_padding(comm), "", aw,
 		src, aw, dst,
 		tcp_state_name(ev->state, state_buf, sizeof(state_buf)), flags,
-		drop_reason_text(d));
+		style->netns ? REASON_WIDTH : 0, drop_reason_text(d));
+	if (style->netns) {
+		/* A /run/netns name is any file name: made safe to print,
+		 * and without spaces the columns stay countable. */
+		netns_label(d->ns, netns, sizeof(netns));
+		format_printable(netns_text, sizeof(netns_text), netns,
+				 strlen(netns));
+		for (char *p = netns_text; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+		fprintf(out, " %s", netns_text);
+	}
+	fputc('\n', out);
 	return output_status(out);
 }
 

@@ -16,6 +16,7 @@
 struct output_style {
 	enum time_style time;
 	int wide;   /* address columns wide enough for any IPv6 address */
+	int netns;  /* a last NETNS column (-n) */
 };
 
 /* 0, or -EPIPE (a closed pipe) / -EIO once a write to `out` failed. */

@@ -7,6 +7,8 @@
 
 #include "event.h"
 #include "json.h"
+#include "metrics.h"
+#include "netns.h"
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -85,6 +87,30 @@ static int name_stack(struct report *r, const uint64_t *frames, int n)
 		named++;
 	}
 	return named;
+}
+
+void report_function_name(struct report *r, uint64_t addr, char *buf,
+			  size_t size)
+{
+	const struct ksyms *ks = symbols(r);
+	const struct ksym *sym = ks ? ksyms_lookup(ks, addr) : NULL;
+
+	if (sym)
+		snprintf(buf, size, "%s", sym->name);
+	else
+		snprintf(buf, size, "0x%llx", (unsigned long long)addr);
+}
+
+/* The namespace's names, for rows with -n (looked up on the monotonic
+ * clock: the cache's retry interval must not jump with the wall clock). */
+static const struct netns_info *names_of(struct report *r, uint32_t netns)
+{
+	int64_t ms;
+
+	if (!r->names)
+		return NULL;
+	ms = clock_ns(CLOCK_MONOTONIC) / 1000000;
+	return netns_lookup(r->names, netns, ms);
 }
 
 static int write_text(struct report *r, const struct drop_view *d)
@@ -184,6 +210,7 @@ static int write_drop(struct report *r, const struct tcpdrop_event *ev,
 	if (r->mode == REPORT_JSON || !d.reason)
 		name_address(r, ev->location, location, sizeof(location));
 	d.location = location;
+	d.ns = names_of(r, ev->netns);
 	if (r->want_stack) {
 		d.nstack = name_stack(r, frames, ev->nframes);
 		d.stack = r->frame_names;
@@ -218,7 +245,13 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 	r->drops++;
 	if (ev.reason == TCPDROP_NO_REASON)
 		ev.location = drop_place(r, &ev, frames);
-	if (r->discard)
+	if (r->metrics) {
+		struct metrics_key key;
+
+		metrics_key_of(r->metrics, &ev, &key);
+		metrics_add(r->metrics, &key, 1);
+	}
+	if (r->discard || r->mode == REPORT_NONE)
 		return 0;
 	if (r->mode == REPORT_COUNT) {
 		/* A key that could not be stored still counts in the total. */

@@ -20,7 +20,11 @@
 #define REPORT_STACK_DEPTH TCPDROP_STACK_MAX
 #define REPORT_FRAME_MAX 192
 
-enum report_mode { REPORT_ROWS, REPORT_JSON, REPORT_COUNT };
+/* REPORT_NONE (-q): rows go nowhere; the drops still count (metrics). */
+enum report_mode { REPORT_ROWS, REPORT_JSON, REPORT_COUNT, REPORT_NONE };
+
+struct metrics;
+struct netns_resolver;
 
 struct report {
 	FILE *out;                      /* rows, JSON lines or counts */
@@ -38,6 +42,10 @@ struct report {
 	struct count_table *counts;     /* REPORT_COUNT */
 	bool discard;                   /* count records, write nothing: the
 					 * output is gone */
+	struct metrics *metrics;        /* every drop counted into it; NULL:
+					 * no metrics */
+	struct netns_resolver *names;   /* rows name their namespace (-n);
+					 * NULL: they do not */
 	uint64_t drops, malformed;
 	uint64_t lost;                  /* as the program counted them; the
 					 * caller keeps it current */
@@ -66,6 +74,11 @@ void report_corrupt(void *ctx, int cpu);
  * tracepoint's own frames ("__traceiter_kfree_skb"): a drop location
  * inside one is replaced by the first caller outside them. */
 bool report_is_free_wrapper(const char *name);
+
+/* The function `addr` is in ("tcp_v4_rcv"), without an offset; "0x..."
+ * where no symbol matches. */
+void report_function_name(struct report *r, uint64_t addr, char *buf,
+			  size_t size);
 
 /* REPORT_COUNT: prints the counts since the last print and resets them. */
 int report_print_counts(struct report *r);

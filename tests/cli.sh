@@ -53,7 +53,18 @@ usage_error extra_argument "tcpdrop: unexpected argument 'eth0'" eth0
 usage_error bad_port "tcpdrop: invalid port '70000': want 1 to 65535" -p 70000
 usage_error bad_port_list "tcpdrop: invalid port list '80,'" --dport 80,
 usage_error bad_cidr "tcpdrop: invalid address '1.2.3.4/40': want an IPv4 or IPv6 address, with an optional /PREFIX (0-32 or 0-128)" -a 1.2.3.4/40
-usage_error bad_netns "tcpdrop: invalid network namespace 'abc': want its inode number, as 'stat -L -c %i /proc/PID/ns/net' shows" -N abc
+usage_error bad_netns "tcpdrop: invalid network namespace 'a/b': want its inode number, an ip netns name, or a container ID prefix" -N a/b
+usage_error unknown_netns_name "tcpdrop: -N tcpdrop-no-such-ns: no network namespace of that name in /run/netns now (names are looked up once, at start)" -N tcpdrop-no-such-ns
+usage_error unknown_container "tcpdrop: -N 0123456789abcdef: no network namespace of that name in /run/netns, and no running container whose ID starts so (looked up once, at start)" -N 0123456789abcdef
+usage_error bad_metrics_addr "tcpdrop: invalid metrics address 'localhost:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics localhost:9100
+usage_error bad_metrics_port "tcpdrop: invalid metrics address ':0': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics :0
+usage_error bad_metrics_v6 "tcpdrop: invalid metrics address '::1:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics ::1:9100
+usage_error twice_metrics "tcpdrop: option --metrics given more than once" --metrics :9100 --metrics :9101
+usage_error quiet_alone "tcpdrop: -q without --metrics or --metrics-file would show nothing" -q
+usage_error quiet_json "tcpdrop: -q and -j exclude each other" -q -j --metrics :9100
+usage_error interval_alone "tcpdrop: --metrics-interval is the interval of --metrics-file" --metrics :9100 --metrics-interval 5
+usage_error bad_labels "tcpdrop: invalid metrics label list 'pod': want port, netns or both" --metrics :9100 --metrics-labels pod
+usage_error labels_alone "tcpdrop: --metrics-labels without --metrics or --metrics-file" --metrics-labels port
 usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV, BOUND_INACTIVE or NONE" --state UP
 usage_error bad_timestamp "tcpdrop: invalid timestamp style 'ms': want hms, us or iso" -t ms
 usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 to 2147483" --count=0

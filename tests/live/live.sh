@@ -16,6 +16,7 @@ NS_PREFIX="tcpdrop-test-$$"
 . "$top/tests/live/scenarios.sh"
 . "$top/tests/live/truth.sh"
 . "$top/tests/live/faults.sh"
+. "$top/tests/live/fleet.sh"
 
 cleanup() {
 	[ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null
@@ -98,6 +99,11 @@ if [ -n "$TRUTH_ONLY" ]; then
 	run_truth_scenarios
 	exit 0
 fi
+# FLEET_ONLY=1: only the fleet scenarios (tests/live/fleet.sh).
+if [ -n "$FLEET_ONLY" ]; then
+	run_fleet_scenarios
+	exit 0
+fi
 # FAULTS_ONLY=1: only the fault scenarios (tests/live/faults.sh).
 if [ -n "$FAULTS_ONLY" ]; then
 	run_fault_scenarios
@@ -126,4 +132,5 @@ test_netns_filter
 run_truth_scenarios
 run_fault_scenarios
 run_fault_scenarios_host
+run_fleet_scenarios
 test_nothing_left

@@ -11,6 +11,7 @@
 #include "pycheck.h"
 #include "format.h"
 #include "json.h"
+#include "netns.h"
 
 /* Every line the tests produce, for test_lines_parse(). */
 static FILE *all_lines;
@@ -253,6 +254,43 @@ static void test_drop_hook(void)
 	free(got);
 }
 
+/* A drop with names: its keys are more than test_lines_parse expects,
+ * so it is not kept for it. */
+static char *render_named(const struct drop_view *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	json_write_drop(out, d);
+	fclose(out);
+	return text;
+}
+
+/* -n: the names after the stack, null when unknown, escaped. */
+static void test_drop_names(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct drop_view d = view_of(&ev);
+	struct netns_info ns;
+	char *text;
+
+	memset(&ns, 0, sizeof(ns));
+	d.ns = &ns;
+	text = render_named(&d);
+	CHECK(text && strstr(text, ",\"netns_name\":null,\"container_id\":null,"
+			     "\"pod_uid\":null}\n"));
+	free(text);
+	strcpy(ns.name, "we\"b\n");
+	strcpy(ns.pod_uid, "1b2c3d4e-5f60-4172-8394-a5b6c7d8e9f0");
+	text = render_named(&d);
+	CHECK(text && strstr(text, ",\"netns_name\":\"we\\\"b\\n\",\"container_id\":"
+			     "null,\"pod_uid\":\"1b2c3d4e-5f60-4172-8394-a5b6c7d8e9f0\"}\n"));
+	free(text);
+}
+
 static void test_drop_comm_escaped(void)
 {
 	struct tcpdrop_event ev = v4_event();
@@ -435,6 +473,7 @@ int main(void)
 	RUN(test_drop_degraded);
 	RUN(test_drop_no_reason);
 	RUN(test_drop_hook);
+	RUN(test_drop_names);
 	RUN(test_drop_comm_escaped);
 	RUN(test_drop_comm_full);
 	RUN(test_string_plain);

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "streams.h"
 #include "output.h"
+#include "netns.h"
 
 static struct tcpdrop_event v4_event(void)
 {
@@ -68,7 +69,7 @@ static void test_states(void)
 	CHECK_STR(tcp_state_name(99, buf, sizeof(buf)), "STATE_99");
 }
 
-static const struct output_style plain = { TIME_HMS, 0 };
+static const struct output_style plain = { .time = TIME_HMS };
 
 /* Renders a row into a string through a memory stream. */
 static char *render_styled(const struct output_style *style,
@@ -223,7 +224,8 @@ static void test_styles(void)
 {
 	struct tcpdrop_event ev = v4_event();
 	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET" };
-	struct output_style us = { TIME_US, 0 }, iso = { TIME_ISO, 1 };
+	struct output_style us = { .time = TIME_US },
+			    iso = { .time = TIME_ISO, .wide = 1 };
 	char *text;
 
 	row.when.tv_sec = 3 * 3600 + 4 * 60 + 5;
@@ -236,6 +238,31 @@ static void test_styles(void)
 		  "127.0.0.2:40001                                 "
 		  "10.1.2.3:9                                      "
 		  "-           SYN         NO_SOCKET\n");
+	free(text);
+}
+
+/* -n: a last NETNS column after a padded REASON; a name with a space or
+ * an escape sequence is made safe and stays one field. */
+static void test_netns_column(void)
+{
+	struct tcpdrop_event ev = v4_event();
+	struct netns_info ns;
+	struct drop_view row = { .ev = &ev, .reason = "NO_SOCKET", .ns = &ns };
+	struct output_style style = { .time = TIME_HMS, .netns = 1 };
+	char *text;
+
+	memset(&ns, 0, sizeof(ns));
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               -\n") != NULL);
+	free(text);
+	strcpy(ns.container_id, "0123456789abcdef0123456789abcdef"
+	       "0123456789abcdef0123456789abcdef");
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               ctr:0123456789ab\n"));
+	free(text);
+	strcpy(ns.name, "my ns\x1b[2J");
+	text = render_styled(&style, &row);
+	CHECK(text && strstr(text, " NO_SOCKET               my_ns\\x1b[2J\n"));
 	free(text);
 }
 
@@ -285,6 +312,7 @@ int main(void)
 	RUN(test_header);
 	RUN(test_styles);
 	RUN(test_degraded_row);
+	RUN(test_netns_column);
 	RUN(test_write_error);
 	return check_exit_code();
 }

@@ -15,6 +15,7 @@ mkdir -p "$WORK"
 . "$top/live/scenarios.sh"
 . "$top/live/truth.sh"
 . "$top/live/faults.sh"
+. "$top/live/fleet.sh"
 
 # The whole guest is one fresh namespace already.
 in_ns() {
@@ -78,5 +79,7 @@ run_operator_scenarios
 run_truth_scenarios
 run_fault_scenarios
 fault_other_kernel_btf
+# The guest is one namespace: the fleet tests use it whole, unfiltered.
+FLEET_NO_NETNS=1 run_fleet_scenarios
 test_tracefs_untouched
 test_nothing_left

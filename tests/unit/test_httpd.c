@@ -1,0 +1,342 @@
+/* The metrics server: the request parser on exact inputs, addresses, and
+ * the server itself over socketpairs (no network, no root): whole and
+ * partial requests, a slow client, garbage, the connection limit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "httpd.h"
+
+static int parse(const char *s, struct httpd_request *req)
+{
+	return httpd_parse_request(s, strlen(s), req);
+}
+
+static void test_parse_ok(void)
+{
+	struct httpd_request req;
+
+	CHECK_INT(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &req),
+		  HTTPD_DONE);
+	CHECK_INT(req.status, 200);
+	CHECK_INT(req.page, HTTPD_PAGE_METRICS);
+	CHECK(!req.head);
+	CHECK_INT(parse("HEAD / HTTP/1.0\n\n", &req), HTTPD_DONE);
+	CHECK_INT(req.status, 200);
+	CHECK_INT(req.page, HTTPD_PAGE_INDEX);
+	CHECK(req.head);
+	CHECK_INT(parse("GET /metrics?x=1 HTTP/1.1\r\n\r\n", &req), HTTPD_DONE);
+	CHECK_INT(req.status, 200);
+	CHECK_INT(req.page, HTTPD_PAGE_METRICS);
+}
+
+static void test_parse_incomplete(void)
+{
+	struct httpd_request req;
+
+	CHECK_INT(parse("", &req), HTTPD_INCOMPLETE);
+	CHECK_INT(parse("GET /metrics HTTP/1.1", &req), HTTPD_INCOMPLETE);
+	CHECK_INT(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n", &req),
+		  HTTPD_INCOMPLETE);
+}
+
+static void test_parse_errors(void)
+{
+	static const struct { const char *req; int status; } cases[] = {
+		{ "POST /metrics HTTP/1.1\r\n\r\n", 405 },
+		{ "DELETE / HTTP/1.1\r\n\r\n", 405 },
+		{ "GET /other HTTP/1.1\r\n\r\n", 404 },
+		{ "GET /metricsx HTTP/1.1\r\n\r\n", 404 },
+		{ "GET /metrics HTTP/1.2\r\n\r\n", 505 },
+		{ "GET /metrics HTTP/2.0\r\n\r\n", 400 },
+		{ "GET metrics HTTP/1.1\r\n\r\n", 400 },
+		{ "GET  /metrics HTTP/1.1\r\n\r\n", 400 },
+		{ "GET /metrics\r\n\r\n", 400 },
+		{ "\r\n\r\n", 400 },
+		{ "GET /\x01 HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nno colon\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", 400 },
+		{ "\x16\x03\x01\x02\x01\xfc\x03\x03\n\n", 400 },
+	};
+	struct httpd_request req;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(parse(cases[i].req, &req), HTTPD_DONE);
+		if (req.status != cases[i].status)
+			CHECK_FAIL_("case %zu: status %d, want %d", i,
+				    req.status, cases[i].status);
+	}
+}
+
+static void test_parse_limits(void)
+{
+	struct httpd_request req;
+	char *big = malloc(HTTPD_REQUEST_MAX + 100);
+	size_t n = 0;
+	int i;
+
+	/* A head that never ends within the bound. */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\n");
+	memset(big + n, 'a', HTTPD_REQUEST_MAX + 50 - n);
+	CHECK_INT(httpd_parse_request(big, HTTPD_REQUEST_MAX + 50, &req),
+		  HTTPD_DONE);
+	CHECK_INT(req.status, 431);
+	CHECK_INT(httpd_parse_request(big, HTTPD_REQUEST_MAX - 1, &req),
+		  HTTPD_INCOMPLETE);
+	/* Too many header lines. */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\n");
+	for (i = 0; i <= HTTPD_HEADERS_MAX; i++)
+		n += (size_t)sprintf(big + n, "X: %d\r\n", i);
+	n += (size_t)sprintf(big + n, "\r\n");
+	CHECK_INT(httpd_parse_request(big, n, &req), HTTPD_DONE);
+	CHECK_INT(req.status, 431);
+	free(big);
+}
+
+static void test_addr(void)
+{
+	struct httpd_addr a;
+
+	CHECK_INT(httpd_parse_addr(":9104", &a), 0);
+	CHECK_STR(a.text, "127.0.0.1:9104");
+	CHECK_INT(httpd_parse_addr("0.0.0.0:9104", &a), 0);
+	CHECK_STR(a.text, "0.0.0.0:9104");
+	CHECK_INT(httpd_parse_addr("[::1]:9104", &a), 0);
+	CHECK_STR(a.text, "[::1]:9104");
+	CHECK_INT(httpd_parse_addr("[::]:1", &a), 0);
+	CHECK_STR(a.text, "[::]:1");
+	CHECK_INT(httpd_parse_addr("9104", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr(":0", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr(":65536", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr(":+80", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr("localhost:80", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr("::1:80", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr("[::1:80", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr("[]:80", &a), -EINVAL);
+	CHECK_INT(httpd_parse_addr("1.2.3.4:", &a), -EINVAL);
+}
+
+/* --- the server over socketpairs ----------------------------------------- */
+
+static int epfd = -1;
+static int renders;
+
+static int watch(void *ctx, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int render(void *ctx, struct buf *out)
+{
+	renders++;
+	buf_printf(out, "tcpdrop_drops_total{reason=\"NO_SOCKET\"} 3\n");
+	return 0;
+}
+
+static const struct httpd_ops ops = { watch, render, NULL };
+
+/* Runs the server's events for a moment. */
+static void pump(struct httpd *h, int64_t now)
+{
+	struct epoll_event evs[16];
+	int i, n, rounds;
+
+	for (rounds = 0; rounds < 5; rounds++) {
+		n = epoll_wait(epfd, evs, 16, 10);
+		for (i = 0; i < n; i++)
+			httpd_event(h, evs[i].data.u64, now);
+	}
+}
+
+/* What the client end has received, until EOF or nothing more. */
+static size_t slurp(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size &&
+	       (n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
+
+static struct httpd *server(void)
+{
+	struct httpd *h = NULL;
+
+	if (epfd >= 0)
+		close(epfd);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_INT(httpd_new(&h, -1, &ops, 100), 0);
+	return h;
+}
+
+static int client(struct httpd *h, int64_t now)
+{
+	int sv[2];
+
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	CHECK_INT(httpd_adopt(h, sv[1], now), 0);
+	return sv[0];
+}
+
+static void test_serve_whole(void)
+{
+	struct httpd *h = server();
+	char got[4096];
+	int c = client(h, 0);
+	const char req[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+
+	CHECK(write(c, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
+	pump(h, 1);
+	slurp(c, got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	CHECK(strstr(got, "Content-Type: text/plain; version=0.0.4; "
+		     "charset=utf-8\r\n") != NULL);
+	CHECK(strstr(got, "\r\n\r\ntcpdrop_drops_total{reason=\"NO_SOCKET\"} "
+		     "3\n") != NULL);
+	CHECK_INT(httpd_open_conns(h), 0);
+	CHECK_INT(httpd_stats(h)->responses[0], 1);
+	close(c);
+	httpd_free(h);
+}
+
+/* One byte at a time: answered once the head is whole, not before. */
+static void test_serve_partial(void)
+{
+	struct httpd *h = server();
+	const char req[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	char got[4096];
+	int c = client(h, 0);
+	size_t i;
+
+	renders = 0;
+	for (i = 0; i + 1 < sizeof(req) - 1; i++) {
+		CHECK(write(c, req + i, 1) == 1);
+		pump(h, 1);
+	}
+	CHECK_INT(slurp(c, got, sizeof(got)), 0);
+	CHECK_INT(httpd_open_conns(h), 1);
+	CHECK(write(c, req + i, 1) == 1);
+	pump(h, 1);
+	slurp(c, got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	/* HEAD: no body. */
+	CHECK(strstr(got, "tcpdrop_drops_total") == NULL);
+	CHECK_INT(renders, 1);
+	CHECK_INT(httpd_open_conns(h), 0);
+	close(c);
+	httpd_free(h);
+}
+
+/* A client that sends half a request and waits: 408 at the deadline,
+ * then closed; the deadline is what the run loop sleeps until. */
+static void test_slow_client(void)
+{
+	struct httpd *h = server();
+	char got[4096];
+	int c = client(h, 1000);
+
+	CHECK(write(c, "GET /met", 8) == 8);
+	pump(h, 1000);
+	CHECK_INT(httpd_next_deadline(h), 1000 + HTTPD_TIMEOUT_MS);
+	httpd_expire(h, 1000 + HTTPD_TIMEOUT_MS - 1);
+	CHECK_INT(httpd_open_conns(h), 1);
+	httpd_expire(h, 1000 + HTTPD_TIMEOUT_MS);
+	CHECK_INT(httpd_open_conns(h), 0);
+	CHECK_INT(httpd_next_deadline(h), 0);
+	slurp(c, got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+	close(c);
+	httpd_free(h);
+}
+
+static void test_garbage_and_eof(void)
+{
+	struct httpd *h = server();
+	char got[4096];
+	int c = client(h, 0), d;
+
+	CHECK(write(c, "\x00\xff\xfe garbage\r\n\r\n", 15) == 15);
+	pump(h, 1);
+	slurp(c, got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+	close(c);
+	/* Gone before a whole request: closed, nothing answered. */
+	d = client(h, 0);
+	CHECK(write(d, "GET", 3) == 3);
+	shutdown(d, SHUT_WR);
+	pump(h, 1);
+	CHECK_INT(httpd_open_conns(h), 0);
+	close(d);
+	httpd_free(h);
+}
+
+/* HTTPD_MAX_CONNS idle clients; one more is refused with 503 at once. */
+static void test_connection_limit(void)
+{
+	struct httpd *h = server();
+	int fds[HTTPD_MAX_CONNS], sv[2], i;
+	char got[256];
+
+	for (i = 0; i < HTTPD_MAX_CONNS; i++)
+		fds[i] = client(h, 0);
+	CHECK_INT(httpd_open_conns(h), HTTPD_MAX_CONNS);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_INT(httpd_adopt(h, sv[1], 0), -EBUSY);
+	slurp(sv[0], got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 503 ", 13) == 0);
+	CHECK_INT(httpd_stats(h)->refused, 1);
+	close(sv[0]);
+	for (i = 0; i < HTTPD_MAX_CONNS; i++)
+		close(fds[i]);
+	httpd_free(h);
+}
+
+/* An oversized head: 431, whatever else the client still sends. */
+static void test_too_large(void)
+{
+	struct httpd *h = server();
+	char *big = malloc(HTTPD_REQUEST_MAX + 10), got[4096];
+	int c = client(h, 0), sndbuf = 1 << 20;
+	ssize_t n;
+
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	memset(big, 'a', HTTPD_REQUEST_MAX + 10);
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	n = write(c, big, HTTPD_REQUEST_MAX + 10);
+	CHECK(n > 0);
+	pump(h, 1);
+	slurp(c, got, sizeof(got));
+	CHECK(strncmp(got, "HTTP/1.1 431 ", 13) == 0);
+	CHECK_INT(httpd_open_conns(h), 0);
+	free(big);
+	close(c);
+	httpd_free(h);
+}
+
+int main(void)
+{
+	RUN(test_parse_ok);
+	RUN(test_parse_incomplete);
+	RUN(test_parse_errors);
+	RUN(test_parse_limits);
+	RUN(test_addr);
+	RUN(test_serve_whole);
+	RUN(test_serve_partial);
+	RUN(test_slow_client);
+	RUN(test_garbage_and_eof);
+	RUN(test_connection_limit);
+	RUN(test_too_large);
+	return check_exit_code();
+}
