@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "attach.h"
 #include "event.h"
 #include "object.h"
@@ -62,14 +63,6 @@ struct disc {
 	bool corrupt;
 	int drops;
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* --- the child ---------------------------------------------------------- */
 
@@ -524,7 +517,7 @@ int discover_run(const struct tp_format *fmt, uint32_t tp_id,
 		 struct errmsg *msg)
 {
 	struct disc *d = calloc(1, sizeof(*d));
-	int64_t start = now_us();
+	int64_t start = monotonic_us();
 	struct errmsg inner;
 	int ret;
 
@@ -550,7 +543,7 @@ int discover_run(const struct tp_format *fmt, uint32_t tp_id,
 	free(d->rec);
 	d->rec = NULL;
 	*keep = d;
-	stats->elapsed_us = now_us() - start;
+	stats->elapsed_us = monotonic_us() - start;
 	if (ret) {
 		errmsg_fallback(&inner, ret, "discovery");
 		layout_init(out);

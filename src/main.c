@@ -14,6 +14,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "clock.h"
 #include "diag.h"
 #include "fleet.h"
 #include "output.h"
@@ -77,14 +78,6 @@ static void watch_stdout(struct tracer *t)
 		tracer_watch_fd(t, STDOUT_FILENO, 0, TAG_STDOUT);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One run, from the Tracing line to the summary. */
 struct run {
 	struct tracer *t;
@@ -117,7 +110,7 @@ static int next_timeout(const struct run *run)
 		run->end_ms, run->next_counts_ms, run->next_drain_ms,
 		fleet_next_deadline(run->fleet),
 	};
-	int64_t now = now_ms(), soonest = 0;
+	int64_t now = monotonic_ms(), soonest = 0;
 	int i;
 
 	for (i = 0; i < 4; i++)
@@ -139,7 +132,7 @@ static void update_lost(struct run *run)
 /* Prints the counts when their interval is up. */
 static int tick_counts(struct run *run)
 {
-	if (!run->next_counts_ms || now_ms() < run->next_counts_ms)
+	if (!run->next_counts_ms || monotonic_ms() < run->next_counts_ms)
 		return 0;
 	run->next_counts_ms += (int64_t)run->opts->count_interval * 1000;
 	update_lost(run);
@@ -150,9 +143,9 @@ static int tick_counts(struct run *run)
  * one at a time are read on this tick instead, so a row shows within it. */
 static int tick_drain(struct run *run)
 {
-	if (now_ms() < run->next_drain_ms)
+	if (monotonic_ms() < run->next_drain_ms)
 		return 0;
-	run->next_drain_ms = now_ms() + DRAIN_TICK_MS;
+	run->next_drain_ms = monotonic_ms() + DRAIN_TICK_MS;
 	return drain(run, -1);
 }
 
@@ -168,7 +161,7 @@ static int handle_events(struct run *run, const struct epoll_event *events,
 		if (tag == TAG_SIGNAL || tag == TAG_STDOUT)
 			return 1;
 		if (tag >= TAG_FLEET) {
-			fleet_event(run->fleet, tag, now_ms());
+			fleet_event(run->fleet, tag, monotonic_ms());
 			continue;
 		}
 		ret = drain(run, (int)tag);
@@ -187,18 +180,18 @@ static int run_loop(struct run *run)
 	struct epoll_event events[16];
 	int n, ret;
 
-	run->next_drain_ms = now_ms() + DRAIN_TICK_MS;
+	run->next_drain_ms = monotonic_ms() + DRAIN_TICK_MS;
 	for (;;) {
 		ret = tick_drain(run);
 		if (ret == 0)
 			ret = tick_counts(run);
 		if (ret == 0)
-			fleet_tick(run->fleet, now_ms());
+			fleet_tick(run->fleet, monotonic_ms());
 		if (ret == 0)
 			ret = outstream_flush(run->out, run->os);
 		if (ret)
 			return ret;
-		if (run->end_ms && now_ms() >= run->end_ms)
+		if (run->end_ms && monotonic_ms() >= run->end_ms)
 			return 0;
 		n = tracer_wait(run->t, events, 16, next_timeout(run));
 		if (n < 0)
@@ -416,9 +409,9 @@ static int trace(const struct options *opts, int signal_fd)
 	if (status)
 		goto out;
 	if (opts->duration)
-		run.end_ms = now_ms() + (int64_t)opts->duration * 1000;
+		run.end_ms = monotonic_ms() + (int64_t)opts->duration * 1000;
 	if (opts->count && opts->count_interval)
-		run.next_counts_ms = now_ms() +
+		run.next_counts_ms = monotonic_ms() +
 				     (int64_t)opts->count_interval * 1000;
 	outstream_set_deadline(run.os, run.end_ms);
 	status = run_traced(&run);

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* How the fd is written without blocking. */
 enum write_way {
 	WRITE_PLAIN,      /* regular file or block device: never stalls */
@@ -29,14 +31,6 @@ struct outstream {
 	int error;        /* -errno of the write that failed the stream */
 	char *buffer;     /* stdio's, ours so that its size is ours too */
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* -1 for no deadline, else the milliseconds left (0 once passed). */
 static int time_left(const struct outstream *os)

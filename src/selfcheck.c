@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* How long the child may take; it makes no blocking call but fork. */
 #define CHILD_TIMEOUT_MS 2000
 
@@ -28,17 +30,9 @@ struct child_report {
 	uint32_t ifindex;
 };
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void selfcheck_init(struct selfcheck *sc)
 {
-	uint32_t r = (uint32_t)now_us() * 2654435761u ^ (uint32_t)getpid();
+	uint32_t r = (uint32_t)monotonic_us() * 2654435761u ^ (uint32_t)getpid();
 
 	memset(sc, 0, sizeof(*sc));
 	sc->sport = (uint16_t)(40000 + r % 20000);
@@ -186,7 +180,7 @@ static int collect(pid_t pid, int fd, struct child_report *rep)
 int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg)
 {
 	struct child_report rep;
-	int64_t start = now_us();
+	int64_t start = monotonic_us();
 	int fds[2], ret;
 	pid_t pid;
 
@@ -207,7 +201,7 @@ int selfcheck_make_drop(struct selfcheck *sc, struct errmsg *msg)
 	}
 	ret = collect(pid, fds[0], &rep);
 	close(fds[0]);
-	sc->elapsed_us = now_us() - start;
+	sc->elapsed_us = monotonic_us() - start;
 	if (ret)
 		return errmsg_set(msg, ret, "self-check: the child that makes "
 				  "the known drop did not report: %s",
