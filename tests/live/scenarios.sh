@@ -15,6 +15,7 @@ run_core_scenarios() {
 		"$EXPECT_OOW_STATE" 'PSH|ACK' "$EXPECT_OOW"
 	tcp_drop_case rst_to_listener rstlisten4 127.0.0.47 40047 127.0.0.46 8047 \
 		"$EXPECT_RST_LISTEN_STATE" RST "$EXPECT_RST_LISTEN"
+	test_kprobe_tracefs
 	family_filter ipv4_only -4
 	family_filter ipv6_only -6
 	test_signal TERM
@@ -125,6 +126,63 @@ tcp_drop_case() {
 	fi
 	expect_row "$test" "$test" "$src:$sport" "$dst:$dport" "$state" \
 		"$flags" "$reason" 1 && pass "$test"
+}
+
+# --- the kprobe through tracefs's kprobe_events ---------------------------
+# Where the kernel has tcp_drop and kprobe_events (the embedded-style
+# guest), the fallback without the perf kprobe PMU: its event exists
+# while the run does and is gone after it; after a kill -9 it stays, and
+# the next run removes it.
+
+# kprobe_events_of PID: the lines of kprobe_events for that run's group.
+kprobe_events_of() {
+	unshare -m sh -c "mount --make-rprivate / &&
+		mount -t tracefs nodev /sys/kernel/tracing &&
+		cat /sys/kernel/tracing/kprobe_events" 2>/dev/null |
+		grep -c "tcpdrop_$1/"
+}
+
+test_kprobe_tracefs() {
+	test=kprobe_tracefs
+	if ! grep -qw tcp_drop /proc/kallsyms || kernel_at_least 5 17; then
+		skip "$test" "no tcp_drop function to probe on this kernel"
+		return
+	fi
+	if ! have_unshare; then
+		skip "$test" "no unshare -m here"
+		return
+	fi
+	# Seen by tcpdrop: skip the perf kprobe PMU (src/tracer.c).
+	export TCPDROP_KPROBE_VIA_TRACEFS=1
+	start_tracer "$test" -S -v ||
+		{ unset TCPDROP_KPROBE_VIA_TRACEFS
+		  fail "$test" "tcpdrop did not start: $(cat "$WORK/$test.err")"; return; }
+	pid=$TRACER_PID
+	during=$(kprobe_events_of "$pid")
+	stop_tracer
+	after=$(kprobe_events_of "$pid")
+	if ! grep -q '^tcpdrop: kprobe on tcp_drop() attached (tracefs kprobe_events)' "$WORK/$test.err"; then
+		unset TCPDROP_KPROBE_VIA_TRACEFS
+		fail "$test" "not attached through kprobe_events: $(grep kprobe "$WORK/$test.err")"
+		return
+	elif [ "$during" != 1 ] || [ "$after" != 0 ]; then
+		unset TCPDROP_KPROBE_VIA_TRACEFS
+		fail "$test" "events of the run: $during while it ran, $after after, want 1 and 0"
+		return
+	fi
+	start_tracer "$test-killed" -S ||
+		{ unset TCPDROP_KPROBE_VIA_TRACEFS; fail "$test" "tcpdrop did not start again"; return; }
+	pid=$TRACER_PID
+	stop_tracer KILL
+	left=$(kprobe_events_of "$pid")
+	"$TCPDROP" -S -d 1 >/dev/null 2>&1
+	unset TCPDROP_KPROBE_VIA_TRACEFS
+	cleaned=$(kprobe_events_of "$pid")
+	if [ "$left" != 1 ] || [ "$cleaned" != 0 ]; then
+		fail "$test" "after kill -9: $left events, after the next run $cleaned, want 1 and 0"
+	else
+		pass "$test"
+	fi
 }
 
 # --- (e) -4 hides IPv6 drops, -6 hides IPv4 drops -------------------------
