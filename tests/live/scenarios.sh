@@ -134,12 +134,19 @@ tcp_drop_case() {
 # while the run does and is gone after it; after a kill -9 it stays, and
 # the next run removes it.
 
-# kprobe_events_of PID: the lines of kprobe_events for that run's group.
+# kprobe_events_of PID: how many lines of kprobe_events are that run's
+# group's; "?" when kprobe_events could not be read (tried three times).
 kprobe_events_of() {
-	unshare -m sh -c "mount --make-rprivate / &&
-		mount -t tracefs nodev /sys/kernel/tracing &&
-		cat /sys/kernel/tracing/kprobe_events" 2>/dev/null |
-		grep -c "tcpdrop_$1/"
+	for try in 1 2 3; do
+		if unshare -m sh -c "mount --make-rprivate / &&
+			mount -t tracefs nodev /sys/kernel/tracing &&
+			cat /sys/kernel/tracing/kprobe_events" >"$WORK/kprobe_events" 2>&1; then
+			grep -c "tcpdrop_$1/" "$WORK/kprobe_events"
+			return
+		fi
+		sleep 0.2
+	done
+	echo "?"
 }
 
 test_kprobe_tracefs() {
@@ -179,7 +186,7 @@ test_kprobe_tracefs() {
 	unset TCPDROP_KPROBE_VIA_TRACEFS
 	cleaned=$(kprobe_events_of "$pid")
 	if [ "$left" != 1 ] || [ "$cleaned" != 0 ]; then
-		fail "$test" "after kill -9: $left events, after the next run $cleaned, want 1 and 0"
+		fail "$test" "after kill -9: $left events, after the next run $cleaned, want 1 and 0: $(cat "$WORK/$test-killed.err" "$WORK/kprobe_events")"
 	else
 		pass "$test"
 	fi
