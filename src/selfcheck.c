@@ -295,6 +295,13 @@ static int compare_rst(const struct selfcheck *sc,
 		return errmsg_set(msg, -EPROTO, "a known drop on a listening "
 				  "socket was read in TCP state %u, not %u",
 				  got->state, SELFCHECK_LISTEN);
+	/* In the socket layer skb->dev is gone: the namespace is the
+	 * socket's (skc_net), which the SYN's (from the device) does not
+	 * prove. */
+	if (!sc->no_netns && got->netns != sc->netns)
+		return errmsg_set(msg, -EPROTO, "a known drop on a listening "
+				  "socket was read in network namespace %u, not "
+				  "%u", got->netns, sc->netns);
 	return 0;
 }
 

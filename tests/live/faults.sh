@@ -258,7 +258,8 @@ fault_wrong_btf_patched() {
 		return
 	fi
 	for patch in "head sk_buff head 8" "inum ns_common inum 4" \
-	    "state sock_common skc_state 1" "len sk_buff len 4"; do
+	    "state sock_common skc_state 1" "len sk_buff len 4" \
+	    "sknet sock_common skc_net 8"; do
 		set -- $patch
 		python3 "$top/tests/live/btf_patch.py" /sys/kernel/btf/vmlinux \
 			"$WORK/$1.btf" "$2" "$3" "$4" ||
@@ -271,6 +272,8 @@ fault_wrong_btf_patched() {
 	wrong_btf wrong_btf_len "$WORK/len.btf" \
 		"tcpdrop: the BTF from $WORK/len.btf does not describe the running kernel: a known drop of 24 bytes was read as * bytes long (give this kernel's BTF with --btf FILE)"
 	if kernel_at_least 6 11; then
+		wrong_btf wrong_btf_sknet "$WORK/sknet.btf" \
+			"tcpdrop: the BTF from $WORK/sknet.btf does not describe the running kernel: a known drop on a listening socket was read in network namespace *, not * (give this kernel's BTF with --btf FILE)"
 		wrong_btf wrong_btf_state "$WORK/state.btf" \
 			"tcpdrop: the BTF from $WORK/state.btf does not describe the running kernel: a known drop on a listening socket was read in TCP state *, not 10 (give this kernel's BTF with --btf FILE)"
 	fi

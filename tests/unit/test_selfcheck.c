@@ -160,6 +160,11 @@ static void test_listener_state(void)
 	rst.state = 65;
 	expect_both(&sc, &kernel_6_18, &syn, &rst, -EPROTO, "a known drop on "
 		    "a listening socket was read in TCP state 65, not 10");
+	rst = rst_right(&sc);
+	rst.netns = 0;
+	expect_both(&sc, &kernel_6_18, &syn, &rst, -EPROTO, "a known drop on "
+		    "a listening socket was read in network namespace 0, not "
+		    "4026532178");
 	memset(&none, 0, sizeof(none));
 	expect_both(&sc, &kernel_6_18, &syn, &none, -EPROTO, "a known drop "
 		    "(RST 127.0.0.1:50001 -> 127.0.0.1:2003) left no record");
