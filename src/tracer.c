@@ -110,8 +110,10 @@ static int check_filter(struct tracer *t, const struct filter *f,
 	t->usage_error = true;
 	if (filter_needs_btf(f) && !t->kernel.btf && !t->layout_btf)
 		return errmsg_set(msg, -EINVAL, "port, address, state and netns "
-				  "filters need the kernel's BTF, and none was "
-				  "found (give --btf FILE)");
+				  "filters need the kernel's BTF or a discovered "
+				  "layout: no BTF was found, and discovery %s%s "
+				  "(give --btf FILE)", t->disc.tried ? "failed: " :
+				  "was not run", t->disc.tried ? t->disc.why : "");
 	ret = filter_resolve_reasons(f, &t->kernel.kfree_skb, reasons, msg);
 	if (ret)
 		return ret;
