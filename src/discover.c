@@ -29,7 +29,7 @@ extern const unsigned char tcpdrop_disc_object_end[];
 
 #define PROG_NAME "tcpdrop_discover"
 #define CTX_TYPE "trace_event_raw_kfree_skb"
-#define STEP_TIMEOUT_MS 1000
+#define STEP_TIMEOUT_MS 3000
 #define ATTEMPTS 3
 
 enum op { OP_SYN4 = 1, OP_SYN6, OP_TX4, OP_TS_OFF, OP_QUIT };

@@ -88,7 +88,7 @@ expect_row() {
 	test=$1 name=$2 saddr=$3 daddr=$4 state=$5 flags=$6 reason=$7 count=$8
 	got=$(rows "$name" "$saddr" "$daddr")
 	if [ -z "$got" ]; then
-		fail "$test" "no row for $saddr -> $daddr in $WORK/$name.out"
+		fail "$test" "no row for $saddr -> $daddr in $WORK/$name.out; its stderr: $(grep -v '^tcpdrop: [0-9]* drops traced' "$WORK/$name.err" | tail -n 2)"
 		return 1
 	fi
 	n=$(echo "$got" | wc -l)
