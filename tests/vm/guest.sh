@@ -62,6 +62,8 @@ OBJECTS_BEFORE=$("$BPFOBJS" tcpdrop_ | tail -n 1)
 if grep -qw tcp_drop /proc/kallsyms; then
 	echo "guest: this kernel has a tcp_drop symbol"
 fi
+# The record layout as found, for the README's table.
+echo "guest: $("$TCPDROP" -v -S -d 1 2>&1 >/dev/null | grep 'skb:kfree_skb id')"
 if [ -s /sys/kernel/btf/vmlinux ]; then
 	run_core_scenarios
 	no_btf_tests
