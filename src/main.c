@@ -225,12 +225,18 @@ static enum report_mode mode_of(const struct options *opts)
 	return opts->json ? REPORT_JSON : REPORT_ROWS;
 }
 
+/* Counts and a run without rows (-q) show no stacks: the kernel takes
+ * none. */
+static bool wants_stacks(const struct options *opts)
+{
+	return opts->stack && !opts->count && !opts->fleet.quiet;
+}
+
 static int start(struct tracer *t, const struct options *opts)
 {
 	struct tracer_config cfg = {
 		.family = opts->family,
-		/* Counts need no stacks: the kernel takes none. */
-		.stack = opts->stack && !opts->count,
+		.stack = wants_stacks(opts),
 		.ring_pages = RING_PAGES,
 		.btf_path = opts->btf_path,
 		.filter = &opts->filter,
@@ -265,7 +271,7 @@ static void setup_report(struct run *run)
 	r->style = opts->style;
 	r->count_interval = opts->count_interval;
 	r->kernel = tracer_kernel(run->t);
-	r->want_stack = opts->stack && !opts->count;
+	r->want_stack = wants_stacks(opts);
 }
 
 /* fleet.c's view of the run: its epoll set, and the report made current
