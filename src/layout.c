@@ -274,6 +274,38 @@ static int narrow_hn(struct layout_search *s, const struct disc_record *r,
 	return popcount_n(&s->hn[0][0], DISC_SKB_SLOTS * 2);
 }
 
+/* Several (pointer, u16) pairs reach the known packet's IP header, with
+ * a transport_header just before (a copy of the pointer elsewhere, or the
+ * inner_* headers equal to the outer ones): keep the likeliest. head is
+ * the lowest address into the buffer (data and tail lie above it), and
+ * the outer headers come after the inner ones in every sk_buff since 3.x
+ * (inner_transport_header .. inner_mac_header, protocol, then
+ * transport_header, network_header, mac_header). The drops that follow
+ * verify the choice like any other. Returns how many are left: 1. */
+static int keep_likeliest_hn(struct layout_search *s, const uint8_t *skb)
+{
+	int h, p, best_h = -1, best_p = -1;
+	uint64_t best_v = 0;
+
+	for (h = 0; h < DISC_SKB_SLOTS; h++) {
+		for (p = 2; p < 256; p += 2) {
+			uint64_t v = rd64(skb + 8 * h);
+
+			if (!(s->hn[h][p / 128] >> (p / 2 % 64) & 1))
+				continue;
+			if (best_h < 0 || v < best_v ||
+			    (v == best_v && p > best_p)) {
+				best_h = h;
+				best_p = p;
+				best_v = v;
+			}
+		}
+	}
+	memset(s->hn, 0, sizeof(s->hn));
+	s->hn[best_h][best_p / 128] |= 1ull << (best_p / 2 % 64);
+	return 1;
+}
+
 /* Among several sk_buff.len candidates, the one followed by data_len,
  * which is 0 for the linear packets discovery makes. */
 static int pick_len(uint64_t cands, const uint8_t *skb)
@@ -310,6 +342,8 @@ int layout_narrow_syn(struct layout_search *s, struct layout *l,
 	if (ret)
 		return ret;
 	n = narrow_hn(s, r, k, &total);
+	if (n > 1)
+		n = keep_likeliest_hn(s, skb);
 	if (n != 1)
 		return errmsg_set(msg, -ENOENT, n ? "%d places in struct "
 				  "sk_buff could be head and network_header" :
