@@ -407,6 +407,30 @@ static void discover(struct tracer *t, const struct tracer_config *cfg)
 				  d->layout.skb_iif == LAYOUT_UNKNOWN;
 }
 
+/* The self-check refused the discovered layout: it is looked for once
+ * more, from new known drops, before running degraded. A fact that
+ * matched by coincidence (the namespace pointer of a net_device, seen
+ * once in about a hundred starts in a TCG guest) does not match twice. */
+static int rediscover(struct tracer *t, const struct tracer_config *cfg,
+		      int npossible, struct errmsg *msg)
+{
+	int ret;
+
+	btf_free(t->layout_btf);
+	t->layout_btf = NULL;
+	object_close(&t->obj);
+	t->obj_open = false;
+	discover_release(t->disc_keep);
+	t->disc_keep = NULL;
+	t->disc.found = false;
+	discover(t, cfg);
+	if (!t->layout_btf)
+		return -ENOENT;
+	errmsg_init(msg);
+	ret = load_object(t, cfg, npossible, msg);
+	return ret ? ret : run_selfcheck(t, msg);
+}
+
 /* The self-check refused the discovered layout: run degraded, the
  * object loaded again without it. */
 static int discovery_refused(struct tracer *t, const struct tracer_config *cfg,
@@ -456,6 +480,8 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	step = "the self-check";
 	ret = run_selfcheck(t, msg);
 	if (ret && t->layout_btf)
+		ret = rediscover(t, cfg, npossible, msg);
+	if (ret && t->disc.tried)
 		ret = discovery_refused(t, cfg, npossible, msg);
 	if (ret)
 		goto out;
