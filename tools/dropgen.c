@@ -897,19 +897,28 @@ static uint16_t tcp4_checksum(const struct syn_packet *pkt)
 				  &pkt->tcp, sizeof(pkt->tcp)));
 }
 
+/* An IPv4 header for TCP from t->src to t->dst, `tot_len` bytes in all,
+ * don't-fragment, its checksum right. */
+static void fill_ipv4(struct iphdr *ip, const struct tuple *t,
+		      uint16_t tot_len, uint16_t id)
+{
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tot_len = htons(tot_len);
+	ip->id = htons(id);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = t->src.addr.v4.sin_addr.s_addr;
+	ip->daddr = t->dst.addr.v4.sin_addr.s_addr;
+	ip->check = 0;
+	ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+}
+
 static void build_bad_syn(const struct tuple *t, struct syn_packet *pkt)
 {
 	memset(pkt, 0, sizeof(*pkt));
-	pkt->ip.version = 4;
-	pkt->ip.ihl = sizeof(pkt->ip) / 4;
-	pkt->ip.tot_len = htons(sizeof(*pkt));
-	pkt->ip.id = htons(0x6467);
-	pkt->ip.frag_off = htons(IP_DF);
-	pkt->ip.ttl = 64;
-	pkt->ip.protocol = IPPROTO_TCP;
-	pkt->ip.saddr = t->src.addr.v4.sin_addr.s_addr;
-	pkt->ip.daddr = t->dst.addr.v4.sin_addr.s_addr;
-	pkt->ip.check = csum_fold(csum_add(0, &pkt->ip, sizeof(pkt->ip)));
+	fill_ipv4(&pkt->ip, t, sizeof(*pkt), 0x6467);
 
 	pkt->tcp.source = t->src.addr.v4.sin_port;
 	pkt->tcp.dest = t->dst.addr.v4.sin_port;
@@ -984,16 +993,7 @@ static void build_seg4(const struct tuple *t, uint8_t flags, uint32_t seq,
 	uint8_t pseudo[12];
 
 	memset(pkt, 0, sizeof(*pkt));
-	pkt->ip.version = 4;
-	pkt->ip.ihl = sizeof(pkt->ip) / 4;
-	pkt->ip.tot_len = htons((uint16_t)(sizeof(pkt->ip) + tcp_len));
-	pkt->ip.id = htons(0x6468);
-	pkt->ip.frag_off = htons(IP_DF);
-	pkt->ip.ttl = 64;
-	pkt->ip.protocol = IPPROTO_TCP;
-	pkt->ip.saddr = t->src.addr.v4.sin_addr.s_addr;
-	pkt->ip.daddr = t->dst.addr.v4.sin_addr.s_addr;
-	pkt->ip.check = csum_fold(csum_add(0, &pkt->ip, sizeof(pkt->ip)));
+	fill_ipv4(&pkt->ip, t, (uint16_t)(sizeof(pkt->ip) + tcp_len), 0x6468);
 	pkt->tcp.source = t->src.addr.v4.sin_port;
 	pkt->tcp.dest = t->dst.addr.v4.sin_port;
 	pkt->tcp.seq = htonl(seq);
