@@ -8,6 +8,9 @@
 
 /* The verifier never sees these names: calls compile to `call N`. */
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key,
+				   const void *value,
+				   unsigned long long flags) = (void *)2;
 static unsigned long long (*bpf_ktime_get_ns)(void) = (void *)5;
 static unsigned int (*bpf_get_smp_processor_id)(void) = (void *)8;
 static unsigned long long (*bpf_get_current_pid_tgid)(void) = (void *)14;
@@ -24,6 +27,8 @@ static long (*bpf_probe_read_kernel)(void *dst, unsigned int size,
 				     const void *src) = (void *)113;
 
 #define BPF_F_CURRENT_CPU 0xffffffffULL
+#define BPF_NOEXIST 1ULL
+#define EEXIST 17
 
 /* Map definitions live in the "maps" section, one symbol a map; the loader
  * reads them with its own ELF reader. max_entries 0 on a perf event array

@@ -85,11 +85,42 @@ struct tcpdrop_event {
 	__u8 hook;        /* TCPDROP_HOOK_*: where the drop was seen */
 };
 
+/* Count mode (-c) and an exporter without rows (-q) aggregate in the kernel:
+ * no record goes through the rings, the program adds 1 to the value (a
+ * __u64) of this key in the hash map tcpdrop_counts. The key holds what the
+ * count tables and the metrics show, and no more, so that keys stay few.
+ * Counts are never reset by user space, which reads them as they grow and
+ * takes the difference (src/kcount.c); `epoch` lets it delete keys no
+ * program can still touch (see there). Zero-filled before it is filled:
+ * the kernel hashes and compares every byte. */
+struct tcpdrop_count_key {
+	__u64 location;   /* as tcpdrop_event.location */
+	/* want_caller: the innermost stack frames, for user space to find
+	 * the caller of a free wrapper (kernels without reasons); else 0 */
+	__u64 caller[TCPDROP_CALLER_FRAMES];
+	__u32 reason;     /* raw enum skb_drop_reason, or TCPDROP_NO_REASON */
+	__u32 netns;      /* namespace inode with count_netns, else 0 */
+	__u32 epoch;      /* tcpdrop_count_epoch when the drop was counted */
+	__u16 family;     /* AF_INET, AF_INET6, 0 without packet headers */
+	__u16 port;       /* local (destination) port, host order */
+	__u8 addr[16];    /* local (destination) address, network order */
+	__u8 state;       /* as tcpdrop_event.state */
+	__u8 pad[7];
+};
+
 /* The frames follow at an 8-byte boundary, and the layout is the same for
  * clang -target bpf and the host compiler. */
 _Static_assert(sizeof(struct tcpdrop_event) == 104,
 	       "tcpdrop_event has holes or changed size");
 _Static_assert(sizeof(struct tcpdrop_event) % 8 == 0,
 	       "stack frames after tcpdrop_event would be misaligned");
+
+_Static_assert(sizeof(struct tcpdrop_count_key) ==
+	       8 + 8 * TCPDROP_CALLER_FRAMES + 3 * 4 + 2 * 2 + 16 + 8,
+	       "tcpdrop_count_key has holes");
+
+_Static_assert(sizeof(struct tcpdrop_count_key) ==
+	       8 + 8 * TCPDROP_CALLER_FRAMES + 3 * 4 + 2 * 2 + 16 + 8,
+	       "tcpdrop_count_key has holes");
 
 #endif

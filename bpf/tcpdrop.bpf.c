@@ -123,6 +123,33 @@ struct tcpdrop_map_def tcpdrop_lost SEC("maps") = {
 	.max_entries = 1,
 };
 
+/* Count mode's keys and how many drops each (event.h). A hash map the
+ * kernel preallocates (max_entries set by the loader, 1 when records are
+ * sent instead): a tracing program must not allocate on some kernels. */
+struct tcpdrop_map_def tcpdrop_counts SEC("maps") = {
+	.type = 1,             /* BPF_MAP_TYPE_HASH */
+	.key_size = sizeof(struct tcpdrop_count_key),
+	.value_size = sizeof(__u64),
+	.max_entries = 1,
+};
+
+/* The epoch the keys are counted under, set by user space. */
+struct tcpdrop_map_def tcpdrop_count_epoch SEC("maps") = {
+	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u32),
+	.max_entries = 1,
+};
+
+/* Drops counted in no key because tcpdrop_counts was full: with them the
+ * counts still add up to every drop. */
+struct tcpdrop_map_def tcpdrop_count_full SEC("maps") = {
+	.type = 6,             /* BPF_MAP_TYPE_PERCPU_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u64),
+	.max_entries = 1,
+};
+
 /* The records of the self-check's drops, kept by tcpdrop_selfcheck. */
 struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
 	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
@@ -472,6 +499,50 @@ INLINE void count_lost(void)
 		*lost += 1;
 }
 
+/* Adds this drop to its key in tcpdrop_counts (event.h). A key seen for
+ * the first time is inserted; when two CPUs insert the same key at once,
+ * the one that loses adds to the winner's. A full map counts in
+ * tcpdrop_count_full. */
+INLINE void count_drop(void *ctx, const struct tcpdrop_event *ev)
+{
+	struct tcpdrop_count_key key;
+	__u32 zero = 0, *epoch;
+	__u64 one = 1, *n, *full;
+	long ret;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	epoch = bpf_map_lookup_elem(&tcpdrop_count_epoch, &zero);
+	if (epoch)
+		key.epoch = *epoch;
+	key.location = ev->location;
+	key.reason = ev->reason;
+	key.family = ev->family;
+	key.port = ev->dport;
+	__builtin_memcpy(key.addr, ev->daddr, sizeof(key.addr));
+	key.state = ev->state;
+	if (cfg.count_netns)
+		key.netns = ev->netns;
+	/* Zero-filled by the helper on failure and past the last frame. */
+	if (cfg.want_caller)
+		bpf_get_stack(ctx, key.caller, sizeof(key.caller), 0);
+	n = bpf_map_lookup_elem(&tcpdrop_counts, &key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	ret = bpf_map_update_elem(&tcpdrop_counts, &key, &one, BPF_NOEXIST);
+	if (ret == 0)
+		return;
+	n = ret == -EEXIST ? bpf_map_lookup_elem(&tcpdrop_counts, &key) : 0;
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	full = bpf_map_lookup_elem(&tcpdrop_count_full, &zero);
+	if (full)
+		*full += 1;
+}
+
 INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
 {
 	unsigned long long id = bpf_get_current_pid_tgid();
@@ -516,6 +587,10 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 			return 0;
 	}
 	ev->location = location;
+	if (cfg.count_in_kernel) {
+		count_drop(ctx, ev);
+		return 0;
+	}
 	read_task(ctx, ev);
 	stack_len = take_stack(ctx, rec);
 	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,

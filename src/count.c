@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "keymap.h"
 #include "output.h"
 
-/* First size of a map, in slots; it doubles from there. */
-#define COUNT_MIN_SLOTS 64
 #define REASON_NAME_MAX 128
 #define LOCATION_NAME_MAX 256
 
@@ -31,8 +30,8 @@ struct local_key {
 	uint16_t port;
 };
 
-/* A slot of a map: the count first (0: the slot is empty), then the key.
- * Both sizes are multiples of 8, so every slot's count is aligned. */
+/* A slot of a table, as keymap.h lays it out: the count, then the key.
+ * Both sizes are multiples of 8. */
 struct location_entry {
 	uint64_t count;
 	struct location_key key;
@@ -43,150 +42,12 @@ struct local_entry {
 	struct local_key key;
 };
 
-/* Open addressing with linear probing over fixed-size entries. Nothing is
- * ever removed alone: a print empties the whole map at once, so there are
- * no tombstones. */
-struct count_map {
-	unsigned char *slots;
-	size_t entry_size;      /* sizeof(struct ..._entry) */
-	size_t key_size;
-	size_t nslots;          /* 0, or a power of two */
-	size_t nkeys;
-};
-
 struct count_table {
-	struct count_map by_location;
-	struct count_map by_local;
+	struct keymap by_location;
+	struct keymap by_local;
 	uint64_t total;
+	uint64_t unkept;        /* in the total, in no table's rows */
 };
-
-static uint64_t *slot_count(const struct count_map *m, size_t i)
-{
-	return (uint64_t *)(m->slots + i * m->entry_size);
-}
-
-static unsigned char *slot_key(const struct count_map *m, size_t i)
-{
-	return m->slots + i * m->entry_size + sizeof(uint64_t);
-}
-
-/* FNV-1a, then a 64-bit finalizer (MurmurHash3's fmix64): FNV's multiply
- * only carries bits upwards, so without the finalizer keys that differ
- * only in the high bits of a byte would land in the same low bits, which
- * are the ones that pick the slot. */
-static uint64_t key_hash(const void *key, size_t size)
-{
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < size; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-/* The slot that holds `key`, or the empty slot where it belongs. The map
- * is never full (see map_needs_room), so the probe always ends. */
-static size_t map_find(const struct count_map *m, const void *key)
-{
-	size_t mask = m->nslots - 1;
-	size_t i = key_hash(key, m->key_size) & mask;
-
-	while (*slot_count(m, i) &&
-	       memcmp(slot_key(m, i), key, m->key_size) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Keeps the load at 3/4 or less, so probes stay short. */
-static bool map_needs_room(const struct count_map *m)
-{
-	return (m->nkeys + 1) * 4 > m->nslots * 3;
-}
-
-static int map_grow(struct count_map *m)
-{
-	struct count_map bigger = *m;
-	size_t i, j;
-
-	bigger.nslots = m->nslots ? m->nslots * 2 : COUNT_MIN_SLOTS;
-	bigger.slots = calloc(bigger.nslots, m->entry_size);
-	if (!bigger.slots)
-		return -ENOMEM;
-	for (i = 0; i < m->nslots; i++) {
-		if (!*slot_count(m, i))
-			continue;
-		j = map_find(&bigger, slot_key(m, i));
-		memcpy(bigger.slots + j * m->entry_size,
-		       m->slots + i * m->entry_size, m->entry_size);
-	}
-	free(m->slots);
-	*m = bigger;
-	return 0;
-}
-
-static int map_add(struct count_map *m, const void *key)
-{
-	size_t i;
-	int ret;
-
-	if (m->nslots) {
-		i = map_find(m, key);
-		if (*slot_count(m, i)) {
-			(*slot_count(m, i))++;
-			return 0;
-		}
-	}
-	if (m->nkeys >= COUNT_MAX_KEYS)
-		return -ENOSPC;
-	if (map_needs_room(m)) {
-		ret = map_grow(m);
-		if (ret)
-			return ret;
-	}
-	i = map_find(m, key);
-	memcpy(slot_key(m, i), key, m->key_size);
-	*slot_count(m, i) = 1;
-	m->nkeys++;
-	return 0;
-}
-
-/* Moves the used slots to the front and sorts them there, with no memory
- * to allocate at print time. This breaks the hash order, so the map must
- * be emptied with map_reset() before the next map_add(). Returns the
- * number of entries. */
-static size_t map_sort(struct count_map *m,
-		       int (*cmp)(const void *, const void *))
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < m->nslots; i++) {
-		if (!*slot_count(m, i))
-			continue;
-		if (i != n)
-			memcpy(m->slots + n * m->entry_size,
-			       m->slots + i * m->entry_size, m->entry_size);
-		n++;
-	}
-	if (n)
-		qsort(m->slots, n, m->entry_size, cmp);
-	return n;
-}
-
-/* Forgets every key but keeps the slots for the next interval. */
-static void map_reset(struct count_map *m)
-{
-	if (m->slots)
-		memset(m->slots, 0, m->nslots * m->entry_size);
-	m->nkeys = 0;
-}
 
 static int cmp_u64(uint64_t a, uint64_t b)
 {
@@ -228,10 +89,9 @@ int count_new(struct count_table **out)
 
 	if (!t)
 		return -ENOMEM;
-	t->by_location.entry_size = sizeof(struct location_entry);
-	t->by_location.key_size = sizeof(struct location_key);
-	t->by_local.entry_size = sizeof(struct local_entry);
-	t->by_local.key_size = sizeof(struct local_key);
+	keymap_init(&t->by_location, sizeof(struct location_key),
+		    COUNT_MAX_KEYS);
+	keymap_init(&t->by_local, sizeof(struct local_key), COUNT_MAX_KEYS);
 	*out = t;
 	return 0;
 }
@@ -240,8 +100,8 @@ void count_free(struct count_table *t)
 {
 	if (!t)
 		return;
-	free(t->by_location.slots);
-	free(t->by_local.slots);
+	keymap_free(&t->by_location);
+	keymap_free(&t->by_local);
 	free(t);
 }
 
@@ -273,16 +133,23 @@ static struct local_key local_key_of(const struct tcpdrop_event *ev)
 	return key;
 }
 
-int count_add(struct count_table *t, const struct tcpdrop_event *ev)
+int count_add(struct count_table *t, const struct tcpdrop_event *ev,
+	      uint64_t n)
 {
 	struct location_key lkey = location_key_of(ev);
 	struct local_key akey = local_key_of(ev);
 	int ret_location, ret_local;
 
-	t->total++;
-	ret_location = map_add(&t->by_location, &lkey);
-	ret_local = map_add(&t->by_local, &akey);
+	t->total += n;
+	ret_location = keymap_add(&t->by_location, &lkey, n);
+	ret_local = keymap_add(&t->by_local, &akey, n);
 	return ret_location ? ret_location : ret_local;
+}
+
+void count_add_unkept(struct count_table *t, uint64_t n)
+{
+	t->total += n;
+	t->unkept += n;
 }
 
 uint64_t count_total(const struct count_table *t)
@@ -313,15 +180,16 @@ static const char *location_name(const struct count_namer *names,
  * happened to the stream. */
 static void count_reset(struct count_table *t)
 {
-	map_reset(&t->by_location);
-	map_reset(&t->by_local);
+	keymap_reset(&t->by_location);
+	keymap_reset(&t->by_local);
 	t->total = 0;
+	t->unkept = 0;
 }
 
-static void text_by_location(FILE *out, struct count_map *m,
+static void text_by_location(FILE *out, struct keymap *m,
 			     const struct count_namer *names)
 {
-	size_t i, n = map_sort(m, location_entry_cmp);
+	size_t i, n = keymap_sort(m, location_entry_cmp);
 	const struct location_entry *e = (const void *)m->slots;
 	char reason[REASON_NAME_MAX], location[LOCATION_NAME_MAX];
 	const char *name;
@@ -338,10 +206,10 @@ static void text_by_location(FILE *out, struct count_map *m,
 	fputc('\n', out);
 }
 
-static void text_by_local(FILE *out, struct count_map *m,
+static void text_by_local(FILE *out, struct keymap *m,
 			  const struct count_namer *names)
 {
-	size_t i, n = map_sort(m, local_entry_cmp);
+	size_t i, n = keymap_sort(m, local_entry_cmp);
 	const struct local_entry *e = (const void *)m->slots;
 	char reason[REASON_NAME_MAX], local[ADDR_PORT_MAX];
 	const char *name;
@@ -365,8 +233,12 @@ int count_print_text(FILE *out, struct count_table *t,
 	char time[TIME_MAX];
 
 	format_time(time, sizeof(time), TIME_HMS, when);
-	fprintf(out, "%s  %llu drops, %llu lost\n", time,
+	fprintf(out, "%s  %llu drops, %llu lost", time,
 		(unsigned long long)t->total, (unsigned long long)lost);
+	if (t->unkept)
+		fprintf(out, ", %llu in no row (the kernel's count map was "
+			"full)", (unsigned long long)t->unkept);
+	fputc('\n', out);
 	text_by_location(out, &t->by_location, names);
 	text_by_local(out, &t->by_local, names);
 	count_reset(t);
@@ -396,10 +268,10 @@ static void json_reason(FILE *out, const struct count_namer *names,
 	fprintf(out, ",\"reason_code\":%u", reason);
 }
 
-static void json_by_location(FILE *out, struct count_map *m,
+static void json_by_location(FILE *out, struct keymap *m,
 			     const struct count_namer *names)
 {
-	size_t i, n = map_sort(m, location_entry_cmp);
+	size_t i, n = keymap_sort(m, location_entry_cmp);
 	const struct location_entry *e = (const void *)m->slots;
 	char location[LOCATION_NAME_MAX];
 
@@ -432,10 +304,10 @@ static void json_local_end(FILE *out, const struct local_key *key)
 		addr, key->port);
 }
 
-static void json_by_local(FILE *out, struct count_map *m,
+static void json_by_local(FILE *out, struct keymap *m,
 			  const struct count_namer *names)
 {
-	size_t i, n = map_sort(m, local_entry_cmp);
+	size_t i, n = keymap_sort(m, local_entry_cmp);
 	const struct local_entry *e = (const void *)m->slots;
 
 	fputs("\"by_local\":[", out);
@@ -464,8 +336,9 @@ int count_print_json(FILE *out, struct count_table *t,
 		fprintf(out, "%u", interval);
 	else
 		fputs("null", out);
-	fprintf(out, ",\"total\":%llu,\"lost\":%llu,",
-		(unsigned long long)t->total, (unsigned long long)lost);
+	fprintf(out, ",\"total\":%llu,\"lost\":%llu,\"unkept\":%llu,",
+		(unsigned long long)t->total, (unsigned long long)lost,
+		(unsigned long long)t->unkept);
 	json_by_location(out, &t->by_location, names);
 	fputc(',', out);
 	json_by_local(out, &t->by_local, names);

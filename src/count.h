@@ -35,11 +35,18 @@ struct count_namer {
 int count_new(struct count_table **out);
 void count_free(struct count_table *t);
 
-/* Counts one drop. -ENOSPC when a table is full (COUNT_MAX_KEYS) and
+/* Counts `n` drops like `ev` (a record, or a key of the kernel's counts
+ * made into one). -ENOSPC when a table is full (COUNT_MAX_KEYS) and
  * -ENOMEM when it cannot grow: the new key is left out of that table, but
- * the drop still counts in the total and the other table. Neither needs
+ * the drops still count in the total and the other table. Neither needs
  * to end the run. */
-int count_add(struct count_table *t, const struct tcpdrop_event *ev);
+int count_add(struct count_table *t, const struct tcpdrop_event *ev,
+	      uint64_t n);
+
+/* Counts `n` drops that are in no key: the kernel's count map was full
+ * (tcpdrop_count_full). They count in the total, and the print says how
+ * many of it no row shows. */
+void count_add_unkept(struct count_table *t, uint64_t n);
 
 uint64_t count_total(const struct count_table *t);
 
@@ -52,6 +59,7 @@ uint64_t count_total(const struct count_table *t);
  * interval stay apart; with no drops, the first line, the headers and the
  * blank lines only):
  *   07:10:00  2 drops, 0 lost
+ *   (then ", N in no row (the kernel's count map was full)" when N > 0)
  *   COUNT   REASON               LOCATION
  *   2       NO_SOCKET            tcp_v4_rcv+0x91
  *
@@ -62,7 +70,7 @@ uint64_t count_total(const struct count_table *t);
  * TCPDROP_NO_REASON), "-" if it returns NULL; LOCAL is "-" for drops
  * without packet headers.
  * JSON (one line): {"type":"counts","time":...,"interval":5,"total":2,
- *   "lost":0,"by_location":[{"reason":"NO_SOCKET","reason_code":3,
+ *   "lost":0,"unkept":0,"by_location":[{"reason":"NO_SOCKET","reason_code":3,
  *   "location":"tcp_v4_rcv+0x91","count":2}],"by_local":[{"reason":...,
  *   "reason_code":...,"family":"ipv4","addr":"127.0.0.3","port":9,
  *   "count":2}]}

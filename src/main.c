@@ -17,6 +17,8 @@
 #include "clock.h"
 #include "diag.h"
 #include "fleet.h"
+#include "kcount.h"
+#include "metrics.h"
 #include "output.h"
 #include "outstream.h"
 #include "report.h"
@@ -86,10 +88,12 @@ struct run {
 	FILE *out;                /* stdout, as outstream.c writes it */
 	struct outstream *os;
 	struct fleet *fleet;      /* metrics, netns names; NULL: none */
+	struct kcount *kcount;    /* counting in the kernel; NULL: records */
 	int signal_fd;
 	int64_t end_ms;           /* --duration's deadline; 0: none */
 	int64_t next_counts_ms;   /* next count table; 0: only at exit */
 	int64_t next_drain_ms;
+	int64_t next_kcount_ms;   /* next read of the kernel's counts */
 };
 
 /* Reads ring `ring` (-1: all) into the report. */
@@ -102,18 +106,34 @@ static int drain(struct run *run, int ring)
 	return tracer_drain(run->t, ring, &sink);
 }
 
+/* The kernel's counts into the report (kcount.h). A failed read is said
+ * and the next one picks up what it missed. */
+static void read_kcount(struct run *run)
+{
+	struct kcount_sink sink = { report_counted, report_unkept, run->r };
+	int ret;
+
+	if (!run->kcount)
+		return;
+	run->next_kcount_ms = monotonic_ms() + KCOUNT_EPOCH_MS;
+	ret = kcount_read(run->kcount, monotonic_ms(), &sink);
+	if (ret)
+		fprintf(stderr, "tcpdrop: cannot read the kernel's counts: "
+			"%s\n", strerror(-ret));
+}
+
 /* Milliseconds until the first deadline, -1 for none, 0 when one has
  * passed. */
 static int next_timeout(const struct run *run)
 {
-	int64_t deadlines[4] = {
+	int64_t deadlines[5] = {
 		run->end_ms, run->next_counts_ms, run->next_drain_ms,
-		fleet_next_deadline(run->fleet),
+		fleet_next_deadline(run->fleet), run->next_kcount_ms,
 	};
 	int64_t now = monotonic_ms(), soonest = 0;
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (deadlines[i] && (!soonest || deadlines[i] < soonest))
 			soonest = deadlines[i];
 	if (!soonest)
@@ -135,6 +155,7 @@ static int tick_counts(struct run *run)
 	if (!run->next_counts_ms || monotonic_ms() < run->next_counts_ms)
 		return 0;
 	run->next_counts_ms += (int64_t)run->opts->count_interval * 1000;
+	read_kcount(run);
 	update_lost(run);
 	return report_print_counts(run->r);
 }
@@ -146,6 +167,9 @@ static int tick_drain(struct run *run)
 	if (monotonic_ms() < run->next_drain_ms)
 		return 0;
 	run->next_drain_ms = monotonic_ms() + DRAIN_TICK_MS;
+	/* Once a second, so that keys of drops long gone leave the map. */
+	if (run->kcount && monotonic_ms() >= run->next_kcount_ms)
+		read_kcount(run);
 	return drain(run, -1);
 }
 
@@ -232,6 +256,13 @@ static bool wants_stacks(const struct options *opts)
 	return opts->stack && !opts->count && !opts->fleet.quiet;
 }
 
+/* Counts and an exporter without rows need no record per drop: the
+ * program counts in the kernel, and no drop is lost to a full ring. */
+static bool counts_in_kernel(const struct options *opts)
+{
+	return opts->count || opts->fleet.quiet;
+}
+
 static int start(struct tracer *t, const struct options *opts)
 {
 	struct tracer_config cfg = {
@@ -241,6 +272,8 @@ static int start(struct tracer *t, const struct options *opts)
 		.btf_path = opts->btf_path,
 		.filter = &opts->filter,
 		.no_discovery = opts->no_discovery,
+		.count_in_kernel = counts_in_kernel(opts),
+		.count_netns = (opts->fleet.labels & METRICS_LABEL_NETNS) != 0,
 	};
 	struct errmsg msg;
 	int ret = tracer_start(t, &cfg, &msg);
@@ -274,6 +307,23 @@ static void setup_report(struct run *run)
 	r->want_stack = wants_stacks(opts);
 }
 
+static int open_kcount(struct run *run)
+{
+	struct kcount_maps maps;
+	int ret;
+
+	if (!counts_in_kernel(run->opts))
+		return 0;
+	ret = tracer_count_maps(run->t, &maps);
+	if (ret == 0)
+		ret = kcount_new(&run->kcount, &maps);
+	if (ret == 0)
+		return 0;
+	fprintf(stderr, "tcpdrop: cannot count in the kernel: %s\n",
+		strerror(-ret));
+	return EXIT_FAILURE;
+}
+
 /* fleet.c's view of the run: its epoll set, and the report made current
  * before a metrics page is made. */
 static int watch_fd(void *ctx, int fd, uint32_t events, uint64_t tag)
@@ -288,6 +338,7 @@ static void refresh(void *ctx)
 	struct run *run = ctx;
 
 	drain(run, -1);
+	read_kcount(run);
 	update_lost(run);
 }
 
@@ -309,6 +360,9 @@ static void print_summary(const struct report *r)
 {
 	fprintf(stderr, "tcpdrop: %llu drops traced, %llu lost",
 		(unsigned long long)r->drops, (unsigned long long)r->lost);
+	if (r->unkept)
+		fprintf(stderr, ", %llu of them in no key (the kernel's count "
+			"map was full)", (unsigned long long)r->unkept);
 	if (r->want_stack)
 		fprintf(stderr, ", %llu without a stack",
 			(unsigned long long)r->no_stack);
@@ -344,6 +398,7 @@ static int finish(struct run *run, int ret)
 	if (ret)
 		run->r->discard = true;
 	end = drain(run, -1);
+	read_kcount(run);
 	update_lost(run);
 	if (ret == 0)
 		ret = real_error(run, end);
@@ -411,6 +466,8 @@ static int trace(const struct options *opts, int signal_fd)
 	}
 	status = start(run.t, opts);
 	if (status == 0)
+		status = open_kcount(&run);
+	if (status == 0)
 		status = attach_fleet(&run);
 	if (status)
 		goto out;
@@ -423,6 +480,7 @@ static int trace(const struct options *opts, int signal_fd)
 	status = run_traced(&run);
 out:
 	outstream_close(run.out, run.os);
+	kcount_free(run.kcount);
 	fleet_free(run.fleet);
 	tracer_free(run.t);
 	report_free(&r);

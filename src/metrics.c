@@ -100,6 +100,12 @@ void metrics_add(struct metrics *m, const struct metrics_key *k, uint64_t n)
 	m->nkeys++;
 }
 
+void metrics_add_other(struct metrics *m, uint64_t n)
+{
+	m->total += n;
+	m->other += n;
+}
+
 uint64_t metrics_total(const struct metrics *m)
 {
 	return m->total;

@@ -80,6 +80,10 @@ void metrics_key_of(const struct metrics *m, const struct tcpdrop_event *ev,
 /* Adds `n` drops under `k` (or under the "other" series, table full). */
 void metrics_add(struct metrics *m, const struct metrics_key *k, uint64_t n);
 
+/* Adds `n` drops whose key is not known (the kernel's count map was
+ * full): in the "other" series. */
+void metrics_add_other(struct metrics *m, uint64_t n);
+
 /* Every drop added since metrics_new(). */
 uint64_t metrics_total(const struct metrics *m);
 

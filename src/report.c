@@ -255,10 +255,64 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 		return 0;
 	if (r->mode == REPORT_COUNT) {
 		/* A key that could not be stored still counts in the total. */
-		count_add(r->counts, &ev);
+		count_add(r->counts, &ev, 1);
 		return 0;
 	}
 	return write_drop(r, &ev, frames);
+}
+
+/* A key of the kernel's counts as the record it stands for: the local end
+ * is the destination, and its caller frames find the drop's place. */
+static void event_of_key(struct report *r, const struct tcpdrop_count_key *key,
+			 struct tcpdrop_event *ev)
+{
+	uint64_t frames[TCPDROP_CALLER_FRAMES];
+	int n = 0;
+
+	memcpy(frames, key->caller, sizeof(frames));
+	memset(ev, 0, sizeof(*ev));
+	ev->location = key->location;
+	ev->reason = key->reason;
+	ev->netns = key->netns;
+	ev->family = key->family;
+	ev->dport = key->port;
+	ev->state = key->state;
+	memcpy(ev->daddr, key->addr, sizeof(ev->daddr));
+	while (n < TCPDROP_CALLER_FRAMES && frames[n])
+		n++;
+	ev->nframes = (uint16_t)n;
+	if (ev->reason == TCPDROP_NO_REASON)
+		ev->location = drop_place(r, ev, frames);
+}
+
+void report_counted(void *ctx, const struct tcpdrop_count_key *key,
+		    uint64_t n)
+{
+	struct report *r = ctx;
+	struct tcpdrop_event ev;
+
+	event_of_key(r, key, &ev);
+	r->drops += n;
+	if (r->metrics) {
+		struct metrics_key mkey;
+
+		metrics_key_of(r->metrics, &ev, &mkey);
+		metrics_add(r->metrics, &mkey, n);
+	}
+	if (r->mode == REPORT_COUNT)
+		count_add(r->counts, &ev, n);
+}
+
+void report_unkept(void *ctx, uint64_t n)
+{
+	struct report *r = ctx;
+
+	r->drops += n;
+	r->unkept += n;
+	if (r->metrics)
+		metrics_add_other(r->metrics, n);
+	if (r->mode == REPORT_COUNT)
+		count_add_unkept(r->counts, n);
 }
 
 void report_lost(void *ctx, int cpu, uint64_t lost)

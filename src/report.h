@@ -53,6 +53,8 @@ struct report {
 	uint64_t ring_lost;             /* as the rings reported them */
 	uint64_t no_stack;              /* rows whose stack the kernel
 					 * could not give */
+	uint64_t unkept;                /* counted in the kernel in no key:
+					 * its map was full */
 	char frames[REPORT_STACK_DEPTH][REPORT_FRAME_MAX];
 	const char *frame_names[REPORT_STACK_DEPTH];
 };
@@ -65,6 +67,12 @@ int report_init(struct report *r, enum report_mode mode);
  * the output stream failed (a closed pipe), which ends the run. */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size);
 void report_lost(void *ctx, int cpu, uint64_t lost);
+
+/* kcount_sink's: `n` more drops under a key of the kernel's counts, or in
+ * none (its map was full); into the counts and the metrics. */
+void report_counted(void *ctx, const struct tcpdrop_count_key *key,
+		    uint64_t n);
+void report_unkept(void *ctx, uint64_t n);
 
 /* tracer_sink.corrupt: one line on r->diag, and the record is skipped. */
 void report_corrupt(void *ctx, int cpu);

@@ -1,6 +1,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,6 +69,30 @@ int sys_map_lookup(int map_fd, const void *key, void *value)
 int sys_map_delete(int map_fd, const void *key)
 {
 	return map_elem_cmd(BPF_MAP_DELETE_ELEM, map_fd, key, NULL, 0);
+}
+
+int sys_map_next_key(int map_fd, const void *key, void *next_key)
+{
+	/* attr.next_key shares its place with attr.value. */
+	return map_elem_cmd(BPF_MAP_GET_NEXT_KEY, map_fd, key, next_key, 0);
+}
+
+int sys_map_sum_percpu(int map_fd, const void *key, int nvalues,
+		       uint64_t *sum)
+{
+	uint64_t *values = calloc((size_t)nvalues, sizeof(*values));
+	int i, ret;
+
+	if (!values)
+		return -ENOMEM;
+	ret = sys_map_lookup(map_fd, key, values);
+	if (ret == 0) {
+		*sum = 0;
+		for (i = 0; i < nvalues; i++)
+			*sum += values[i];
+	}
+	free(values);
+	return ret;
 }
 
 int sys_map_freeze(int map_fd)

@@ -20,6 +20,15 @@ int sys_map_update(int map_fd, const void *key, const void *value,
 		   uint64_t flags);
 int sys_map_lookup(int map_fd, const void *key, void *value);
 int sys_map_delete(int map_fd, const void *key);
+/* BPF_MAP_GET_NEXT_KEY: the key after `key` (NULL: the first) into
+ * `next_key`. 0, -ENOENT after the last key, or -errno. A hash map's
+ * order restarts from the first key when `key` is no longer in it. */
+int sys_map_next_key(int map_fd, const void *key, void *next_key);
+/* The sum of a per-CPU map's __u64 value at `key`: the kernel copies one
+ * value per possible CPU (`nvalues` of them, bpf_percpu_array_copy()).
+ * 0, -ENOMEM or the lookup's -errno. */
+int sys_map_sum_percpu(int map_fd, const void *key, int nvalues,
+		       uint64_t *sum);
 int sys_map_freeze(int map_fd);
 
 struct sys_prog_load {

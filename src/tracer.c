@@ -15,6 +15,7 @@
 #include "discover.h"
 #include "event.h"
 #include "object.h"
+#include "kcount.h"
 #include "kprobe.h"
 #include "selfcheck.h"
 
@@ -95,6 +96,8 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	out->have_btf = t->kernel.btf != NULL || t->layout_btf != NULL;
 	out->selfcheck_sport = t->selfcheck.sport;
 	out->selfcheck_dport = t->selfcheck.dport;
+	out->count_in_kernel = cfg->count_in_kernel;
+	out->count_netns = cfg->count_netns;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
@@ -138,6 +141,10 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	if (ret == 0)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
 					     (uint32_t)possible_cpus);
+	/* Preallocated kernel memory: only when it is used. */
+	if (ret == 0 && cfg->count_in_kernel)
+		ret = object_set_max_entries(&t->obj, "tcpdrop_counts",
+					     KCOUNT_MAX_KEYS);
 	if (ret)
 		return errmsg_set(msg, ret, "the embedded BPF object does not "
 				  "match this build (%s): rebuild tcpdrop",
@@ -499,7 +506,9 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		goto out;
 	}
 	step = "opening the perf rings";
-	ret = open_rings(t, cfg, online, npossible, msg);
+	/* Counting in the kernel, the program sends no record. */
+	if (!cfg->count_in_kernel)
+		ret = open_rings(t, cfg, online, npossible, msg);
 	if (ret)
 		goto out;
 	step = "attaching to skb:kfree_skb";
@@ -561,23 +570,22 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink)
 int tracer_read_lost(struct tracer *t, uint64_t *lost)
 {
 	int fd = object_map_fd(&t->obj, "tcpdrop_lost");
-	uint64_t *values;
 	uint32_t zero = 0;
-	int i, ret;
 
 	if (fd < 0)
 		return -ENOENT;
-	values = calloc((size_t)t->nvalues, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	ret = sys_map_lookup(fd, &zero, values);
-	if (ret == 0) {
-		*lost = 0;
-		for (i = 0; i < t->nvalues; i++)
-			*lost += values[i];
-	}
-	free(values);
-	return ret;
+	return sys_map_sum_percpu(fd, &zero, t->nvalues, lost);
+}
+
+int tracer_count_maps(struct tracer *t, struct kcount_maps *maps)
+{
+	maps->counts = object_map_fd(&t->obj, "tcpdrop_counts");
+	maps->epoch = object_map_fd(&t->obj, "tcpdrop_count_epoch");
+	maps->full = object_map_fd(&t->obj, "tcpdrop_count_full");
+	maps->nvalues = t->nvalues;
+	if (maps->counts < 0 || maps->epoch < 0 || maps->full < 0)
+		return -ENOENT;
+	return 0;
 }
 
 void tracer_detach(struct tracer *t)

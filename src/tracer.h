@@ -27,6 +27,9 @@ struct tracer_config {
 	const char *btf_path; /* NULL: search the usual places */
 	const struct filter *filter; /* NULL: no filter */
 	bool no_discovery;    /* --no-discovery: no BTF means degraded */
+	/* Count in the kernel (kcount.h): no rings, no records. */
+	bool count_in_kernel;
+	bool count_netns;     /* ... keeping each drop's namespace */
 };
 
 /* Without kernel BTF: what discovery found (discover.h), or why not. */
@@ -81,6 +84,11 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink);
 /* The records the program could not write because a ring was full, as it
  * counted them itself since the start: exact at any time. 0 or -errno. */
 int tracer_read_lost(struct tracer *t, uint64_t *lost);
+
+/* The maps of the in-kernel counts (count_in_kernel), for kcount.h.
+ * 0 or -ENOENT. */
+struct kcount_maps;
+int tracer_count_maps(struct tracer *t, struct kcount_maps *maps);
 
 /* Detaches the program: no drop is recorded after it, and what is in
  * the rings stays there to be drained. Safe twice. */

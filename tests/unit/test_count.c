@@ -79,13 +79,14 @@ static struct tcpdrop_event drop(uint32_t reason, uint64_t location,
 	return ev;
 }
 
+/* n drops like ev, one at a time, as records come. */
 static int add_n(struct count_table *t, const struct tcpdrop_event *ev,
 		 int n)
 {
 	int ret = 0;
 
 	while (n-- > 0 && !ret)
-		ret = count_add(t, ev);
+		ret = count_add(t, ev, 1);
 	return ret;
 }
 
@@ -126,7 +127,7 @@ static const char known_text[] =
 
 static const char known_json[] =
 	"{\"type\":\"counts\",\"time\":\"2026-11-26T07:07:20.000000000Z\","
-	"\"interval\":5,\"total\":8,\"lost\":3,"
+	"\"interval\":5,\"total\":8,\"lost\":3,\"unkept\":0,"
 	"\"by_location\":["
 	"{\"reason\":\"NO_SOCKET\",\"reason_code\":3,"
 	"\"location\":\"tcp_v4_rcv+0x91\",\"count\":4},"
@@ -157,7 +158,7 @@ static const char empty_text[] =
 
 static const char empty_json[] =
 	"{\"type\":\"counts\",\"time\":\"2026-11-26T07:07:20.000000000Z\","
-	"\"interval\":null,\"total\":0,\"lost\":0,"
+	"\"interval\":null,\"total\":0,\"lost\":0,\"unkept\":0,"
 	"\"by_location\":[],\"by_local\":[]}\n";
 
 static char *render_text(struct count_table *t,
@@ -285,7 +286,7 @@ static void test_no_namer(void)
 	CHECK_INT(count_new(&t), 0);
 	if (!t)
 		return;
-	CHECK_INT(count_add(t, &ev), 0);
+	CHECK_INT(count_add(t, &ev, 1), 0);
 	got = render_text(t, NULL, 0, &ret);
 	CHECK_INT(ret, 0);
 	CHECK_STR(got, "07:07:20  1 drops, 0 lost\n"
@@ -385,7 +386,7 @@ static void test_many_keys(void)
 	for (port = 1; port <= 10000; port++) {
 		ev = drop(NO_SOCKET, L_V4_RCV + port, AF_INET, "127.0.0.3",
 			  (uint16_t)port);
-		CHECK_INT(count_add(t, &ev), 0);
+		CHECK_INT(count_add(t, &ev, 1), 0);
 	}
 	got = render_json(t, 0, 1, &ret);
 	CHECK_INT(ret, 0);
@@ -411,16 +412,16 @@ static void test_key_cap(void)
 	for (i = 0; i < COUNT_MAX_KEYS; i++) {
 		ev = drop(NO_SOCKET, L_V4_RCV + i, AF_INET, "127.0.0.3",
 			  (uint16_t)i);
-		failed += count_add(t, &ev) != 0;
+		failed += count_add(t, &ev, 1) != 0;
 	}
 	CHECK_INT(failed, 0);
 	/* A new key in both tables. */
 	ev = drop(NO_SOCKET, L_V4_RCV + COUNT_MAX_KEYS, AF_INET, "127.0.0.4",
 		  1);
-	CHECK_INT(count_add(t, &ev), -ENOSPC);
+	CHECK_INT(count_add(t, &ev, 1), -ENOSPC);
 	/* A new key in one table only: the other still counts it. */
 	ev = drop(NO_SOCKET, L_V4_RCV, AF_INET, "127.0.0.4", 1);
-	CHECK_INT(count_add(t, &ev), -ENOSPC);
+	CHECK_INT(count_add(t, &ev, 1), -ENOSPC);
 	/* Known keys in both. */
 	ev = drop(NO_SOCKET, L_V4_RCV + 7, AF_INET, "127.0.0.3", 7);
 	CHECK_INT(add_n(t, &ev, 2), 0);
@@ -440,8 +441,45 @@ static void test_key_cap(void)
 	/* Room again after the print. */
 	ev = drop(NO_SOCKET, L_V4_RCV + COUNT_MAX_KEYS, AF_INET, "127.0.0.4",
 		  1);
-	CHECK_INT(count_add(t, &ev), 0);
+	CHECK_INT(count_add(t, &ev, 1), 0);
 	CHECK_INT(count_total(t), 1);
+	count_free(t);
+}
+
+/* Counts from the kernel's map come n at a time, and drops in no key
+ * (its map was full) count in the total and are said on the first line,
+ * in text and JSON. */
+static void test_kernel_counts(void)
+{
+	struct count_table *t = NULL;
+	struct tcpdrop_event ev = drop(NO_SOCKET, L_V4_RCV, AF_INET,
+				       "127.0.0.3", 9);
+	char *got;
+	int ret;
+
+	CHECK_INT(count_new(&t), 0);
+	if (!t)
+		return;
+	CHECK_INT(count_add(t, &ev, 200000), 0);
+	count_add_unkept(t, 808);
+	CHECK_INT(count_total(t), 200808);
+	got = render_text(t, &namer, 0, &ret);
+	CHECK_INT(ret, 0);
+	CHECK_STR(got, "07:07:20  200808 drops, 0 lost, 808 in no row (the "
+		  "kernel's count map was full)\n"
+		  "COUNT   REASON               LOCATION\n"
+		  "200000  NO_SOCKET            tcp_v4_rcv+0x91\n\n"
+		  "COUNT   REASON               LOCAL ADDRESS:PORT\n"
+		  "200000  NO_SOCKET            127.0.0.3:9\n\n");
+	free(got);
+	CHECK_INT(count_add(t, &ev, 2), 0);
+	count_add_unkept(t, 1);
+	got = render_json(t, 0, 0, &ret);
+	CHECK_INT(ret, 0);
+	CHECK(got && strstr(got, "\"total\":3,\"lost\":0,\"unkept\":1,"));
+	free(got);
+	/* The print forgot them. */
+	CHECK_INT(count_total(t), 0);
 	count_free(t);
 }
 
@@ -494,7 +532,7 @@ static void test_stream_closed_pipe(void)
 static void test_json_lines_parse(void)
 {
 	CHECK_PYTHON(test_json_lines_parse, all_lines, all_lines_path,
-		     "type time interval total lost by_location by_local", 5);
+		     "type time interval total lost unkept by_location by_local", 6);
 }
 
 int main(void)
@@ -513,6 +551,7 @@ int main(void)
 	RUN(test_no_namer);
 	RUN(test_many_keys);
 	RUN(test_key_cap);
+	RUN(test_kernel_counts);
 	RUN(test_stream_full);
 	RUN(test_stream_closed_pipe);
 	RUN(test_json_lines_parse);

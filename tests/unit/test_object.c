@@ -46,7 +46,22 @@ static void test_open(void)
 	CHECK_STR(obj.progs[2].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
 	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 5);
+	CHECK_INT(obj.nmaps, 8);
+	/* Count mode's keys (1 entry until the loader sizes it), its epoch,
+	 * and the drops no key could hold. */
+	m = object_map(&obj, "tcpdrop_counts");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_HASH &&
+	      m->spec.key_size == sizeof(struct tcpdrop_count_key) &&
+	      m->spec.value_size == 8 && m->spec.max_entries == 1 &&
+	      m->spec.flags == 0);
+	m = object_map(&obj, "tcpdrop_count_epoch");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
+	      m->spec.max_entries == 1);
+	m = object_map(&obj, "tcpdrop_count_full");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.value_size == 8 &&
+	      m->spec.max_entries == 1);
 	/* The self-check's records, one a drop. */
 	m = object_map(&obj, "tcpdrop_check");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
