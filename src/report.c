@@ -9,6 +9,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "netns.h"
+#include "symcache.h"
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -70,6 +71,27 @@ static void name_address(struct report *r, uint64_t addr, char *buf,
 		snprintf(buf, size, "0x%llx", (unsigned long long)addr);
 }
 
+/* One frame's name into `buf`, from the cache of names already made. */
+static void name_frame(struct report *r, uint64_t addr, char *buf,
+		       size_t size)
+{
+	const char *known;
+
+	if (!r->symcache && !r->symcache_failed) {
+		r->symcache = symcache_new();
+		r->symcache_failed = !r->symcache;
+	}
+	known = r->symcache ? symcache_get(r->symcache, addr) : NULL;
+	if (known) {
+		snprintf(buf, size, "%s", known);
+		return;
+	}
+	name_address(r, addr, buf, size);
+	/* Numbers only until kallsyms is read: not worth keeping. */
+	if (r->symcache && r->ksyms)
+		symcache_put(r->symcache, addr, buf);
+}
+
 /* Names the `n` frames that follow the record (innermost first) into
  * r->frames; returns how many it named. */
 static int name_stack(struct report *r, const uint64_t *frames, int n)
@@ -82,7 +104,7 @@ static int name_stack(struct report *r, const uint64_t *frames, int n)
 		 * saved registers, once from the unwinder. */
 		if (i == 1 && frames[1] == frames[0])
 			continue;
-		name_address(r, frames[i], r->frames[named], REPORT_FRAME_MAX);
+		name_frame(r, frames[i], r->frames[named], REPORT_FRAME_MAX);
 		r->frame_names[named] = r->frames[named];
 		named++;
 	}
@@ -367,6 +389,8 @@ void report_free(struct report *r)
 {
 	ksyms_free(r->ksyms);
 	r->ksyms = NULL;
+	symcache_free(r->symcache);
+	r->symcache = NULL;
 	count_free(r->counts);
 	r->counts = NULL;
 }

@@ -39,6 +39,8 @@ struct report {
 	const char *kallsyms_path;
 	struct ksyms *ksyms;            /* loaded on first use */
 	bool ksyms_failed;
+	struct symcache *symcache;      /* frame names made before */
+	bool symcache_failed;
 	struct count_table *counts;     /* REPORT_COUNT */
 	bool discard;                   /* count records, write nothing: the
 					 * output is gone */
