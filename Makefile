@@ -13,7 +13,8 @@
 #   make clean
 
 CLANG     ?= clang
-LLVM_STRIP ?= llvm-strip
+LLVM_OBJCOPY ?= llvm-objcopy
+PYTHON3   ?= python3
 HOST_CC   ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -100,20 +101,27 @@ $(UAPI)/.stamp: | deps
 	@ln -sfn /usr/include/$(MULTIARCH)/asm $(UAPI)/asm
 	@touch $@
 
-# DWARF is dropped before embedding, and so are the relocations of .BTF and
-# .BTF.ext (only a loader that hands line info to the kernel needs them);
-# .BTF and .BTF.ext themselves (the CO-RE records) stay. That is what
-# llvm-strip, from the llvm package, is needed for.
-$(BPF_OBJ): bpf/tcpdrop.bpf.c $(wildcard bpf/*.h) | deps
+# The embedded objects carry what the loader reads, no more: sections,
+# global symbols (maps, programs, .rodata variables, what the relocations
+# name), .BTF types and the CO-RE records of .BTF.ext. The loader hands no
+# BTF, func_info or line_info to the kernel (src/object.c), so DWARF, local
+# labels, the relocations of .BTF/.BTF.ext, func_info, line_info and the
+# source lines in the .BTF strings are dropped: tools/btfslim.py rewrites
+# .BTF and .BTF.ext (clang has no switch for BTF without line info), and
+# llvm-objcopy (llvm package) does the rest. The clang output stays as
+# $(BUILD)/NAME.bpf.debug.o.
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) tools/btfslim.py | deps
 	@mkdir -p $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/tcpdrop.bpf.debug.o
-	$(LLVM_STRIP) -g --remove-section=.rel.BTF --remove-section=.rel.BTF.ext \
-		--remove-section=.llvm_addrsig $(BUILD)/tcpdrop.bpf.debug.o -o $@
-$(DISC_OBJ): bpf/discover.bpf.c $(wildcard bpf/*.h) | deps
-	@mkdir -p $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/discover.bpf.debug.o
-	$(LLVM_STRIP) -g --remove-section=.rel.BTF --remove-section=.rel.BTF.ext \
-		--remove-section=.llvm_addrsig $(BUILD)/discover.bpf.debug.o -o $@
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/$*.bpf.debug.o
+	$(LLVM_OBJCOPY) --dump-section .BTF=$(BUILD)/$*.BTF \
+		--dump-section .BTF.ext=$(BUILD)/$*.BTF.ext $(BUILD)/$*.bpf.debug.o /dev/null
+	$(PYTHON3) tools/btfslim.py $(BUILD)/$*.BTF $(BUILD)/$*.BTF.ext \
+		$(BUILD)/$*.slim.BTF $(BUILD)/$*.slim.BTF.ext
+	$(LLVM_OBJCOPY) --strip-debug --discard-all --remove-section=.rel.BTF \
+		--remove-section=.rel.BTF.ext --remove-section=.llvm_addrsig \
+		--update-section .BTF=$(BUILD)/$*.slim.BTF \
+		--update-section .BTF.ext=$(BUILD)/$*.slim.BTF.ext \
+		$(BUILD)/$*.bpf.debug.o $@
 
 # The object is embedded with .incbin; the assembler records it as a
 # dependency only through this rule.
@@ -159,7 +167,11 @@ $(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ)
 	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' $< -o $@
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
 	@mkdir -p $(BUILD)/unit
-	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -o $@ $< $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
+	$(HOST_CC) $(HOST_CFLAGS) $(UNIT_DEFS) -Itests/unit -o $@ $< $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
+# test_btfslim compares the embedded objects with clang's own output.
+$(BUILD)/unit/test_btfslim: UNIT_DEFS := \
+	-DBPF_DEBUG_OBJ='"$(CURDIR)/$(BUILD)/tcpdrop.bpf.debug.o"' \
+	-DDISC_DEBUG_OBJ='"$(CURDIR)/$(BUILD)/discover.bpf.debug.o"'
 
 unit: $(UNIT_BIN)
 live: tcpdrop tools

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs the build tools that are missing: clang and llvm (the BPF
-# object), musl-tools (the static binary), linux-libc-dev (uapi headers),
+# Installs the build tools that are missing: clang, llvm and python3 (the
+# BPF object), musl-tools (the static binary), linux-libc-dev (uapi headers),
 # make. Quiet when everything is there; needs root (apt-get) otherwise.
 #
 # Usage: sh tools/deps.sh [--arch ARCH] [COMMAND[:PACKAGE]]...
@@ -26,7 +26,8 @@ esac
 missing=""
 add_arch=""
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
-command -v llvm-strip >/dev/null 2>&1 || missing="$missing llvm"
+command -v llvm-objcopy >/dev/null 2>&1 || missing="$missing llvm"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 [ -f /usr/include/linux/bpf.h ] || missing="$missing linux-libc-dev"
 if [ "$arch" = "$host" ]; then
