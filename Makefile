@@ -15,6 +15,7 @@
 CLANG     ?= clang
 LLVM_OBJCOPY ?= llvm-objcopy
 PYTHON3   ?= python3
+LZ4       ?= lz4
 HOST_CC   ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -128,10 +129,16 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) tools/btfslim.py | deps
 		--update-section .BTF.ext=$(BUILD)/$*.slim.BTF.ext \
 		$(BUILD)/$*.bpf.debug.o $@
 
+# The binary embeds each object as an LZ4 frame (lz4 package), 66 KB down
+# to 16 KB; object_open decodes it (src/lz4.c). Frame checksums are off:
+# the decoder does not read them.
+$(BUILD)/%.bpf.o.lz4: $(BUILD)/%.bpf.o | deps
+	$(LZ4) -12 -q -f --content-size --no-frame-crc $< $@
+
 # The object is embedded with .incbin; the assembler records it as a
 # dependency only through this rule.
-$(BUILD)/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ) | deps
-	$(MUSL_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' $< -o $@
+$(BUILD)/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ).lz4 $(DISC_OBJ).lz4 | deps
+	$(MUSL_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ).lz4"' -DDISC_OBJ_PATH='"$(DISC_OBJ).lz4"' $< -o $@
 
 $(BUILD)/musl/%.o: src/%.c $(HEADERS) $(UAPI)/.stamp
 	@mkdir -p $(BUILD)/musl
@@ -167,9 +174,12 @@ run: tcpdrop
 $(BUILD)/host/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(BUILD)/host
 	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
-$(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ)
+# The unit tests read the objects as they are (ELF), and test_lz4 also
+# the LZ4 frames the binary embeds.
+$(BUILD)/host/bpf_blob.o: src/bpf_blob.S $(BPF_OBJ) $(DISC_OBJ) $(BPF_OBJ).lz4 $(DISC_OBJ).lz4
 	@mkdir -p $(BUILD)/host
-	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' $< -o $@
+	$(HOST_CC) -c -DBPF_OBJ_PATH='"$(BPF_OBJ)"' -DDISC_OBJ_PATH='"$(DISC_OBJ)"' \
+		-DBPF_LZ4_PATH='"$(BPF_OBJ).lz4"' -DDISC_LZ4_PATH='"$(DISC_OBJ).lz4"' $< -o $@
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
 	@mkdir -p $(BUILD)/unit
 	$(HOST_CC) $(HOST_CFLAGS) $(UNIT_DEFS) -Itests/unit -o $@ $< $(patsubst src/%.c,$(BUILD)/host/%.o,$(LIB_SRC)) $(BUILD)/host/bpf_blob.o
