@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lz4.h"
+
 /* The map definition layout of bpf/bpf_helpers.h (struct tcpdrop_map_def). */
 struct map_def {
 	uint32_t type, key_size, value_size, max_entries, flags;
@@ -249,10 +251,19 @@ int object_open(struct bpf_object *obj, const void *buf, size_t len,
 
 	memset(obj, 0, sizeof(*obj));
 	obj->rodata = -1;
+	if (lz4_is_frame(buf, len)) {
+		ret = lz4_frame_decode(buf, len, &obj->image, &len);
+		if (ret)
+			return errmsg_set(msg, ret, "embedded BPF object: bad "
+					  "LZ4 frame");
+		buf = obj->image;
+	}
 	ret = elf_open(&obj->elf, buf, len, EM_BPF);
-	if (ret)
-		return errmsg_set(msg, ret, "embedded BPF object is not a "
-				  "valid BPF ELF file");
+	if (ret) {
+		ret = errmsg_set(msg, ret, "embedded BPF object is not a "
+				 "valid BPF ELF file");
+		goto out;
+	}
 	for (idx = 1; idx < obj->elf.shnum; idx++) {
 		ret = classify_section(obj, idx, msg);
 		if (ret)
@@ -674,6 +685,7 @@ void object_close(struct bpf_object *obj)
 	}
 	btf_free(obj->btf);
 	free(obj->verifier_log);
+	free(obj->image);
 	memset(obj, 0, sizeof(*obj));
 	obj->rodata = -1;
 }

@@ -49,6 +49,8 @@ struct object_prog {
 
 struct bpf_object {
 	struct elf_file elf;
+	uint8_t *image;              /* the ELF decoded from an LZ4 frame, or
+				      * NULL when elf points at the caller's */
 	struct btf *btf;             /* the object's own .BTF */
 	const void *btf_ext;
 	size_t btf_ext_len;
@@ -67,7 +69,9 @@ struct bpf_object {
  * failure, fills `msg` with what failed (test_object.c checks that). */
 
 /* Parses the ELF object in `buf` (which must outlive `obj`) into programs,
- * map specs and its own BTF; closes whatever it made on failure. */
+ * map specs and its own BTF; closes whatever it made on failure. `buf`
+ * may also be an LZ4 frame of the object (src/lz4.h: how the build embeds
+ * it), which is decoded into obj->image first. */
 int object_open(struct bpf_object *obj, const void *buf, size_t len,
 		struct errmsg *msg);
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Start-up benchmark: time from exec to the "Tracing" line (attached, rings
-# ready), peak RSS, binary size. Prints figures and ratios against
-# baselines measured in the same run, asserts nothing: shared machines are
-# noisy. Needs root. Usage: tools/bench-startup.sh [RUNS]
+# ready), peak RSS, binary size (against the 200 KiB budget). Prints
+# figures and ratios against baselines measured in the same run, asserts
+# nothing: shared machines are noisy. Needs root.
+# Usage: tools/bench-startup.sh [RUNS]
 top=$(cd "$(dirname "$0")/.." && pwd)
 TCPDROP=${TCPDROP:-$top/tcpdrop}
 runs=${1:-11}
@@ -64,6 +65,8 @@ size=$(wc -c <"$TCPDROP")
 
 echo "kernel:              $(uname -r)"
 echo "binary size:         $size bytes"
+awk -v s="$size" -v m="${SIZE_BUDGET:-204800}" 'BEGIN {
+	printf "  ratio:             %.2fx the %d-byte budget (200 KiB)\n", s / m, m }'
 echo "start to Tracing:    $t_start us (median of $runs)"
 echo "  baseline exec:     $t_exec us (tcpdrop --version)"
 echo "  baseline BTF read: $t_btf us (cat $btf)"

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs the build tools that are missing: clang and llvm (the BPF
-# object), musl-tools (the static binary), linux-libc-dev (uapi headers),
-# make. Quiet when everything is there; needs root (apt-get) otherwise.
+# Installs the build tools that are missing: clang, llvm, python3 and lz4
+# (the BPF objects), musl-tools (the static binary), linux-libc-dev (uapi
+# headers), make. Quiet when everything is there; needs root (apt-get)
+# otherwise.
 #
 # Usage: sh tools/deps.sh [--arch ARCH] [COMMAND[:PACKAGE]]...
 # --arch arm64 (or x86_64) on a machine of the other architecture: the
@@ -26,7 +27,9 @@ esac
 missing=""
 add_arch=""
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
-command -v llvm-strip >/dev/null 2>&1 || missing="$missing llvm"
+command -v llvm-objcopy >/dev/null 2>&1 || missing="$missing llvm"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+command -v lz4 >/dev/null 2>&1 || missing="$missing lz4"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 [ -f /usr/include/linux/bpf.h ] || missing="$missing linux-libc-dev"
 if [ "$arch" = "$host" ]; then
