@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "ringsize.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,7 @@ static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:wnq";
 enum {
 	OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE, OPT_NO_DISCOVERY,
 	OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_INTERVAL,
-	OPT_METRICS_LABELS,
+	OPT_METRICS_LABELS, OPT_RING_PAGES,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +42,7 @@ static const struct option long_opts[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
+	{ "ring-pages", required_argument, NULL, OPT_RING_PAGES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -116,6 +118,10 @@ void cli_print_help(FILE *out)
 	      "                        known drops: rows without addresses, "
 	      "ports, state\n"
 	      "                        or flags\n"
+	      "      --ring-pages N    data pages of each CPU's perf ring, a "
+	      "power of two\n"
+	      "                        (default: sized from the mode, see "
+	      "-v)\n"
 	      "  -v, --verbose         say what the kernel offers; the whole "
 	      "verifier log\n"
 	      "                        when the kernel refuses the program\n"
@@ -262,6 +268,7 @@ static int check_once(int c, unsigned *seen, struct errmsg *msg)
 		{ OPT_METRICS_FILE, "--metrics-file" },
 		{ OPT_METRICS_INTERVAL, "--metrics-interval" },
 		{ OPT_METRICS_LABELS, "--metrics-labels" },
+		{ OPT_RING_PAGES, "--ring-pages" },
 	};
 	size_t i;
 
@@ -434,6 +441,14 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 		return 0;
 	case OPT_METRICS_LABELS:
 		return fleet_parse_labels(optarg, &opts->fleet.labels, msg);
+	case OPT_RING_PAGES:
+		opts->ring_pages = ringsize_parse(optarg);
+		if (!opts->ring_pages)
+			return errmsg_set(msg, -EINVAL, "invalid ring size '%s': "
+					  "want pages per CPU, a power of two "
+					  "from 1 to %d", optarg,
+					  RINGSIZE_MAX_PAGES);
+		return 0;
 	case 'h':
 		opts->action = CLI_HELP;
 		return 0;

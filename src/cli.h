@@ -30,6 +30,7 @@ struct options {
 	unsigned count_interval; /* seconds, 0 = once at exit */
 	struct output_style style;
 	struct fleet_options fleet; /* --metrics*, -n, -q, -N NAME */
+	size_t ring_pages;    /* --ring-pages, 0: sized by the mode */
 };
 
 /* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */

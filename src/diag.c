@@ -107,10 +107,14 @@ void diag_kernel_facts(const struct tracer *t)
 		field_place(&k->kfree_skb, "rx_sk", rx_sk, sizeof(rx_sk)),
 		k->kfree_skb.nsymbols, k->reason_min_drop);
 	tracer_rings(t, &nrings, &ring_bytes);
-	fprintf(stderr, "tcpdrop: BTF %s, helper %s, %d perf rings of %llu "
-		"KiB\n", k->btf_path[0] ? k->btf_path : "none",
-		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read",
-		nrings, (unsigned long long)ring_bytes / 1024);
+	fprintf(stderr, "tcpdrop: BTF %s, helper %s, ",
+		k->btf_path[0] ? k->btf_path : "none",
+		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read");
+	if (nrings)
+		fprintf(stderr, "%d perf rings of %llu KiB\n", nrings,
+			(unsigned long long)ring_bytes / 1024);
+	else
+		fprintf(stderr, "counts in the kernel (no perf rings)\n");
 	diag_discovery(tracer_discovery(t));
 	diag_selfcheck(tracer_selfcheck(t));
 	diag_kprobe(t);

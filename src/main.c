@@ -22,9 +22,9 @@
 #include "output.h"
 #include "outstream.h"
 #include "report.h"
+#include "ringsize.h"
 #include "tracer.h"
 
-#define RING_PAGES 64
 #define DRAIN_TICK_MS 100
 /* Rows waiting for the end of a pass: a burst is one write() of up to
  * this much, not one per line. */
@@ -263,12 +263,31 @@ static bool counts_in_kernel(const struct options *opts)
 	return opts->count || opts->fleet.quiet;
 }
 
+/* Data pages of each CPU's ring: --ring-pages, else from the rate the
+ * mode is built for and its records' size (ringsize.h). */
+static size_t ring_pages(const struct options *opts)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
+
+	if (opts->ring_pages)
+		return opts->ring_pages;
+	if (wants_stacks(opts))
+		return ringsize_pages(RINGSIZE_RATE_STACKS,
+				      sizeof(struct tcpdrop_event) +
+				      RINGSIZE_TYPICAL_FRAMES * 8, page, ncpus);
+	/* Kernels without reasons add the caller's 8 frames (event.h):
+	 * their rings hold about 13 ms of drops at that rate, not 20. */
+	return ringsize_pages(RINGSIZE_RATE_ROWS, sizeof(struct tcpdrop_event),
+			      page, ncpus);
+}
+
 static int start(struct tracer *t, const struct options *opts)
 {
 	struct tracer_config cfg = {
 		.family = opts->family,
 		.stack = wants_stacks(opts),
-		.ring_pages = RING_PAGES,
+		.ring_pages = ring_pages(opts),
 		.btf_path = opts->btf_path,
 		.filter = &opts->filter,
 		.no_discovery = opts->no_discovery,
@@ -305,6 +324,12 @@ static void setup_report(struct run *run)
 	r->count_interval = opts->count_interval;
 	r->kernel = tracer_kernel(run->t);
 	r->want_stack = wants_stacks(opts);
+	/* Records that will name an address: a stack, JSON's location, or
+	 * the location as REASON on a kernel without reasons. Counts name
+	 * theirs at print time, with nothing waiting in a ring. */
+	if ((r->mode == REPORT_ROWS || r->mode == REPORT_JSON) &&
+	    (r->want_stack || opts->json || !r->kernel->has_reason))
+		report_load_symbols(r);
 }
 
 static int open_kcount(struct run *run)

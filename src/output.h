@@ -27,7 +27,9 @@ int output_status(FILE *out);
 int output_header(FILE *out, const struct output_style *style);
 int output_row(FILE *out, const struct output_style *style,
 	       const struct drop_view *d);
-int output_stack_frame(FILE *out, const char *frame);
-int output_stack_end(FILE *out);
+/* The stack under a row: "\t<frame>\n" for each of the `n` frames
+ * (innermost first; "[stack unavailable]" when n is 0), then an empty
+ * line. 0, -EPIPE or -EIO. */
+int output_stack(FILE *out, const char *const *frames, int n);
 
 #endif

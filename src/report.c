@@ -60,6 +60,11 @@ static const struct ksyms *symbols(struct report *r)
 	return r->ksyms;
 }
 
+void report_load_symbols(struct report *r)
+{
+	symbols(r);
+}
+
 static void name_address(struct report *r, uint64_t addr, char *buf,
 			 size_t size)
 {
@@ -82,8 +87,8 @@ static void name_frame(struct report *r, uint64_t addr, char *buf,
 		r->symcache_failed = !r->symcache;
 	}
 	known = r->symcache ? symcache_get(r->symcache, addr) : NULL;
-	if (known) {
-		snprintf(buf, size, "%s", known);
+	if (known && strlen(known) < size) {
+		memcpy(buf, known, strlen(known) + 1);
 		return;
 	}
 	name_address(r, addr, buf, size);
@@ -137,15 +142,11 @@ static const struct netns_info *names_of(struct report *r, uint32_t netns)
 
 static int write_text(struct report *r, const struct drop_view *d)
 {
-	int i, ret = output_row(r->out, &r->style, d);
+	int ret = output_row(r->out, &r->style, d);
 
 	if (ret || !r->want_stack)
 		return ret;
-	if (d->nstack == 0)
-		ret = output_stack_frame(r->out, "[stack unavailable]");
-	for (i = 0; ret == 0 && i < d->nstack; i++)
-		ret = output_stack_frame(r->out, d->stack[i]);
-	return ret ? ret : output_stack_end(r->out);
+	return output_stack(r->out, d->stack, d->nstack);
 }
 
 /* Functions that only free the packet for their caller: kfree_skb() and

@@ -90,6 +90,11 @@ bool report_is_free_wrapper(const char *name);
 void report_function_name(struct report *r, uint64_t addr, char *buf,
 			  size_t size);
 
+/* Reads kallsyms now (about 100 ms of a 2-core machine) rather than at
+ * the first address to name: a burst that starts the run would fill the
+ * rings in that time. A failure is said once on r->diag, as later. */
+void report_load_symbols(struct report *r);
+
 /* REPORT_COUNT: prints the counts since the last print and resets them. */
 int report_print_counts(struct report *r);
 
