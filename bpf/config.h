@@ -57,13 +57,16 @@ struct tcpdrop_config {
 	 * each. */
 	__u16 selfcheck_sport;
 	__u16 selfcheck_dport;
+	/* -s with -w: packet bytes to copy into each record, 1 to
+	 * TCPDROP_SNAP_MAX; 0: none (no -w). Only with have_btf. */
+	__u32 snaplen;
 };
 
 _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
 	       8 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
 	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
-	       2 + 2,
+	       2 + 2 + 4,
 	       "tcpdrop_config has holes");
 _Static_assert(__builtin_offsetof(struct tcpdrop_config, addrs) % 4 == 0,
 	       "tcpdrop_config.addrs is misaligned");

@@ -27,6 +27,9 @@ struct tracer_config {
 	const char *btf_path; /* NULL: search the usual places */
 	const struct filter *filter; /* NULL: no filter */
 	bool no_discovery;    /* --no-discovery: no BTF means degraded */
+	/* -w: packet bytes per record, 1 to TCPDROP_SNAP_MAX; 0: none. The
+	 * packet needs BTF or a discovered layout: without, a usage error. */
+	uint32_t snaplen;
 };
 
 /* Without kernel BTF: what discovery found (discover.h), or why not. */
