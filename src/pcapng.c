@@ -144,6 +144,26 @@ int pcapng_packet(uint8_t *buf, size_t size, const struct pcapng_packet *p)
 	return end_block(&b);
 }
 
+/* `buf` was cut by snprintf at `end` bytes: cut it further to the end of
+ * its last whole UTF-8 character (format_printable() gives only
+ * well-formed ones). */
+static void cut_whole(char *buf, size_t end)
+{
+	size_t lead = end;
+	unsigned char c;
+	size_t need;
+
+	while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	lead--;
+	c = (unsigned char)buf[lead];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (lead + need > end)
+		buf[lead] = '\0';
+}
+
 void pcapng_drop_comment(char *buf, size_t size, const struct drop_view *d)
 {
 	const struct tcpdrop_event *ev = d->ev;
@@ -157,14 +177,8 @@ void pcapng_drop_comment(char *buf, size_t size, const struct drop_view *d)
 		     d->location && d->location[0] ? d->location : "-",
 		     tcp_state_name(ev->state, state, sizeof(state)),
 		     ev->netns, ev->ifindex, ev->cpu, ev->pid, comm);
-	/* Cut: not in the middle of a UTF-8 character of COMM. */
-	if (n >= 0 && (size_t)n >= size && size > 1) {
-		size_t end = size - 1;
-
-		while (end > 0 && ((unsigned char)buf[end] & 0xc0) == 0x80)
-			end--;
-		buf[end] = '\0';
-	}
+	if (n >= 0 && (size_t)n >= size && size > 1)
+		cut_whole(buf, size - 1);
 }
 
 /* The block goes out whole: what is buffered is written first when the
