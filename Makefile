@@ -206,9 +206,10 @@ live: tcpdrop tools
 
 # jq and python3 parse the JSON output in the tests; nft makes the
 # netfilter drops of tests/live/truth.sh; curl and prometheus (promtool and
-# the server) check the metrics of tests/live/fleet.sh.
+# the server) check the metrics of tests/live/fleet.sh; tshark and tcpdump
+# read the pcapng files of tests/live/pcapng.sh.
 test: tcpdrop tools $(UNIT_BIN)
-	@sh tools/deps.sh jq python3 nft:nftables curl promtool:prometheus
+	@sh tools/deps.sh jq python3 nft:nftables curl promtool:prometheus tshark tcpdump
 	@sh tests/run.sh $(UNIT_BIN)
 
 # Figures, not assertions: start-up time, peak RSS, size, and the cost per

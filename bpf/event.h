@@ -4,7 +4,8 @@
  * kernel stack frames (u64 addresses, innermost first), copied into the
  * record by bpf_get_stack() (4.18+) at the time of the drop: every row
  * carries its own stack, never one looked up later by an id that another
- * drop may have reused.
+ * drop may have reused. Then, with -w, `caplen` bytes of the packet from
+ * its network header on (not padded).
  *
  * Fixed-width fields only, ordered by size so that the layout has no holes on
  * either side; the static assertions at the end keep it that way on both.
@@ -34,6 +35,13 @@ typedef unsigned long long __u64;
 /* Frames taken for the caller alone (config want_caller): enough to pass
  * kfree_skb, its compiler-made parts and the tracepoint's own frame. */
 #define TCPDROP_CALLER_FRAMES 8
+/* The most packet bytes a record carries (-s, for -w): a whole IP packet
+ * of a 1500-byte MTU. A power of two: the program bounds the copied length
+ * with a mask of twice this, which every kernel's verifier tracks. More
+ * would cost per-CPU scratch space and ring space for headers that the
+ * linear part of a received packet rarely holds anyway. */
+#define TCPDROP_SNAP_MAX 2048
+#define TCPDROP_SNAP_BUF (2 * TCPDROP_SNAP_MAX)
 
 /* tcpdrop_event.hook */
 #define TCPDROP_HOOK_KFREE_SKB 0    /* tracepoint skb:kfree_skb */
@@ -83,6 +91,12 @@ struct tcpdrop_event {
 	__u16 nframes;    /* stack frames that follow the record */
 	__u8 stack;       /* TCPDROP_STACK_* */
 	__u8 hook;        /* TCPDROP_HOOK_*: where the drop was seen */
+	/* The packet's length from its network header to its end: the IPv4
+	 * total length, the IPv6 payload length + 40; where that is 0 (BIG
+	 * TCP, 6.3+), skb->len from the network header. 0 without -w. */
+	__u32 pkt_len;
+	__u16 caplen;     /* packet bytes after the frames (-w), <= pkt_len */
+	__u16 pad;
 };
 
 /* Count mode (-c) and an exporter without rows (-q) aggregate in the kernel:
@@ -110,7 +124,7 @@ struct tcpdrop_count_key {
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for
  * clang -target bpf and the host compiler. */
-_Static_assert(sizeof(struct tcpdrop_event) == 104,
+_Static_assert(sizeof(struct tcpdrop_event) == 112,
 	       "tcpdrop_event has holes or changed size");
 _Static_assert(sizeof(struct tcpdrop_event) % 8 == 0,
 	       "stack frames after tcpdrop_event would be misaligned");

@@ -85,6 +85,7 @@ struct sk_buff {
 	unsigned short network_header;
 	unsigned int tail;      /* sk_buff_data_t: an offset on 64-bit */
 	unsigned char *head;
+	unsigned char *data;    /* absent from a discovered layout */
 	unsigned short protocol; /* __be16 */
 } CORE;
 
@@ -104,6 +105,10 @@ struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 struct tcpdrop_record {
 	struct tcpdrop_event ev;
 	__u64 frames[TCPDROP_STACK_BUF];
+	/* Room for the packet (-w) right after the frames taken, wherever
+	 * they end: the frames' bytes are bounded by TCPDROP_STACK_BUF * 8,
+	 * the packet's by TCPDROP_SNAP_BUF (both masks). */
+	unsigned char packet_room[TCPDROP_SNAP_BUF];
 };
 
 struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
@@ -488,6 +493,76 @@ INLINE unsigned int take_stack(void *ctx, struct tcpdrop_record *rec)
 	return (unsigned int)ret & (TCPDROP_STACK_BUF * 8 - 1);
 }
 
+/* The packet's length from its network header to its end, from its own
+ * IP header: the IPv4 total length, or the IPv6 payload length + 40. A
+ * BIG TCP packet (6.3+) has 0 there; skb->len counts from skb->data,
+ * which need not be the network header, so it is corrected by their
+ * distance where skb->data is known (not in a discovered layout). */
+INLINE unsigned int packet_length(struct sk_buff *skb, const struct packet *p,
+				  unsigned int nh, const struct tcpdrop_event *ev)
+{
+	unsigned char ip[6];
+	const unsigned char *data = 0;
+	unsigned int len;
+
+	if (read_at(p, nh, ip, sizeof(ip)))
+		return 0;
+	if (ev->family == AF_INET) {
+		len = ip[2] << 8 | ip[3];
+	} else {
+		len = ip[4] << 8 | ip[5];
+		if (len)
+			len += 40;
+	}
+	if (len)
+		return len;
+	READ_IF(data, skb->data);
+	if (data)
+		return ev->len - (unsigned int)((p->head + nh) - data);
+	return ev->len;
+}
+
+/* v &= mask, in a way the compiler cannot drop or move to a copy of v
+ * even where it knows v to be smaller already: the verifier then sees the
+ * bound on the very register the helper gets (clang otherwise clamps a
+ * 32-bit copy and passes another, unbounded, one). */
+#define VERIFIER_BOUND(v, mask) asm volatile("%0 &= %1" : "+r"(v) : "i"(mask))
+
+/* Copies the first cfg.snaplen bytes of the packet, from its network
+ * header, into the record right after the `stack_len` bytes of frames:
+ * only from the linear part (head..tail), never past the packet's own
+ * end (Ethernet padding). Sets ev->pkt_len and ev->caplen; gives the
+ * bytes copied, bounded by a mask for every kernel's verifier. */
+INLINE unsigned int take_packet(struct sk_buff *skb, struct tcpdrop_record *rec,
+				unsigned int stack_len)
+{
+	struct tcpdrop_event *ev = &rec->ev;
+	struct packet p = { 0, 0 };
+	unsigned short nh = NO_HEADER;
+	unsigned long long caplen, off = stack_len;
+
+	READ(p.head, skb->head);
+	READ(p.tail, skb->tail);
+	READ(nh, skb->network_header);
+	if (!p.head || nh == NO_HEADER || nh > p.tail)
+		return 0;
+	ev->pkt_len = packet_length(skb, &p, nh, ev);
+	caplen = p.tail - nh;
+	if (caplen > ev->pkt_len)
+		caplen = ev->pkt_len;
+	if (caplen > cfg.snaplen)
+		caplen = cfg.snaplen;
+	if (caplen > TCPDROP_SNAP_MAX)
+		caplen = TCPDROP_SNAP_MAX;
+	VERIFIER_BOUND(caplen, TCPDROP_SNAP_BUF - 1);
+	VERIFIER_BOUND(off, TCPDROP_STACK_BUF * 8 - 1);
+	if (!caplen || bpf_probe_read_kernel((unsigned char *)rec->frames + off,
+					     caplen, p.head + nh))
+		return 0;
+	ev->caplen = (unsigned short)caplen;
+	return caplen;
+}
+
 /* Per CPU, so no atomic add is needed: the kernel never runs this program
  * twice at once on one CPU (bpf_prog_active guards tracepoint programs). */
 INLINE void count_lost(void)
@@ -574,7 +649,7 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		       unsigned short protocol, unsigned long long location)
 {
 	struct tcpdrop_event *ev = &rec->ev;
-	unsigned int stack_len;
+	unsigned long long stack_len, pkt_bytes = 0;
 
 	if (cfg.have_btf) {
 		if (read_headers(skb, protocol, ev))
@@ -593,8 +668,13 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 	}
 	read_task(ctx, ev);
 	stack_len = take_stack(ctx, rec);
+	if (cfg.have_btf && cfg.snaplen) {
+		pkt_bytes = take_packet(skb, rec, stack_len);
+		VERIFIER_BOUND(pkt_bytes, TCPDROP_SNAP_BUF - 1);
+		VERIFIER_BOUND(stack_len, TCPDROP_STACK_BUF * 8 - 1);
+	}
 	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
-				  sizeof(*ev) + stack_len))
+				  sizeof(*ev) + stack_len + pkt_bytes))
 		count_lost();
 	return 0;
 }

@@ -8,14 +8,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "pcapng.h"
+
 /* "c::": the interval of -c is optional (see take_count_interval). */
-static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:wnq";
+static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:w:s:nq";
 
 /* Long options without a short form. */
 enum {
 	OPT_BTF = 256, OPT_SPORT, OPT_DPORT, OPT_STATE, OPT_NO_DISCOVERY,
 	OPT_METRICS, OPT_METRICS_FILE, OPT_METRICS_INTERVAL,
-	OPT_METRICS_LABELS, OPT_RING_PAGES,
+	OPT_METRICS_LABELS, OPT_RING_PAGES, OPT_WIDE,
 };
 
 static const struct option long_opts[] = {
@@ -35,7 +37,9 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "count", optional_argument, NULL, 'c' },
 	{ "timestamp", required_argument, NULL, 't' },
-	{ "wide", no_argument, NULL, 'w' },
+	{ "wide", no_argument, NULL, OPT_WIDE },
+	{ "write", required_argument, NULL, 'w' },
+	{ "snaplen", required_argument, NULL, 's' },
 	{ "netns-names", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -85,15 +89,23 @@ void cli_print_help(FILE *out)
 	      "                        seconds or once at exit\n"
 	      "  -t, --timestamp STYLE TIME column: hms (default), us "
 	      "(microseconds), iso (UTC)\n"
-	      "  -w, --wide            address columns wide enough for IPv6 "
+	      "      --wide            address columns wide enough for IPv6 "
 	      "(default with -6)\n"
 	      "  -n, --netns-names     name each drop's namespace: a NETNS "
 	      "column (ip netns\n"
 	      "                        name, ctr:ID, pod:UID or -); JSON "
 	      "netns_name,\n"
 	      "                        container_id, pod_uid\n"
-	      "  -q, --quiet           no rows on stdout (with --metrics or "
-	      "--metrics-file)\n"
+	      "  -q, --quiet           no rows on stdout (with -w FILE, --metrics "
+	      "or\n"
+	      "                        --metrics-file)\n"
+	      "  -w, --write FILE      the dropped packets as a pcapng file too "
+	      "(- for stdout,\n"
+	      "                        then no rows), each with its reason as "
+	      "a comment\n"
+	      "  -s, --snaplen BYTES   packet bytes per drop with -w, from the "
+	      "IP header:\n"
+	      "                        1 to 2048 (0: 2048), default 256\n"
 	      "\n"
 	      "Metrics (Prometheus text format 0.0.4):\n"
 	      "      --metrics ADDR:PORT serve GET /metrics there; :PORT is "
@@ -139,6 +151,11 @@ void cli_print_help(FILE *out)
 	      "  tcpdrop -j | jq .reason\n"
 	      "                        JSON lines\n"
 	      "  tcpdrop -c 5          a table of counts every 5 seconds\n"
+	      "  tcpdrop -S -w drops.pcapng\n"
+	      "                        rows, and the packets for wireshark\n"
+	      "  tcpdrop -w - | tshark -r - -T fields -e ip.src -e "
+	      "frame.comment\n"
+	      "                        the packets only, into tshark\n"
 	      "  tcpdrop -d 10         trace for 10 seconds\n"
 	      "  tcpdrop -q --metrics :9104\n"
 	      "                        a Prometheus exporter on 127.0.0.1:9104\n"
@@ -269,6 +286,7 @@ static int check_once(int c, unsigned *seen, struct errmsg *msg)
 		{ OPT_METRICS_INTERVAL, "--metrics-interval" },
 		{ OPT_METRICS_LABELS, "--metrics-labels" },
 		{ OPT_RING_PAGES, "--ring-pages" },
+		{ 'w', "-w/--write" }, { 's', "-s/--snaplen" },
 	};
 	size_t i;
 
@@ -283,12 +301,13 @@ static int check_once(int c, unsigned *seen, struct errmsg *msg)
 	return 0;
 }
 
-/* -t and -w shape the text rows; with JSON (its own RFC 3339 time) or
- * count tables they would change nothing, silently. */
+/* -t and --wide shape the text rows; with JSON (its own RFC 3339 time),
+ * count tables or no rows (-w -) they would change nothing, silently. */
 static int check_text_options(const struct options *opts,
 			      struct errmsg *msg)
 {
-	const char *mode = opts->json ? "-j" : opts->count ? "-c" : NULL;
+	const char *mode = opts->json ? "-j" : opts->count ? "-c" :
+			   cli_pcap_to_stdout(opts) ? "-w -" : NULL;
 
 	if (!mode)
 		return 0;
@@ -296,7 +315,7 @@ static int check_text_options(const struct options *opts,
 		return errmsg_set(msg, -EINVAL, "-t/--timestamp styles text "
 				  "rows; it has no effect with %s", mode);
 	if (opts->style.wide)
-		return errmsg_set(msg, -EINVAL, "-w/--wide widens text rows; "
+		return errmsg_set(msg, -EINVAL, "--wide widens text rows; "
 				  "it has no effect with %s", mode);
 	return 0;
 }
@@ -341,8 +360,8 @@ static int check_fleet(const struct options *opts, struct errmsg *msg)
 {
 	const struct fleet_options *f = &opts->fleet;
 
-	if (f->quiet && !f->serve && !f->file)
-		return errmsg_set(msg, -EINVAL, "-q without --metrics or "
+	if (f->quiet && !f->serve && !f->file && !opts->pcap_path)
+		return errmsg_set(msg, -EINVAL, "-q without -w, --metrics or "
 				  "--metrics-file would show nothing");
 	if (f->quiet && (opts->json || opts->count))
 		return errmsg_set(msg, -EINVAL, "-q and %s exclude each other",
@@ -353,6 +372,43 @@ static int check_fleet(const struct options *opts, struct errmsg *msg)
 	if (f->labels && !f->serve && !f->file)
 		return errmsg_set(msg, -EINVAL, "--metrics-labels without "
 				  "--metrics or --metrics-file");
+	return 0;
+}
+
+bool cli_pcap_to_stdout(const struct options *opts)
+{
+	return opts->pcap_path && strcmp(opts->pcap_path, "-") == 0;
+}
+
+/* -s: 1 to the largest the BPF record has room for; 0 is that largest,
+ * as tcpdump's -s 0 is its own. */
+static int parse_snaplen(const char *arg, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v > PCAPNG_SNAPLEN_MAX)
+		return -EINVAL;
+	*out = v ? (uint32_t)v : PCAPNG_SNAPLEN_MAX;
+	return 0;
+}
+
+/* -s belongs to -w; -w - is stdout, where rows, JSON or count tables
+ * would mix with the file. */
+static int check_pcap(const struct options *opts, bool snaplen_given,
+		      struct errmsg *msg)
+{
+	if (snaplen_given && !opts->pcap_path)
+		return errmsg_set(msg, -EINVAL, "-s/--snaplen is the snap "
+				  "length of -w; give -w FILE too");
+	if (cli_pcap_to_stdout(opts) && (opts->json || opts->count))
+		return errmsg_set(msg, -EINVAL, "-w - writes the packets to "
+				  "stdout; %s would write there too (give -w "
+				  "FILE)", opts->json ? "-j" : "-c");
 	return 0;
 }
 
@@ -410,8 +466,21 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 					  "style '%s': want hms, us or iso",
 					  optarg);
 		return 0;
-	case 'w':
+	case OPT_WIDE:
 		opts->style.wide = 1;
+		return 0;
+	case 'w':
+		if (!optarg[0])
+			return errmsg_set(msg, -EINVAL, "option '-w/--write' "
+					  "needs a file name, or - for stdout");
+		opts->pcap_path = optarg;
+		return 0;
+	case 's':
+		if (parse_snaplen(optarg, &opts->snaplen))
+			return errmsg_set(msg, -EINVAL, "invalid snap length "
+					  "'%s': want bytes, 1 to %d (0 for %d)",
+					  optarg, PCAPNG_SNAPLEN_MAX,
+					  PCAPNG_SNAPLEN_MAX);
 		return 0;
 	case 'n':
 		opts->fleet.names = true;
@@ -485,8 +554,12 @@ int cli_parse(int argc, char **argv, struct options *opts,
 		ret = check_text_options(opts, msg);
 	if (ret == 0)
 		ret = check_fleet(opts, msg);
+	if (ret == 0)
+		ret = check_pcap(opts, opts->snaplen != 0, msg);
 	if (ret)
 		return ret;
+	if (opts->pcap_path && !opts->snaplen)
+		opts->snaplen = PCAPNG_SNAPLEN_DEFAULT;
 	if (!opts->fleet.interval)
 		opts->fleet.interval = FLEET_INTERVAL_DEFAULT;
 	/* IPv6 rows only: columns that fit them cost nothing. */

@@ -31,11 +31,16 @@ struct options {
 	struct output_style style;
 	struct fleet_options fleet; /* --metrics*, -n, -q, -N NAME */
 	size_t ring_pages;    /* --ring-pages, 0: sized by the mode */
+	const char *pcap_path; /* -w FILE, "-" for stdout; NULL: none */
+	uint32_t snaplen;     /* -s, bytes; PCAPNG_SNAPLEN_DEFAULT with -w */
 };
 
 /* 0, or -EINVAL with `msg` saying what is wrong (exit EXIT_USAGE). */
 int cli_parse(int argc, char **argv, struct options *opts,
 	      struct errmsg *msg);
+
+/* -w -: the packets go to stdout, and no rows do. */
+bool cli_pcap_to_stdout(const struct options *opts);
 
 void cli_print_help(FILE *out);
 void cli_print_usage_hint(FILE *out);

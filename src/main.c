@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "outstream.h"
+#include "pcapng.h"
 #include "report.h"
 #include "ringsize.h"
 #include "tracer.h"
@@ -89,6 +90,12 @@ struct run {
 	struct outstream *os;
 	struct fleet *fleet;      /* metrics, netns names; NULL: none */
 	struct kcount *kcount;    /* counting in the kernel; NULL: records */
+	/* -w: the pcapng file's stream (run->out itself for -w -), and
+	 * its writer; pcap NULL without -w. */
+	int pcap_fd;              /* -w FILE's, -1 otherwise */
+	FILE *pcap_out;
+	struct outstream *pcap_os;
+	struct pcapng_writer *pcap;
 	int signal_fd;
 	int64_t end_ms;           /* --duration's deadline; 0: none */
 	int64_t next_counts_ms;   /* next count table; 0: only at exit */
@@ -213,6 +220,8 @@ static int run_loop(struct run *run)
 			fleet_tick(run->fleet, monotonic_ms());
 		if (ret == 0)
 			ret = outstream_flush(run->out, run->os);
+		if (ret == 0 && run->pcap)
+			ret = pcapng_flush(run->pcap);
 		if (ret)
 			return ret;
 		if (run->end_ms && monotonic_ms() >= run->end_ms)
@@ -226,15 +235,22 @@ static int run_loop(struct run *run)
 	}
 }
 
+/* No rows on stdout: -q, or -w - (the packets are stdout's). */
+static bool no_rows(const struct options *opts)
+{
+	return opts->fleet.quiet || cli_pcap_to_stdout(opts);
+}
+
 /* The Tracing line goes where it does not mix with data: stdout for text
- * rows and tables (as the tool we replace did), stderr for JSON. */
+ * rows and tables (as the tool we replace did), stderr for JSON and for
+ * no rows. */
 static int announce(struct run *run)
 {
 	const struct options *opts = run->opts;
-	FILE *where = opts->json || opts->fleet.quiet ? stderr : run->out;
+	FILE *where = opts->json || no_rows(opts) ? stderr : run->out;
 
 	fprintf(where, "Tracing TCP drops. Hit Ctrl-C to end.\n");
-	if (!opts->json && !opts->count && !opts->fleet.quiet)
+	if (!opts->json && !opts->count && !no_rows(opts))
 		output_header(run->out, &opts->style);
 	fflush(stderr);
 	return outstream_flush(run->out, run->os);
@@ -242,25 +258,26 @@ static int announce(struct run *run)
 
 static enum report_mode mode_of(const struct options *opts)
 {
-	if (opts->fleet.quiet)
+	if (no_rows(opts))
 		return REPORT_NONE;
 	if (opts->count)
 		return REPORT_COUNT;
 	return opts->json ? REPORT_JSON : REPORT_ROWS;
 }
 
-/* Counts and a run without rows (-q) show no stacks: the kernel takes
- * none. */
+/* Counts and a run without rows (-q, -w -) show no stacks: the kernel
+ * takes none. */
 static bool wants_stacks(const struct options *opts)
 {
-	return opts->stack && !opts->count && !opts->fleet.quiet;
+	return opts->stack && !opts->count && !no_rows(opts);
 }
 
 /* Counts and an exporter without rows need no record per drop: the
  * program counts in the kernel, and no drop is lost to a full ring. */
 static bool counts_in_kernel(const struct options *opts)
 {
-	return opts->count || opts->fleet.quiet;
+	/* -w writes each drop's packet: that needs its record. */
+	return (opts->count || opts->fleet.quiet) && !opts->pcap_path;
 }
 
 /* Data pages of each CPU's ring: --ring-pages, else from the rate the
@@ -293,6 +310,7 @@ static int start(struct tracer *t, const struct options *opts)
 		.no_discovery = opts->no_discovery,
 		.count_in_kernel = counts_in_kernel(opts),
 		.count_netns = (opts->fleet.labels & METRICS_LABEL_NETNS) != 0,
+		.snaplen = opts->pcap_path ? opts->snaplen : 0,
 	};
 	struct errmsg msg;
 	int ret = tracer_start(t, &cfg, &msg);
@@ -324,11 +342,14 @@ static void setup_report(struct run *run)
 	r->count_interval = opts->count_interval;
 	r->kernel = tracer_kernel(run->t);
 	r->want_stack = wants_stacks(opts);
-	/* Records that will name an address: a stack, JSON's location, or
-	 * the location as REASON on a kernel without reasons. Counts name
-	 * theirs at print time, with nothing waiting in a ring. */
-	if ((r->mode == REPORT_ROWS || r->mode == REPORT_JSON) &&
-	    (r->want_stack || opts->json || !r->kernel->has_reason))
+	r->pcap = run->pcap;
+	/* Records that will name an address: a stack, JSON's location, the
+	 * location as REASON on a kernel without reasons, a packet's
+	 * comment. Counts name theirs at print time, with nothing waiting
+	 * in a ring. */
+	if (r->pcap || ((r->mode == REPORT_ROWS || r->mode == REPORT_JSON) &&
+			(r->want_stack || opts->json ||
+			 !r->kernel->has_reason)))
 		report_load_symbols(r);
 }
 
@@ -408,6 +429,8 @@ static int real_error(const struct run *run, int ret)
 {
 	int err = outstream_error(run->os);
 
+	if (!err && run->pcap_os)
+		err = outstream_error(run->pcap_os);
 	return (ret == -EIO || ret == -EPIPE) && err ? err : ret;
 }
 
@@ -432,6 +455,8 @@ static int finish(struct run *run, int ret)
 	fleet_finish(run->fleet);
 	if (ret == 0)
 		ret = outstream_flush(run->out, run->os);
+	if (ret == 0 && run->pcap)
+		ret = real_error(run, pcapng_flush(run->pcap));
 	return ret;
 }
 
@@ -457,17 +482,72 @@ static int run_traced(struct run *run)
 	if (ret && !output_ended(ret)) {
 		if (outstream_error(run->os))
 			what = "cannot write the output";
+		else if (run->pcap_os && outstream_error(run->pcap_os))
+			what = "cannot write the pcapng file";
 		fprintf(stderr, "tcpdrop: %s: %s\n", what, strerror(-ret));
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
 }
 
+/* -w: the file (or stdout's stream), opened before anything is loaded
+ * so that a path that cannot be written fails at once, and started with
+ * its section and interface blocks. 0, or EXIT_FAILURE after one line. */
+static int open_pcap(struct run *run, struct pcapng_writer *w)
+{
+	const char *path = run->opts->pcap_path;
+	int ret;
+
+	if (!path)
+		return 0;
+	if (cli_pcap_to_stdout(run->opts)) {
+		run->pcap_out = run->out;
+		run->pcap_os = run->os;
+	} else {
+		run->pcap_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+				    O_CLOEXEC | O_NOCTTY, 0644);
+		if (run->pcap_fd < 0) {
+			fprintf(stderr, "tcpdrop: cannot open %s: %s\n", path,
+				strerror(errno));
+			return EXIT_FAILURE;
+		}
+		ret = outstream_open(run->pcap_fd, run->signal_fd,
+				     OUTPUT_BUFFER, &run->pcap_out,
+				     &run->pcap_os);
+		if (ret) {
+			fprintf(stderr, "tcpdrop: cannot set up the output: "
+				"%s\n", strerror(-ret));
+			return EXIT_FAILURE;
+		}
+	}
+	ret = pcapng_writer_start(w, run->pcap_out, run->pcap_os,
+				  OUTPUT_BUFFER, run->opts->snaplen,
+				  "tcpdrop " TCPDROP_VERSION);
+	if (ret) {
+		fprintf(stderr, "tcpdrop: cannot write %s: %s\n",
+			cli_pcap_to_stdout(run->opts) ? "the output" : path,
+			strerror(-ret));
+		return EXIT_FAILURE;
+	}
+	run->pcap = w;
+	return 0;
+}
+
+/* Closes -w FILE's stream and fd; stdout's is closed with run->out. */
+static void close_pcap(struct run *run)
+{
+	if (run->pcap_os && run->pcap_os != run->os)
+		outstream_close(run->pcap_out, run->pcap_os);
+	if (run->pcap_fd >= 0)
+		close(run->pcap_fd);
+}
+
 static int trace(const struct options *opts, int signal_fd)
 {
+	static struct pcapng_writer pcap_writer;
 	struct report r;
 	struct run run = {
-		.r = &r, .opts = opts, .signal_fd = signal_fd,
+		.r = &r, .opts = opts, .signal_fd = signal_fd, .pcap_fd = -1,
 	};
 	int status = EXIT_FAILURE, ret;
 	struct errmsg msg;
@@ -484,11 +564,14 @@ static int trace(const struct options *opts, int signal_fd)
 			strerror(-ret));
 		goto out;
 	}
-	/* Before anything is loaded: a taken metrics port fails at once. */
+	/* Before anything is loaded: a taken metrics port or a file that
+	 * cannot be written fails at once. */
 	if (fleet_open(&run.fleet, &opts->fleet, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		goto out;
 	}
+	if (open_pcap(&run, &pcap_writer))
+		goto out;
 	status = start(run.t, opts);
 	if (status == 0)
 		status = open_kcount(&run);
@@ -504,6 +587,7 @@ static int trace(const struct options *opts, int signal_fd)
 	outstream_set_deadline(run.os, run.end_ms);
 	status = run_traced(&run);
 out:
+	close_pcap(&run);
 	outstream_close(run.out, run.os);
 	kcount_free(run.kcount);
 	fleet_free(run.fleet);

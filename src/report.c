@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "netns.h"
 #include "symcache.h"
+#include "pcapng.h"
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -219,20 +220,35 @@ static uint64_t drop_place(struct report *r, const struct tcpdrop_event *ev,
 	return ev->location;
 }
 
-/* Names what the mode shows. The location is named when it is shown: in
- * JSON always, in text rows where the kernel gives no reason. */
+/* The drop's names: the reason, and the location where `location` is
+ * wanted (JSON, the pcapng comment) or is the reason (kernels without
+ * reasons). */
+static void describe(struct report *r, const struct tcpdrop_event *ev,
+		     bool location_wanted, struct drop_view *d,
+		     char *reason_buf, size_t reason_size, char *location,
+		     size_t location_size)
+{
+	memset(d, 0, sizeof(*d));
+	d->ev = ev;
+	d->when = wall_time(r, ev->ts_ns);
+	if (ev->reason != TCPDROP_NO_REASON)
+		d->reason = kernel_reason_name(r->kernel, ev->reason,
+					       reason_buf, reason_size);
+	location[0] = '\0';
+	if (location_wanted || !d->reason)
+		name_address(r, ev->location, location, location_size);
+	d->location = location;
+}
+
+/* Names what the mode shows. */
 static int write_drop(struct report *r, const struct tcpdrop_event *ev,
 		      const uint64_t *frames)
 {
-	char reason_buf[32], location[REPORT_FRAME_MAX] = "";
-	struct drop_view d = { .ev = ev, .when = wall_time(r, ev->ts_ns) };
+	char reason_buf[32], location[REPORT_FRAME_MAX];
+	struct drop_view d;
 
-	if (ev->reason != TCPDROP_NO_REASON)
-		d.reason = kernel_reason_name(r->kernel, ev->reason,
-					      reason_buf, sizeof(reason_buf));
-	if (r->mode == REPORT_JSON || !d.reason)
-		name_address(r, ev->location, location, sizeof(location));
-	d.location = location;
+	describe(r, ev, r->mode == REPORT_JSON, &d, reason_buf,
+		 sizeof(reason_buf), location, sizeof(location));
 	d.ns = names_of(r, ev->netns);
 	if (r->want_stack) {
 		d.nstack = name_stack(r, frames, ev->nframes);
@@ -245,13 +261,28 @@ static int write_drop(struct report *r, const struct tcpdrop_event *ev,
 	return write_text(r, &d);
 }
 
-/* The record is the event, then ev.nframes frames; the perf ring pads the
- * raw sample to 8 bytes, so `size` may be larger than that. */
+/* -w: the drop's packet and its comment into the pcapng file. */
+static int write_packet(struct report *r, const struct tcpdrop_event *ev,
+			const uint8_t *pkt)
+{
+	char reason_buf[32], location[REPORT_FRAME_MAX];
+	struct drop_view d;
+
+	describe(r, ev, true, &d, reason_buf, sizeof(reason_buf), location,
+		 sizeof(location));
+	return pcapng_write_drop(r->pcap, &d, pkt);
+}
+
+/* The record is the event, then ev.nframes frames, then ev.caplen packet
+ * bytes; the perf ring pads the raw sample to 8 bytes, so `size` may be
+ * larger than that. */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 {
 	struct report *r = ctx;
 	struct tcpdrop_event ev;
 	uint64_t frames[REPORT_STACK_DEPTH];
+	const uint8_t *pkt;
+	int ret;
 
 	if (size < sizeof(ev)) {
 		r->malformed++;
@@ -259,10 +290,14 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 	}
 	memcpy(&ev, data, sizeof(ev));
 	if (ev.nframes > REPORT_STACK_DEPTH ||
-	    (size - sizeof(ev)) / sizeof(frames[0]) < ev.nframes) {
+	    (size - sizeof(ev)) / sizeof(frames[0]) < ev.nframes ||
+	    ev.caplen > TCPDROP_SNAP_MAX || ev.caplen > ev.pkt_len ||
+	    size - sizeof(ev) - ev.nframes * sizeof(frames[0]) < ev.caplen) {
 		r->malformed++;
 		return 0;
 	}
+	pkt = (const uint8_t *)data + sizeof(ev) +
+	      ev.nframes * sizeof(frames[0]);
 	memcpy(frames, (const uint8_t *)data + sizeof(ev),
 	       ev.nframes * sizeof(frames[0]));
 	r->drops++;
@@ -274,7 +309,14 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 		metrics_key_of(r->metrics, &ev, &key);
 		metrics_add(r->metrics, &key, 1);
 	}
-	if (r->discard || r->mode == REPORT_NONE)
+	if (r->discard)
+		return 0;
+	if (r->pcap) {
+		ret = write_packet(r, &ev, pkt);
+		if (ret)
+			return ret;
+	}
+	if (r->mode == REPORT_NONE)
 		return 0;
 	if (r->mode == REPORT_COUNT) {
 		/* A key that could not be stored still counts in the total. */

@@ -25,6 +25,7 @@ enum report_mode { REPORT_ROWS, REPORT_JSON, REPORT_COUNT, REPORT_NONE };
 
 struct metrics;
 struct netns_resolver;
+struct pcapng_writer;
 
 struct report {
 	FILE *out;                      /* rows, JSON lines or counts */
@@ -48,6 +49,8 @@ struct report {
 					 * no metrics */
 	struct netns_resolver *names;   /* rows name their namespace (-n);
 					 * NULL: they do not */
+	struct pcapng_writer *pcap;     /* -w: every drop's packet written
+					 * there too; NULL: no -w */
 	uint64_t drops, malformed;
 	uint64_t lost;                  /* as the program counted them; the
 					 * caller keeps it current */
@@ -66,7 +69,9 @@ struct report {
 int report_init(struct report *r, enum report_mode mode);
 
 /* ring_sample_fn / ring_lost_fn. report_sample returns -EPIPE or -EIO when
- * the output stream failed (a closed pipe), which ends the run. */
+ * the output stream failed (a closed pipe), which ends the run, or the
+ * -errno of a failed write of the pcapng file (-ENOSPC, ...). A record
+ * is the event, its frames, then its packet bytes (event.h). */
 int report_sample(void *ctx, int cpu, const void *data, uint32_t size);
 void report_lost(void *ctx, int cpu, uint64_t lost);
 

@@ -98,6 +98,7 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	out->selfcheck_dport = t->selfcheck.dport;
 	out->count_in_kernel = cfg->count_in_kernel;
 	out->count_netns = cfg->count_netns;
+	out->snaplen = cfg->snaplen;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
@@ -124,6 +125,22 @@ static int check_filter(struct tracer *t, const struct filter *f,
 	return 0;
 }
 
+/* -w writes the packets, which the degraded mode cannot read: a usage
+ * error (exit 2), as for the filters, rather than a file of empty
+ * packets. */
+static int check_packets(struct tracer *t, const struct tracer_config *cfg,
+			 struct errmsg *msg)
+{
+	if (!cfg->snaplen || t->kernel.btf || t->layout_btf)
+		return 0;
+	t->usage_error = true;
+	return errmsg_set(msg, -EINVAL, "-w needs the packets, which need the "
+			  "kernel's BTF or a discovered layout: no BTF was "
+			  "found, and discovery %s%s (give --btf FILE)",
+			  t->disc.tried ? "failed: " : "was not run",
+			  t->disc.tried ? t->disc.why : "");
+}
+
 /* Fills the settings in one step, sizes the perf event array, and swaps
  * in the old probe-read helper on kernels before 5.5. */
 static int configure(struct tracer *t, const struct tracer_config *cfg,
@@ -133,6 +150,8 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	struct tcpdrop_config settings;
 	int ret = check_filter(t, cfg->filter, reasons, msg);
 
+	if (ret == 0)
+		ret = check_packets(t, cfg, msg);
 	if (ret)
 		return ret;
 	fill_config(t, cfg, reasons, &settings);

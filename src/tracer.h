@@ -30,6 +30,9 @@ struct tracer_config {
 	/* Count in the kernel (kcount.h): no rings, no records. */
 	bool count_in_kernel;
 	bool count_netns;     /* ... keeping each drop's namespace */
+	/* -w: packet bytes per record, 1 to TCPDROP_SNAP_MAX; 0: none. The
+	 * packet needs BTF or a discovered layout: without, a usage error. */
+	uint32_t snaplen;
 };
 
 /* Without kernel BTF: what discovery found (discover.h), or why not. */

@@ -45,7 +45,18 @@ usage_error twice_timestamp "tcpdrop: option -t/--timestamp given more than once
 usage_error twice_count "tcpdrop: option -c/--count given more than once" -c 1 -c
 usage_error timestamp_with_json "tcpdrop: -t/--timestamp styles text rows; it has no effect with -j" -t us -j
 usage_error timestamp_with_counts "tcpdrop: -t/--timestamp styles text rows; it has no effect with -c" -c -t iso
-usage_error wide_with_json "tcpdrop: -w/--wide widens text rows; it has no effect with -j" -w -j
+usage_error wide_with_json "tcpdrop: --wide widens text rows; it has no effect with -j" --wide -j
+usage_error wide_with_pcap_stdout "tcpdrop: --wide widens text rows; it has no effect with -w -" --wide -w -
+usage_error write_no_file "tcpdrop: option '-w' needs a value" -w
+usage_error write_empty "tcpdrop: option '-w/--write' needs a file name, or - for stdout" --write=
+usage_error write_twice "tcpdrop: option -w/--write given more than once" -w a -w b
+usage_error snaplen_alone "tcpdrop: -s/--snaplen is the snap length of -w; give -w FILE too" -s 100
+usage_error snaplen_too_big "tcpdrop: invalid snap length '2049': want bytes, 1 to 2048 (0 for 2048)" -w x -s 2049
+usage_error snaplen_negative "tcpdrop: invalid snap length '-1': want bytes, 1 to 2048 (0 for 2048)" -w x -s -1
+usage_error snaplen_not_number "tcpdrop: invalid snap length '1k': want bytes, 1 to 2048 (0 for 2048)" -w x --snaplen 1k
+usage_error snaplen_twice "tcpdrop: option -s/--snaplen given more than once" -w x -s 1 -s 2
+usage_error pcap_stdout_json "tcpdrop: -w - writes the packets to stdout; -j would write there too (give -w FILE)" -w - -j
+usage_error pcap_stdout_count "tcpdrop: -w - writes the packets to stdout; -c would write there too (give -w FILE)" -c -w -
 usage_error ipv4_with_ipv6_addr "tcpdrop: -4 and an IPv6 address (-a) never match" -4 -a ::1
 usage_error ipv6_with_ipv4_addr "tcpdrop: -6 and an IPv4 address (-a) never match" -a 10.0.0.0/8 -6
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
@@ -60,7 +71,7 @@ usage_error bad_metrics_addr "tcpdrop: invalid metrics address 'localhost:9100':
 usage_error bad_metrics_port "tcpdrop: invalid metrics address ':0': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics :0
 usage_error bad_metrics_v6 "tcpdrop: invalid metrics address '::1:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics ::1:9100
 usage_error twice_metrics "tcpdrop: option --metrics given more than once" --metrics :9100 --metrics :9101
-usage_error quiet_alone "tcpdrop: -q without --metrics or --metrics-file would show nothing" -q
+usage_error quiet_alone "tcpdrop: -q without -w, --metrics or --metrics-file would show nothing" -q
 usage_error quiet_json "tcpdrop: -q and -j exclude each other" -q -j --metrics :9100
 usage_error interval_alone "tcpdrop: --metrics-interval is the interval of --metrics-file" --metrics :9100 --metrics-interval 5
 usage_error bad_labels "tcpdrop: invalid metrics label list 'pod': want port, netns or both" --metrics :9100 --metrics-labels pod

@@ -17,6 +17,7 @@ NS_PREFIX="tcpdrop-test-$$"
 . "$top/tests/live/truth.sh"
 . "$top/tests/live/faults.sh"
 . "$top/tests/live/fleet.sh"
+. "$top/tests/live/pcapng.sh"
 
 cleanup() {
 	[ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null
@@ -104,6 +105,11 @@ if [ -n "$FLEET_ONLY" ]; then
 	run_fleet_scenarios
 	exit 0
 fi
+# PCAPNG_ONLY=1: only the pcapng scenarios (tests/live/pcapng.sh).
+if [ -n "$PCAPNG_ONLY" ]; then
+	run_pcapng_scenarios
+	exit 0
+fi
 # FAULTS_ONLY=1: only the fault scenarios (tests/live/faults.sh).
 if [ -n "$FAULTS_ONLY" ]; then
 	run_fault_scenarios
@@ -133,4 +139,5 @@ run_truth_scenarios
 run_fault_scenarios
 run_fault_scenarios_host
 run_fleet_scenarios
+run_pcapng_scenarios
 test_nothing_left

@@ -72,12 +72,13 @@ static void test_open(void)
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
 	      m->spec.max_entries == 0);
-	/* The record with room for its stack frames, one per CPU. */
+	/* The record with room for its stack frames and its packet (-w),
+	 * one per CPU. */
 	m = object_map(&obj, "tcpdrop_scratch");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) +
-				    TCPDROP_STACK_BUF * 8);
+				    TCPDROP_STACK_BUF * 8 + TCPDROP_SNAP_BUF);
 	/* The program's own count of records it could not write. */
 	m = object_map(&obj, "tcpdrop_lost");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&

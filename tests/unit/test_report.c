@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "outstream.h"
+#include "pcapng.h"
 #include "report.h"
 
 static const char kallsyms_text[] =
@@ -232,6 +234,88 @@ static void test_location_kept(void)
 	free(h.text);
 }
 
+/* -w: the packet bytes after the frames go into the pcapng file, its
+ * time, lengths and comment with them, and the row is still printed. */
+static void test_packet_after_frames(void)
+{
+	static struct pcapng_writer w;
+	static const uint8_t pkt[40] = { 0x45, 0x00, 0x00, 0x3c, 1, 2, 3 };
+	char path[] = "/tmp/tcpdrop-test-report-pcapng-XXXXXX";
+	uint8_t file[2048], want[1024];
+	struct pcapng_packet p = {
+		1796034727700470145ull, 40, 60, pkt,
+		"reason=REASON_2 location=tcp_v4_rcv+0x99 state=- netns=0 "
+		"ifindex=0 cpu=0 pid=7 comm=dropgen",
+	};
+	struct outstream *os = NULL;
+	struct record rec = syn_record();
+	struct harness h;
+	FILE *out = NULL;
+	int fd = mkstemp(path), head, len;
+	ssize_t n;
+
+	if (fd < 0 || outstream_open(fd, -1, 4096, &out, &os)) {
+		CHECK_FAIL_("cannot open %s", path);
+		return;
+	}
+	rec.ev.ts_ns = p.ts_ns;
+	rec.ev.location = 0xffffffff81001099ull;
+	rec.ev.stack = TCPDROP_STACK_TAKEN;
+	rec.ev.nframes = 2;
+	rec.frames[0] = 0xffffffff81000090ull;
+	rec.frames[1] = 0xffffffff81001099ull;
+	rec.ev.caplen = 40;
+	rec.ev.pkt_len = 60;
+	memcpy((uint8_t *)rec.frames + 2 * 8, pkt, sizeof(pkt));
+	harness_open(&h);
+	CHECK_INT(pcapng_writer_start(&w, out, os, 4096, 256, "t"), 0);
+	h.r.pcap = &w;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 2 * 8 + 40),
+		  0);
+	CHECK_INT(pcapng_flush(&w), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 1);
+	CHECK_INT(h.r.malformed, 0);
+	CHECK(h.text && strstr(h.text, " 127.0.0.2:40001       127.0.0.3:9 "));
+	free(h.text);
+
+	head = pcapng_section_header(want, sizeof(want), "t");
+	head += pcapng_interface(want + head, sizeof(want) - head, 256,
+				 "tcpdrop");
+	len = pcapng_packet(want + head, sizeof(want) - head, &p);
+	n = pread(fd, file, sizeof(file), 0);
+	CHECK_INT(n, head + len);
+	if (n == head + len)
+		CHECK(memcmp(file + head, want + head, (size_t)len) == 0);
+	outstream_close(out, os);
+	close(fd);
+	unlink(path);
+}
+
+/* Packet bytes the record does not hold, more than any record may, or
+ * more than the packet has: malformed. */
+static void test_packet_beyond_the_record(void)
+{
+	struct harness h;
+	struct record rec = syn_record();
+
+	rec.ev.nframes = 1;
+	rec.ev.caplen = 40;
+	rec.ev.pkt_len = 60;
+	harness_open(&h);
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec.ev) + 8 + 39), 0);
+	rec.ev.caplen = TCPDROP_SNAP_MAX + 1;
+	rec.ev.pkt_len = 65535;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec)), 0);
+	rec.ev.caplen = 40;
+	rec.ev.pkt_len = 39;
+	CHECK_INT(report_sample(&h.r, 0, &rec, sizeof(rec)), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 0);
+	CHECK_INT(h.r.malformed, 3);
+	free(h.text);
+}
+
 int main(void)
 {
 	int fd = mkstemp(kallsyms_path);
@@ -251,6 +335,8 @@ int main(void)
 	RUN(test_free_wrapper_names);
 	RUN(test_location_past_wrapper);
 	RUN(test_location_kept);
+	RUN(test_packet_after_frames);
+	RUN(test_packet_beyond_the_record);
 	unlink(kallsyms_path);
 	return check_exit_code();
 }

@@ -16,6 +16,7 @@ mkdir -p "$WORK"
 . "$top/live/truth.sh"
 . "$top/live/faults.sh"
 . "$top/live/fleet.sh"
+. "$top/live/pcapng.sh"
 
 # The whole guest is one fresh namespace already.
 in_ns() {
@@ -83,5 +84,9 @@ run_fault_scenarios
 fault_other_kernel_btf
 # The guest is one namespace: the fleet tests use it whole, unfiltered.
 FLEET_NO_NETNS=1 run_fleet_scenarios
+# -w's file, checked by the host's tshark (tests/vm/run.sh); and -w
+# without a layout (BTF hidden, no discovery) is refused.
+pcapng_for_host /guest.pcapng
+test_pcapng_no_btf
 test_tracefs_untouched
 test_nothing_left

@@ -625,7 +625,9 @@ report() {
 	fi
 	if grep -q '^TCPDROP-VM-END' "$clean"; then
 		# The copy after the results marker: printed with the console quiet.
-		sed -n '/^TCPDROP-VM-RESULTS$/,/^TCPDROP-VM-END/p' "$clean" | guest_lines "$1"
+		sed -n '/^TCPDROP-VM-RESULTS$/,/^TCPDROP-VM-END/p' "$clean" >"$OUT/$1/results.txt"
+		guest_lines "$1" <"$OUT/$1/results.txt"
+		check_guest_pcapng "$1" "$OUT/$1/results.txt"
 		status=$(sed -n 's/^TCPDROP-VM-END status=//p' "$clean" | head -n 1)
 		if [ "$status" != 0 ] && ! grep -q "^FAIL vm-$1 " "$RESULTS"; then
 			result "FAIL vm-$1 guest: guest.sh exited with status $status"
@@ -639,6 +641,20 @@ report() {
 		tail -n 30 "$clean" | sed 's/^/    | /'
 	fi
 	rm -f "$clean"
+}
+
+# check_guest_pcapng GUEST RESULTS: the pcapng file the guest wrote with
+# -w and printed with its expectations (pcapng_for_host in
+# tests/live/pcapng.sh), read by the host's tshark: the guest has none.
+check_guest_pcapng() {
+	grep -q '^TCPDROP-PCAPNG-DATA ' "$2" || return 0
+	dir=$OUT/$1/pcapng
+	mkdir -p "$dir" || return
+	sed -n 's/^TCPDROP-PCAPNG-DATA //p' "$2" | base64 -d >"$dir/guest.pcapng"
+	sed -n 's/^TCPDROP-PCAPNG-EXPECT //p' "$2" >"$dir/expect"
+	WORK=$dir sh -c '. tests/live/lib.sh && . tests/live/pcapng.sh &&
+		pcapng_check pcapng_tshark "$0" "$1" && pass pcapng_tshark' \
+		"$dir/guest.pcapng" "$dir/expect" | guest_lines "$1"
 }
 
 # guest_lines GUEST: the PASS/FAIL/SKIP lines on stdin, as results for
@@ -753,7 +769,7 @@ fi
 mkdir -p "$OUT" || exit 1
 : >"$RESULTS"
 [ -f "$GUEST" ] || fail_all "the guest script $GUEST is missing"
-need="cpio busybox:busybox-static"
+need="cpio busybox:busybox-static tshark"
 for a in $arches; do
 	need="$need $(qemu_of "$a")"
 done
