@@ -74,6 +74,10 @@ usage_error twice_metrics "tcpdrop: option --metrics given more than once" --met
 usage_error quiet_alone "tcpdrop: -q without -w, --metrics or --metrics-file would show nothing" -q
 usage_error quiet_json "tcpdrop: -q and -j exclude each other" -q -j --metrics :9100
 usage_error interval_alone "tcpdrop: --metrics-interval is the interval of --metrics-file" --metrics :9100 --metrics-interval 5
+for pages in 0 3 8192 -4 4k ""; do
+	usage_error "ring_pages_${pages:-empty}" "tcpdrop: invalid ring size '$pages': want pages per CPU, a power of two from 1 to 4096" --ring-pages "$pages"
+done
+usage_error ring_pages_twice "tcpdrop: option --ring-pages given more than once" --ring-pages 8 --ring-pages 16
 usage_error bad_labels "tcpdrop: invalid metrics label list 'pod': want port, netns or both" --metrics :9100 --metrics-labels pod
 usage_error labels_alone "tcpdrop: --metrics-labels without --metrics or --metrics-file" --metrics-labels port
 usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV, BOUND_INACTIVE or NONE" --state UP

@@ -21,6 +21,7 @@ run_fault_scenarios() {
 	fault_accounting counts_each_second -c 1
 	fault_accounting_closed_pipe
 	fault_fd_limit
+	fault_ring_sizes
 }
 
 # In a guest: the host's BTF, another kernel's, is refused.
@@ -251,6 +252,33 @@ fault_accounting_closed_pipe() {
 	else
 		pass "$test"
 	fi
+}
+
+# The rings' size: --ring-pages's, else the mode's (ringsize.h: 20 ms at
+# the mode's rate, 256 pages with 4 KiB pages for both rows and stacks),
+# and none at all when counting in the kernel.
+fault_ring_sizes() {
+	test=ring_sizes
+	page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+	cpus=$(grep -c '^processor' /proc/cpuinfo)
+	for case in "4 -S --ring-pages 4" "256 -S" "256" "0 -c"; do
+		set -- $case
+		pages=$1
+		shift
+		"$TCPDROP" "$@" -v -d 1 >/dev/null 2>"$WORK/$test.err"
+		if [ "$pages" = 0 ]; then
+			want="counts in the kernel (no perf rings)"
+		else
+			want="$cpus perf rings of $((pages * page / 1024)) KiB"
+		fi
+		# 64 KiB pages: the mode's default is 16 pages, not 256.
+		[ "$page" != 4096 ] && [ "$pages" = 256 ] && want="$cpus perf rings of 1024 KiB"
+		if ! grep -q "helper [a-z_]*, $want\$" "$WORK/$test.err"; then
+			fail "$test" "tcpdrop $*: want '$want': $(grep 'helper' "$WORK/$test.err")"
+			return
+		fi
+	done
+	pass "$test"
 }
 
 # Every limit on open files from 3 to 16 stops a different step of the
