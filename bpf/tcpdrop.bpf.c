@@ -736,19 +736,34 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 			   kprobe_return_address(ctx));
 }
 
-/* Attached for a moment before tcpdrop_kfree_skb, to prove on the running
+/* Attached before tcpdrop_kfree_skb, to prove on the running
  * kernel that the decoder above reads a known packet exactly (a wrong BTF
  * would make it read plausible nonsense): it keeps the first drop whose
  * ports are the self-check's, decoded the same way, for user space to
  * compare with what it sent (src/selfcheck.c). */
+/* Set to non-zero by user space once it has read the self-check's
+ * records. The program then stays attached but disarmed (one lookup per
+ * drop) until tcpdrop stops: a detach waits for an RCU tasks-trace grace
+ * period (perf_event_detach_bpf_prog()), 20 to 90 ms, which must not delay
+ * the start (src/tracer.c). */
+struct tcpdrop_map_def tcpdrop_check_done SEC("maps") = {
+	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u32),
+	.max_entries = 1,
+};
+
 SEC("tracepoint/skb/kfree_skb_selfcheck")
 int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 {
 	struct sk_buff *skb = ctx->skbaddr;
 	struct tcpdrop_event ev, *kept;
-	__u32 slot;
+	__u32 slot, zero = 0, *done;
 
 	if (!cfg.have_btf || !cfg.selfcheck_sport)
+		return 0;
+	done = bpf_map_lookup_elem(&tcpdrop_check_done, &zero);
+	if (!done || *done)
 		return 0;
 	__builtin_memset(&ev, 0, sizeof(ev));
 	if (read_headers(skb, ctx->protocol, &ev) ||

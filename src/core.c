@@ -96,17 +96,11 @@ static uint32_t member_bitfield_size(const struct btf_type *t,
 
 /* "flavour" suffixes let a BPF program declare several versions of one
  * kernel struct (sk_buff___old, sk_buff___new): the part after the last
- * "___" that sits between two other characters is not part of the name. */
+ * "___" that sits between two other characters is not part of the name
+ * (btf_essential_len). */
 static size_t essential_name_len(const char *name)
 {
-	size_t len = strlen(name), i, essence = len;
-
-	for (i = 1; i + 3 < len; i++) {
-		if (memcmp(name + i, "___", 3) == 0 && name[i - 1] != '_' &&
-		    name[i + 3] != '_')
-			essence = i;
-	}
-	return essence;
+	return btf_essential_len(name);
 }
 
 /* "0:3:1" -> {0, 3, 1}. Decimal numbers separated by single colons. */
@@ -625,26 +619,27 @@ static int disagree(const struct core_calc *c, int matches,
 
 /* Tries every target struct/union whose essential name is the local
  * root's (sk_buff, sk_buff___old, ...). All those along which the whole
- * path resolves must agree, as libbpf requires; kernel BTF has one. A
- * linear scan: a few dozen relocations over ~150k kernel types is a few
- * milliseconds, and it needs no index. Returns 1 found (answer in `a`),
- * 0 absent, or -errno with the message set. */
+ * path resolves must agree, as libbpf requires; kernel BTF has one. The
+ * candidates come from the BTF's name index (btf_find_next), in id order.
+ * Returns 1 found (answer in `a`), 0 absent, or -errno with the message
+ * set. */
 static int resolve_btf(const struct core_calc *c, struct core_answer *a)
 {
 	const struct btf *target = c->target->btf;
-	uint32_t id, count = btf_type_count(target);
+	int id = 0;
 	struct core_answer cand, other = { 0 };
 	const struct btf_type *t;
 	struct core_field f;
 	bool differ = false;
 	int matches = 0, err;
 
-	for (id = 1; id <= count; id++) {
-		t = btf_type_by_id(target, id);
-		if (BTF_INFO_KIND(t->info) != c->spec.root_kind ||
-		    !names_match(target, t, &c->spec) ||
-		    !match_candidate(c->local, &c->lf, target, id, &c->spec,
-				     &f))
+	while ((id = btf_find_next(target, c->spec.root_name,
+				   c->spec.root_name_len, (int)c->spec.root_kind,
+				   (uint32_t)id)) > 0) {
+		t = btf_type_by_id(target, (uint32_t)id);
+		if (!t || !names_match(target, t, &c->spec) ||
+		    !match_candidate(c->local, &c->lf, target, (uint32_t)id,
+				     &c->spec, &f))
 			continue;
 		err = btf_answer(c, &f, matches ? &cand : a);
 		if (err)

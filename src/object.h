@@ -23,7 +23,7 @@
 #include "errmsg.h"
 #include "sys.h"
 
-#define OBJECT_MAPS_MAX 8
+#define OBJECT_MAPS_MAX 12
 #define OBJECT_PROGS_MAX 4
 #define OBJECT_NAME_MAX 64
 

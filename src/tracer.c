@@ -46,6 +46,7 @@ struct tracer {
 	struct btf *layout_btf;       /* ... as a synthetic BTF */
 	struct disc *disc_keep;       /* its program, released at the stop */
 	struct selfcheck selfcheck;
+	int selfcheck_fd;     /* its attachment, kept until tracing is on */
 	struct kprobe kprobe;     /* on tcp_drop(), where it is wanted */
 	int kprobe_status;        /* 0 attached, -errno why not (diag) */
 	bool usage_error;     /* the failure was the options' (exit 2): a
@@ -62,6 +63,7 @@ struct tracer *tracer_new(void)
 	if (!t)
 		return NULL;
 	t->perf_fd = -1;
+	t->selfcheck_fd = -1;
 	t->epoll_fd = -1;
 	kprobe_init(&t->kprobe);
 	t->kprobe_status = -ENOTSUP;
@@ -375,7 +377,28 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 			  "--btf FILE)", t->kernel.btf_path, why);
 }
 
-/* Proves the decoder on a known drop before tracing (selfcheck.h). */
+/* Detaching a BPF program from a perf event waits for an RCU tasks-trace
+ * grace period (perf_event_detach_bpf_prog(); 20 to 90 ms here), and for
+ * another when it is the tracepoint's last (perf_trace_event_unreg()). So
+ * the self-check's program is disarmed once its records are read (one map
+ * lookup per drop) and detached only at the stop, off the start-up path,
+ * as discovery's is. */
+static void release_selfcheck(struct tracer *t)
+{
+	detach(t->selfcheck_fd);
+	t->selfcheck_fd = -1;
+}
+
+static int disarm_selfcheck(struct tracer *t)
+{
+	int fd = object_map_fd(&t->obj, "tcpdrop_check_done");
+	uint32_t zero = 0, one = 1;
+
+	return fd < 0 ? fd : sys_map_update(fd, &zero, &one, BPF_ANY);
+}
+
+/* Proves the decoder on a known drop before tracing (selfcheck.h). The
+ * program stays attached (release_selfcheck). */
 static int run_selfcheck(struct tracer *t, struct errmsg *msg)
 {
 	int prog_fd = object_prog_fd(&t->obj, SELFCHECK_PROG_NAME);
@@ -391,11 +414,14 @@ static int run_selfcheck(struct tracer *t, struct errmsg *msg)
 	if (perf_fd < 0)
 		return errmsg_set(msg, perf_fd, "self-check: cannot attach to "
 				  "skb:kfree_skb: %s", strerror(-perf_fd));
+	release_selfcheck(t);
+	t->selfcheck_fd = perf_fd;
 	ret = selfcheck_make_drop(&t->selfcheck, msg);
-	detach(perf_fd);
-	if (ret || t->selfcheck.skipped)
-		return ret;
-	return check_record(t, msg);
+	if (ret == 0 && !t->selfcheck.skipped)
+		ret = check_record(t, msg);
+	if (disarm_selfcheck(t))
+		release_selfcheck(t);
+	return ret;
 }
 
 /* Without kernel BTF: the layout from known drops (discover.h), as a
@@ -444,6 +470,7 @@ static int rediscover(struct tracer *t, const struct tracer_config *cfg,
 
 	btf_free(t->layout_btf);
 	t->layout_btf = NULL;
+	release_selfcheck(t);
 	object_close(&t->obj);
 	t->obj_open = false;
 	discover_release(t->disc_keep);
@@ -468,6 +495,7 @@ static int discovery_refused(struct tracer *t, const struct tracer_config *cfg,
 	layout_init(&t->disc.layout);
 	btf_free(t->layout_btf);
 	t->layout_btf = NULL;
+	release_selfcheck(t);
 	object_close(&t->obj);
 	t->obj_open = false;
 	t->selfcheck.skipped = true;
@@ -667,6 +695,7 @@ static void tracer_stop(struct tracer *t)
 {
 	int i;
 
+	release_selfcheck(t);
 	tracer_detach(t);
 	kprobe_detach(&t->kprobe);
 	discover_release(t->disc_keep);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Start-up benchmark: time from exec to the "Tracing" line (attached, rings
-# ready), peak RSS, binary size (against the 200 KiB budget). Prints
-# figures and ratios against baselines measured in the same run, asserts
-# nothing: shared machines are noisy. Needs root.
+# ready), peak RSS without and with stacks, binary size (against the 200
+# KiB budget). Prints figures and ratios against baselines measured in the
+# same run, asserts nothing: shared machines are noisy. Needs root.
 # Usage: tools/bench-startup.sh [RUNS]
 top=$(cd "$(dirname "$0")/.." && pwd)
 TCPDROP=${TCPDROP:-$top/tcpdrop}
@@ -37,11 +37,17 @@ exec_us() {
 	echo $(($(now_us) - start))
 }
 
+# Peak RSS (VmHWM) of a 2-second run with options "$@", and what the
+# process holds a second in: anonymous memory (heap), file pages (the
+# binary's own) and shared memory (the perf rings, kernel memory mapped in,
+# counted as their pages are touched).
 peak_rss_kb() {
-	"$TCPDROP" -d 2 >/dev/null 2>&1 &
+	"$TCPDROP" "$@" -d 2 >/dev/null 2>&1 &
 	pid=$!
 	sleep 1
-	awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
+	awk '/^VmHWM:/ { h = $2 } /^RssAnon:/ { a = $2 }
+	     /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
+	     END { print h, a, f, s }' "/proc/$pid/status"
 	wait "$pid"
 }
 
@@ -59,7 +65,10 @@ t_start=$(awk '{ print $1 }' /tmp/tcpdrop-bench.$$ | median)
 t_btf=$(awk '{ print $2 }' /tmp/tcpdrop-bench.$$ | median)
 t_exec=$(awk '{ print $3 }' /tmp/tcpdrop-bench.$$ | median)
 rm -f /tmp/tcpdrop-bench.$$
-rss=$(peak_rss_kb)
+set -- $(peak_rss_kb -S)
+rss=$1 rss_parts="heap $2 KiB, binary $3 KiB, rings $4 KiB"
+set -- $(peak_rss_kb)
+rss_stacks=$1 rss_stacks_parts="heap $2 KiB, binary $3 KiB, rings $4 KiB"
 btf_kb=$(($(wc -c <"$btf") / 1024))
 size=$(wc -c <"$TCPDROP")
 
@@ -72,6 +81,9 @@ echo "  baseline exec:     $t_exec us (tcpdrop --version)"
 echo "  baseline BTF read: $t_btf us (cat $btf)"
 awk -v a="$t_start" -v b="$t_btf" -v c="$t_exec" 'BEGIN {
 	printf "  ratio:             %.1fx BTF read, %.1fx exec\n", a / b, a / c }'
-echo "peak RSS:            $rss KiB"
+echo "peak RSS (-S):       $rss KiB"
+echo "  a second in:       $rss_parts"
 awk -v a="$rss" -v b="$btf_kb" 'BEGIN {
 	printf "  ratio:             %.2fx the kernel BTF (%d KiB)\n", a / b, b }'
+echo "peak RSS (stacks):   $rss_stacks KiB (with the kernel's symbols)"
+echo "  a second in:       $rss_stacks_parts"

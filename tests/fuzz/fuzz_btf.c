@@ -1,10 +1,13 @@
 /* BTF reader: btf_load_raw over the first half of the input and every
- * accessor over every type; then the second half as a .BTF.ext section
+ * accessor over every type; the same half read lazily from a file through
+ * a 16-byte window (btf_load_fd), which must agree record for record; then the second half as a .BTF.ext section
  * whose CO-RE records are walked and each calculated against the same
  * BTF (the object relocated against itself), as object.c does against the
  * kernel's. Seeds are a .BTF and a .BTF.ext padded to the same length:
  * both parsers accept trailing bytes. */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "btf.h"
 #include "core.h"
@@ -108,6 +111,56 @@ static int on_relo(void *ctx, const char *sec_name,
 	return relo->kind == 0x7f ? 42 : 0;
 }
 
+/* The size of a record's trailing data, from the reader's own walk: the
+ * next record's address (records are contiguous in a memory BTF). */
+static size_t record_len(const struct btf *btf, uint32_t id,
+			 const uint8_t *end)
+{
+	const uint8_t *t = (const uint8_t *)btf_type_by_id(btf, id);
+	const uint8_t *next = (const uint8_t *)btf_type_by_id(btf, id + 1);
+
+	return (size_t)((next ? next : end) - t);
+}
+
+/* The lazy reader gives what the memory one gives, or refuses likewise. */
+static void check_lazy(const struct btf *mem, int mem_err,
+		       const uint8_t *data, size_t len)
+{
+	int fd = memfd_create("fuzz_btf", MFD_CLOEXEC);
+	const struct btf_type *tm, *tl;
+	struct btf *lazy = NULL;
+	uint32_t id, count;
+	size_t n;
+	int err;
+
+	if (fd < 0)
+		return;
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		return;
+	}
+	err = btf_load_fd(&lazy, fd, 0, len, 16);
+	FUZZ_CHECK(err == mem_err);
+	if (err == 0) {
+		count = btf_type_count(mem);
+		FUZZ_CHECK(btf_type_count(lazy) == count);
+		for (id = 1; id <= count; id++) {
+			tm = btf_type_by_id(mem, id);
+			tl = btf_type_by_id(lazy, id);
+			/* The last record ends where the type section does,
+			 * which only the reader knows: its header and the
+			 * trailer its kind implies are compared. */
+			n = id < count ? record_len(mem, id, NULL)
+				       : sizeof(*tm);
+			FUZZ_CHECK(tl && memcmp(tm, tl, n) == 0);
+			FUZZ_CHECK(strcmp(btf_str(mem, tm->name_off),
+					  btf_str(lazy, tl->name_off)) == 0);
+		}
+	}
+	btf_free(lazy);
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t half = size / 2;
@@ -116,7 +169,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t id, count;
 	int err;
 
-	if (btf_load_raw(&btf, data, half) != 0) {
+	err = btf_load_raw(&btf, data, half);
+	check_lazy(btf, err, data, half);
+	if (err != 0) {
 		FUZZ_CHECK(btf == NULL);
 		return 0;
 	}

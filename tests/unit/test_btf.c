@@ -576,6 +576,314 @@ static void test_btf_vmlinux(void)
 	btf_free(btf);
 }
 
+/* Bytes after the struct btf_type of each kind (the test's own table). */
+static size_t trailer_len(const struct btf_type *t)
+{
+	size_t vlen = BTF_INFO_VLEN(t->info);
+
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_INT:
+		return 4;
+	case BTF_KIND_ARRAY:
+		return sizeof(struct btf_array);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return vlen * sizeof(struct btf_member);
+	case BTF_KIND_ENUM:
+		return vlen * sizeof(struct btf_enum);
+	case BTF_KIND_ENUM64:
+		return vlen * sizeof(struct btf_enum64);
+	case BTF_KIND_FUNC_PROTO:
+		return vlen * sizeof(struct btf_param);
+	case BTF_KIND_VAR:
+		return sizeof(struct btf_var);
+	case BTF_KIND_DATASEC:
+		return vlen * sizeof(struct btf_var_secinfo);
+	case BTF_KIND_DECL_TAG:
+		return sizeof(struct btf_decl_tag);
+	default:
+		return 0;
+	}
+}
+
+static bool is_indexed_kind(uint32_t kind)
+{
+	return kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION ||
+	       kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64 ||
+	       kind == BTF_KIND_TYPEDEF;
+}
+
+/* Every record (bytes and names), every name lookup and the enum values
+ * of `lazy` are those of `mem`: the same BTF read whole. Counts the
+ * differences. */
+static int differences(const struct btf *mem, const struct btf *lazy)
+{
+	const struct btf_type *tm, *tl;
+	uint32_t id, n = btf_type_count(mem);
+	int diff = 0, fm, fl;
+
+	if (btf_type_count(lazy) != n)
+		return 1;
+	for (id = 1; id <= n; id++) {
+		tm = btf_type_by_id(mem, id);
+		tl = btf_type_by_id(lazy, id);
+		if (!tl || memcmp(tm, tl, sizeof(*tm) + trailer_len(tm))) {
+			diff++;
+			continue;
+		}
+		if (strcmp(btf_str(mem, tm->name_off),
+			   btf_str(lazy, tl->name_off)))
+			diff++;
+		diff += btf_type_size(mem, id) != btf_type_size(lazy, id);
+		/* Kinds outside the name index are found by a walk: for a
+		 * big BTF, only those that are indexed. */
+		if (n > 1000 && !is_indexed_kind(BTF_INFO_KIND(tm->info)))
+			continue;
+		fm = btf_find(mem, btf_str(mem, tm->name_off),
+			      (int)BTF_INFO_KIND(tm->info));
+		fl = btf_find(lazy, btf_str(lazy, tl->name_off),
+			      (int)BTF_INFO_KIND(tl->info));
+		diff += fm != fl || fm <= 0 || (uint32_t)fm > id;
+	}
+	return diff;
+}
+
+static int write_fd(const void *data, size_t len)
+{
+	char tmpl[] = "/tmp/tcpdrop-test-btf-XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	if (fd < 0)
+		return -1;
+	unlink(tmpl);
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The sample read through windows from the smallest (16 bytes: every
+ * record, name and string crosses window edges) up: the same BTF as read
+ * whole, including the last type and the last string. */
+static void test_btf_lazy_windows(void)
+{
+	static const size_t windows[] = { 0, 16, 17, 23, 40, 64, 100, 4096 };
+	struct btf *mem = NULL, *lazy = NULL;
+	const struct btf_type *t;
+	int64_t v = 0;
+	struct bb b;
+	size_t i;
+	int fd;
+
+	build_sample(&b);
+	CHECK_INT(load_copy(&mem, b.blob, b.len), 0);
+	fd = write_fd(b.blob, b.len);
+	CHECK(fd >= 0 && mem);
+	if (fd < 0 || !mem)
+		goto out;
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		CHECK_INT(btf_load_fd(&lazy, fd, 0, b.len, windows[i]), 0);
+		if (!lazy)
+			continue;
+		CHECK_INT(differences(mem, lazy), 0);
+		t = btf_type_by_id(lazy, T_UENUM);     /* the last record */
+		CHECK(t && strcmp(btf_str(lazy, t->name_off), "uenum") == 0);
+		CHECK_INT(btf_enum_value(lazy, "uenum", "ALL", &v), 0);
+		CHECK(v == 0xffffffffll);
+		CHECK_INT(btf_enum_value(lazy, "big", "HUGE", &v), 0);
+		CHECK(v == 0x123456789ll);
+		CHECK_INT(btf_enum_value(lazy, "color", "NEG", &v), 0);
+		CHECK(v == -5);
+		CHECK_INT(btf_find(lazy, "foo_t", BTF_KIND_TYPEDEF), T_FOO_T);
+		CHECK_INT(btf_find(lazy, "int", BTF_KIND_INT), T_INT);
+		CHECK_INT(btf_find(lazy, "nope", BTF_KIND_STRUCT), -ENOENT);
+		CHECK(btf_type_by_id(lazy, T_SAMPLE_COUNT + 1) == NULL);
+		btf_free(lazy);
+		lazy = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	btf_free(mem);
+}
+
+/* Names longer than a window, one exactly at the BTF_STR_MAX bound and
+ * one past it (read as "" by both sources), in a BTF at an offset of its
+ * file, as an ELF section would be. */
+static void test_btf_lazy_long_names(void)
+{
+	static char at_max[BTF_STR_MAX + 1], past_max[BTF_STR_MAX + 2];
+	static uint8_t file[16384];
+	struct btf *mem = NULL, *lazy = NULL;
+	const struct btf_type *t;
+	struct bb b;
+	int fd;
+
+	memset(at_max, 'm', BTF_STR_MAX);
+	memset(past_max, 'p', BTF_STR_MAX + 1);
+	bb_init(&b);
+	bb_int(&b, "int_with_a_name_longer_than_two_windows_of_16", 4, 0);
+	bb_type(&b, "s_with_a_long_name_that_spans_windows", BTF_KIND_STRUCT,
+		1, false, 4);
+	bb_member(&b, "member_with_a_long_name_that_spans_windows", 1, 0);
+	bb_finish(&b);
+	CHECK_INT(load_copy(&mem, b.blob, b.len), 0);
+	memset(file, 0xee, 100);
+	memcpy(file + 100, b.blob, b.len);
+	fd = write_fd(file, 100 + b.len + 50);
+	CHECK(fd >= 0);
+	if (fd >= 0 && mem) {
+		CHECK_INT(btf_load_fd(&lazy, fd, 100, b.len, 16), 0);
+		if (lazy) {
+			CHECK_INT(differences(mem, lazy), 0);
+			CHECK_INT(btf_find(lazy, "s_with_a_long_name_that_spans_"
+					   "windows", BTF_KIND_STRUCT), 2);
+			t = btf_type_by_id(lazy, 2);
+			CHECK(t && strcmp(btf_str(lazy, ((const struct
+				btf_member *)(t + 1))->name_off),
+				"member_with_a_long_name_that_spans_windows")
+				== 0);
+		}
+		btf_free(lazy);
+		lazy = NULL;
+	}
+	btf_free(mem);
+	mem = NULL;
+	if (fd >= 0)
+		close(fd);
+
+	/* The string-section limit: bb's 2 KiB of strings cannot hold
+	 * these, so the blob is laid out by hand: header, one int, strings. */
+	{
+		struct btf_header hdr = { .magic = BTF_MAGIC,
+			.version = BTF_VERSION, .hdr_len = sizeof(hdr) };
+		uint32_t rec[4] = { 1, BTF_KIND_INT << 24, 4, 32 };
+		size_t off = sizeof(hdr), len;
+
+		hdr.type_len = sizeof(rec);
+		hdr.str_off = sizeof(rec);
+		hdr.str_len = 1 + sizeof(at_max) + sizeof(past_max);
+		len = sizeof(hdr) + hdr.type_len + hdr.str_len;
+		memset(file, 0, sizeof(file));
+		memcpy(file, &hdr, sizeof(hdr));
+		memcpy(file + off, rec, sizeof(rec));
+		off += sizeof(rec) + 1;
+		memcpy(file + off, at_max, sizeof(at_max));
+		off += sizeof(at_max);
+		memcpy(file + off, past_max, sizeof(past_max));
+		CHECK_INT(load_copy(&mem, file, len), 0);
+		fd = write_fd(file, len);
+		if (fd >= 0 && btf_load_fd(&lazy, fd, 0, len, 0) == 0) {
+			CHECK_INT(differences(mem, lazy), 0);
+			CHECK(strcmp(btf_str(lazy, 1), at_max) == 0);
+			CHECK_STR(btf_str(lazy, 1 + sizeof(at_max)), "");
+			CHECK_INT(btf_find(lazy, at_max, BTF_KIND_INT), 1);
+		} else {
+			CHECK(0);
+		}
+		if (mem) {
+			CHECK(strcmp(btf_str(mem, 1), at_max) == 0);
+			CHECK_STR(btf_str(mem, 1 + sizeof(at_max)), "");
+		}
+		btf_free(lazy);
+		btf_free(mem);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* A file shorter than the length given: -ESTALE at load, for every cut.
+ * One cut after the load: what was not read yet is missing (NULL, ""),
+ * what was is kept, and nothing crashes. */
+static void test_btf_lazy_truncated(void)
+{
+	struct btf *lazy = NULL;
+	const struct btf_type *t;
+	struct bb b;
+	size_t cut;
+	int fd;
+
+	build_sample(&b);
+	for (cut = 0; cut < b.len; cut += 7) {
+		fd = write_fd(b.blob, cut);
+		CHECK(fd >= 0);
+		if (fd < 0)
+			return;
+		CHECK_INT(btf_load_fd(&lazy, fd, 0, b.len, 16), -ESTALE);
+		CHECK(lazy == NULL);
+		close(fd);
+	}
+	fd = write_fd(b.blob, b.len);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(btf_load_fd(&lazy, fd, 0, b.len, 16), 0);
+	if (lazy) {
+		t = btf_type_by_id(lazy, T_FOO);
+		CHECK(t && BTF_INFO_VLEN(t->info) == 3);
+		CHECK_STR(btf_str(lazy, t ? t->name_off : 0), "foo");
+		CHECK_INT(ftruncate(fd, sizeof(struct btf_header) + 12), 0);
+		CHECK(btf_type_by_id(lazy, T_UENUM) == NULL);
+		CHECK_STR(btf_str(lazy, bb_find_str(&b, "uenum")), "");
+		CHECK_INT(btf_find(lazy, "uenum", BTF_KIND_ENUM), -ENOENT);
+		/* Copies made before the cut stay. */
+		CHECK(btf_type_by_id(lazy, T_FOO) == t);
+		CHECK_STR(btf_str(lazy, t ? t->name_off : 0), "foo");
+		btf_free(lazy);
+	}
+	close(fd);
+	CHECK_INT(btf_load_fd(&lazy, -1, 0, b.len, 0), -EBADF);
+}
+
+/* An ELF file's .BTF is read in place: the embedded object written out. */
+static void test_btf_lazy_elf(void)
+{
+	struct btf *mem = NULL, *lazy = NULL;
+	struct elf_file ef;
+	const void *data = NULL;
+	size_t size = 0;
+	char *path;
+
+	CHECK_INT(elf_open(&ef, tcpdrop_bpf_object,
+			   (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object),
+			   EM_BPF), 0);
+	CHECK_INT(elf_section_data(&ef, elf_find_section(&ef, ".BTF"), &data,
+				   &size), 0);
+	CHECK_INT(btf_load_raw(&mem, data, size), 0);
+	path = write_temp(tcpdrop_bpf_object,
+			  (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object));
+	CHECK(path != NULL);
+	if (path) {
+		CHECK_INT(btf_load_file(&lazy, path), 0);
+		unlink(path);
+		free(path);
+	}
+	if (mem && lazy)
+		CHECK_INT(differences(mem, lazy), 0);
+	btf_free(lazy);
+	btf_free(mem);
+}
+
+/* The kernel's BTF read lazily (as tcpdrop does) and read whole: the
+ * same, record for record and name for name. */
+static void test_btf_vmlinux_lazy_is_whole(void)
+{
+	struct btf *mem = NULL, *lazy = NULL;
+	char *buf = NULL;
+	size_t len;
+
+	CHECK_INT(read_whole_file(VMLINUX_BTF, &buf, &len), 0);
+	if (buf)
+		CHECK_INT(btf_load_raw(&mem, buf, len), 0);
+	free(buf);
+	CHECK_INT(btf_load_file(&lazy, VMLINUX_BTF), 0);
+	if (mem && lazy)
+		CHECK_INT(differences(mem, lazy), 0);
+	btf_free(lazy);
+	btf_free(mem);
+}
+
 static size_t embedded_len(void)
 {
 	return (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object);
@@ -940,16 +1248,26 @@ int main(void)
 	RUN(test_btf_load_file_raw);
 	RUN(test_btf_truncated_under_us);
 	RUN(test_btf_too_large);
+	RUN(test_btf_lazy_windows);
+	RUN(test_btf_lazy_long_names);
+	RUN(test_btf_lazy_truncated);
 	RUN(test_btf_ext_handbuilt);
 	RUN(test_btf_ext_fuzz_flips);
-	if (access(VMLINUX_BTF, R_OK) == 0)
+	if (access(VMLINUX_BTF, R_OK) == 0) {
 		RUN(test_btf_vmlinux);
-	else
+		RUN(test_btf_vmlinux_lazy_is_whole);
+	} else {
 		SKIP(test_btf_vmlinux, VMLINUX_BTF " is not readable here");
-	if (embedded)
+		SKIP(test_btf_vmlinux_lazy_is_whole,
+		     VMLINUX_BTF " is not readable here");
+	}
+	if (embedded) {
 		RUN(test_btf_embedded_object);
-	else
+		RUN(test_btf_lazy_elf);
+	} else {
 		SKIP(test_btf_embedded_object,
 		     "built without the embedded BPF object");
+		SKIP(test_btf_lazy_elf, "built without the embedded BPF object");
+	}
 	return check_exit_code();
 }

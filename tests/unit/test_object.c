@@ -46,7 +46,7 @@ static void test_open(void)
 	CHECK_STR(obj.progs[2].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
 	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 8);
+	CHECK_INT(obj.nmaps, 9);
 	/* Count mode's keys (1 entry until the loader sizes it), its epoch,
 	 * and the drops no key could hold. */
 	m = object_map(&obj, "tcpdrop_counts");
@@ -68,6 +68,11 @@ static void test_open(void)
 	      m->spec.key_size == 4 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) &&
 	      m->spec.max_entries == TCPDROP_SELFCHECK_DROPS);
+	/* Its disarm switch, one word. */
+	m = object_map(&obj, "tcpdrop_check_done");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
+	      m->spec.max_entries == 1);
 	m = object_map(&obj, "tcpdrop_events");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
