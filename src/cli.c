@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netns.h"
+
 /* "c::": the interval of -c is optional (see take_count_interval). */
 static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:wnq";
 
@@ -312,14 +314,40 @@ static int check_families(const struct options *opts, struct errmsg *msg)
 	return 0;
 }
 
-/* -N: an inode number, else a name or container ID prefix that main()
- * looks up at start (cli.c does no I/O). */
+/* Digits that make an inode number: 1 to 4294967295 (the program
+ * compares the 32-bit ns.inum). */
+static bool inode_number(const char *arg)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	for (p = arg; *p; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	return v != 0;
+}
+
+/* -N: digits are an inode number, else a name or container ID prefix
+ * that main() looks up at start (cli.c does no I/O). Digits that are no
+ * inode (0, past 2^32 - 1) are refused, unless they can be a container
+ * ID prefix (12 hex digits or more). An inode is not checked against the
+ * namespaces of now: one may be held by a process or a bind mount this
+ * program cannot see, and a drop in it is then filtered as asked. */
 static int set_netns(struct options *opts, const char *arg,
 		     struct errmsg *msg)
 {
-	if (arg[0] >= '0' && arg[0] <= '9' && strlen(arg) <= 10 &&
-	    strspn(arg, "0123456789") == strlen(arg))
-		return filter_set_netns(&opts->filter, arg, msg);
+	size_t len = strlen(arg);
+
+	if (len && strspn(arg, "0123456789") == len) {
+		if (inode_number(arg))
+			return filter_set_netns(&opts->filter, arg, msg);
+		if (!netns_is_container_prefix(arg))
+			return errmsg_set(msg, -EINVAL, "invalid network "
+					  "namespace '%s': an inode number is "
+					  "1 to 4294967295", arg);
+	}
 	if (!arg[0] || strchr(arg, '/') || strlen(arg) >= 256 ||
 	    strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
 		return errmsg_set(msg, -EINVAL, "invalid network namespace "
