@@ -451,6 +451,17 @@ int main(int argc, char **argv)
 
 	fill_standard_fds();
 	errmsg_init(&msg);
+	/* First of all: a SIGINT sent while the options are read or -N is
+	 * looked up in /proc (a scan of every process) then ends the run
+	 * through the loop. Left unblocked there, it was lost when the
+	 * shell that started us in the background had set it to SIG_IGN
+	 * (POSIX sh does, for `tcpdrop &`); blocked, Linux keeps it pending
+	 * for the signalfd even so. */
+	signal_fd = block_signals(&msg);
+	if (signal_fd < 0) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		return EXIT_FAILURE;
+	}
 
 	if (cli_parse(argc, argv, &opts, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
@@ -470,11 +481,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		cli_print_usage_hint(stderr);
 		return EXIT_USAGE;
-	}
-	signal_fd = block_signals(&msg);
-	if (signal_fd < 0) {
-		fprintf(stderr, "tcpdrop: %s\n", msg.text);
-		return EXIT_FAILURE;
 	}
 	if (kernel_check_privileges(&msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
