@@ -99,6 +99,15 @@ int fleet_open(struct fleet **out, const struct fleet_options *o,
 		fleet_free(f);
 		return errmsg_set(msg, ret, "out of memory");
 	}
+	/* A file that cannot be written fails before anything is loaded,
+	 * as a taken port does. */
+	if (o->file) {
+		ret = metrics_check_file(o->file, msg);
+		if (ret) {
+			fleet_free(f);
+			return ret;
+		}
+	}
 	if (o->serve) {
 		f->listen_fd = httpd_listen(&o->addr, msg);
 		if (f->listen_fd < 0) {
