@@ -219,6 +219,48 @@ fleet_metrics_file() {
 	fi
 }
 
+# --- --metrics-file where it cannot or must not write: exit 1, one line,
+# before anything is loaded (no Tracing line), and what was there intact.
+# The device is a null device of our own: a regression replaces it, never
+# the host's /dev/null (which an early version did).
+fleet_metrics_file_paths() {
+	d="$WORK/mpaths"
+	mkdir -p "$d/dir" "$d/real"
+	ln -s "$d/real/t.prom" "$d/link.prom"
+	mkfifo "$d/fifo.prom"
+	mknod "$d/null" c 1 3 2>/dev/null
+	for case in "missing|$d/missing/t.prom|cannot write $d/missing/.t.prom.tmp: No such file or directory" \
+		"dir|$d/dir|cannot write $d/dir: it is a directory, which the page would replace; give a regular file or a new name" \
+		"slash|$d/dir/|cannot write $d/dir/: it is a directory, which the page would replace; give a regular file or a new name" \
+		"link|$d/link.prom|cannot write $d/link.prom: it is a symbolic link, which the page would replace; give a regular file or a new name" \
+		"fifo|$d/fifo.prom|cannot write $d/fifo.prom: it is a FIFO, which the page would replace; give a regular file or a new name" \
+		"device|$d/null|cannot write $d/null: it is a device, which the page would replace; give a regular file or a new name"; do
+		name=${case%%|*} rest=${case#*|}
+		path=${rest%%|*} want="tcpdrop: ${rest#*|}"
+		if [ "$name" = device ] && [ ! -c "$d/null" ]; then
+			skip "fleet_metrics_file_$name" "mknod refused here"
+			continue
+		fi
+		"$TCPDROP" -S -q --dport 9 -a 127.0.0.250 --metrics-file "$path" -d 1 \
+			>"$d/out" 2>"$d/err"
+		status=$?
+		if [ "$status" -ne 1 ] || [ "$(cat "$d/err")" != "$want" ]; then
+			fail "fleet_metrics_file_$name" "exit $status: $(cat "$d/err")"
+		else
+			pass "fleet_metrics_file_$name"
+		fi
+	done
+	if [ ! -L "$d/link.prom" ] || [ -e "$d/real/t.prom" ] || [ ! -p "$d/fifo.prom" ] ||
+	   { [ -e "$d/null" ] && [ ! -c "$d/null" ]; }; then
+		fail fleet_metrics_file_intact "$(ls -la "$d" "$d/real" | tr '\n' ' ')"
+	elif [ -n "$(ls -A "$d/dir")$(ls -A "$d/real")" ]; then
+		fail fleet_metrics_file_intact "left: $(ls -A "$d/dir") $(ls -A "$d/real")"
+	else
+		pass fleet_metrics_file_intact
+	fi
+	rm -rf "$d"
+}
+
 # --- bad addresses (exit 2), a taken port (exit 1): one line each -----------
 fleet_bad_listen() {
 	"$TCPDROP" --metrics 'localhost:9100' >"$WORK/badaddr.out" 2>"$WORK/badaddr.err"
@@ -324,8 +366,8 @@ subprocess.run(["ip", "netns", "exec", ns, dropgen, "syn4", "127.0.0.66",
 firsts = [answer(s).split("\r\n", 1)[0] for s in slow]
 print("slow:", sorted(set(firsts)), "after %.1f s" % (time.time() - start))
 print("garbage:", one(b"\x16\x03\x01\x00\xff\xff\r\n\r\n"))
-print("post:", one(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n"))
-print("path:", one(b"GET /etc/passwd HTTP/1.1\r\n\r\n"))
+print("post:", one(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"))
+print("path:", one(b"GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"))
 print("big:", one(b"GET / HTTP/1.1\r\n" + b"X-A: " + b"a" * 9000 + b"\r\n\r\n"))
 print("after:", one(b"GET /metrics HTTP/1.0\r\n\r\n"))
 EOF
@@ -354,6 +396,94 @@ EOF
 		fail fleet_slow_clients "slow clients dropped after $secs s, want about 5"
 	else
 		pass fleet_slow_clients
+	fi
+}
+
+# --- what real and odd clients send -----------------------------------------
+# A TLS ClientHello (no line end in it) is answered 400 at once, not after
+# the 5 s timeout; a client that closes without a byte gets nothing, one
+# that half-closes after part of a request a 400. Methods are
+# case-sensitive: "get" is 501, an RFC 9110 method other than GET/HEAD
+# 405. HTTP/1.1 needs its Host; empty lines before the request are
+# skipped; the absolute-form (curl through a proxy) is served. curl's HEAD,
+# HTTP/1.0 and keep-alive requests get their page and a close.
+fleet_http_clients() {
+	if ! have python3 || ! have curl; then
+		skip fleet_http_clients "needs python3 and curl"
+		return
+	fi
+	port=$(free_port)
+	start_tracer http -S -q --dport 9 -a 127.0.0.250 --metrics "127.0.0.1:$port" ||
+		{ fail fleet_http_clients "tcpdrop did not start: $(cat "$WORK/http.err")"; return; }
+	python3 - "$port" >"$WORK/http.py.out" 2>&1 <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+
+def ask(data, shut=False):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    start = time.time()
+    if data:
+        s.sendall(data)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    out = b""
+    while True:
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        out += b
+    s.close()
+    line = out.split(b"\r\n", 1)[0].decode("latin-1")
+    return line or "(nothing)", time.time() - start
+
+hello = bytes.fromhex("16030100c4010000c00303") + bytes(32) + \
+    bytes.fromhex("000002130101000095") + bytes(149)
+line, secs = ask(hello)
+print("tls:", line, "fast" if secs < 3 else "after %.1f s" % secs)
+print("empty:", ask(b"", shut=True)[0])
+print("half:", ask(b"GET /metr", shut=True)[0])
+print("lower:", ask(b"get /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("brew:", ask(b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("delete:", ask(b"DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("nohost:", ask(b"GET /metrics HTTP/1.1\r\n\r\n")[0])
+print("twohosts:", ask(b"GET /metrics HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")[0])
+print("http10:", ask(b"GET /metrics HTTP/1.0\r\n\r\n")[0])
+print("crlf:", ask(b"\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("http2:", ask(b"GET /metrics HTTP/2.0\r\n\r\n")[0])
+EOF
+	curl -s -I --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/http.head"
+	curl -s -i -0 --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/http.10"
+	curl -s -i --max-time 5 -H 'Connection: keep-alive' \
+		"http://127.0.0.1:$port/metrics" "http://127.0.0.1:$port/" >"$WORK/http.keep"
+	curl -s -i --max-time 5 -x "http://127.0.0.1:$port" "http://tcpdrop.invalid/metrics" >"$WORK/http.proxy"
+	stop_tracer
+	expect_clean_exit fleet_http_clients http || return
+	out=$(cat "$WORK/http.py.out")
+	for want in "tls: HTTP/1.1 400 Bad Request fast" "empty: (nothing)" \
+		"half: HTTP/1.1 400 Bad Request" "lower: HTTP/1.1 501 Not Implemented" \
+		"brew: HTTP/1.1 501 Not Implemented" "delete: HTTP/1.1 405 Method Not Allowed" \
+		"nohost: HTTP/1.1 400 Bad Request" "twohosts: HTTP/1.1 400 Bad Request" \
+		"http10: HTTP/1.1 200 OK" "crlf: HTTP/1.1 200 OK" \
+		"http2: HTTP/1.1 505 HTTP Version Not Supported"; do
+		if ! echo "$out" | grep -qxF "$want"; then
+			fail fleet_http_clients "want '$want', got: $(echo "$out" | tr '\n' ' ')"
+			return
+		fi
+	done
+	if ! grep -q '^HTTP/1.1 200 OK' "$WORK/http.head" || grep -q '^tcpdrop_' "$WORK/http.head"; then
+		fail fleet_http_clients "HEAD: $(cat "$WORK/http.head")"
+	elif ! grep -q '^tcpdrop_build_info' "$WORK/http.10"; then
+		fail fleet_http_clients "HTTP/1.0: $(head -n 3 "$WORK/http.10")"
+	elif [ "$(grep -c '^HTTP/1.1 200 OK' "$WORK/http.keep")" -ne 2 ] ||
+	     [ "$(grep -c '^Connection: close' "$WORK/http.keep")" -ne 2 ]; then
+		fail fleet_http_clients "keep-alive: $(grep '^HTTP\|^Connection' "$WORK/http.keep" | tr '\n' ' ')"
+	elif ! grep -q '^tcpdrop_build_info' "$WORK/http.proxy"; then
+		fail fleet_http_clients "absolute-form: $(head -n 1 "$WORK/http.proxy")"
+	else
+		pass fleet_http_clients
 	fi
 }
 
@@ -445,9 +575,11 @@ fleet_container() {
 run_fleet_scenarios() {
 	fleet_metrics_page
 	fleet_metrics_file
+	fleet_metrics_file_paths
 	fleet_bad_listen
 	fleet_ipv6_bind
 	fleet_slow_clients
+	fleet_http_clients
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
 		skip fleet_netns_name "no ip netns here (a busybox guest)"
