@@ -487,6 +487,79 @@ EOF
 	fi
 }
 
+# --- the DaemonSet's privileges are enough, and BPF and PERFMON needed -------
+# tcpdrop as the manifest runs it: its args (the node's address made
+# 127.0.0.1, our namespace added with -N), uid 0 with only the
+# capabilities it adds, tracefs mounted in a mount namespace of our own.
+# The drops made must be on the page, named after their namespace.
+fleet_daemonset_caps() {
+	yaml="$(dirname "$TCPDROP")/doc/tcpdrop-daemonset.yaml"
+	if ! have setpriv || ! have unshare || ! have curl || [ ! -f "$yaml" ] ||
+	   ! python3 -c 'import yaml' 2>/dev/null || [ -n "$FLEET_NO_NETNS" ]; then
+		skip fleet_daemonset_caps "needs setpriv, unshare, curl, python3-yaml, ip netns and doc/"
+		return
+	fi
+	if have yamllint && ! yamllint -s "$yaml" >"$WORK/yamllint.out" 2>&1; then
+		fail fleet_daemonset_yaml "$(head -n 3 "$WORK/yamllint.out")"
+	elif have yamllint; then
+		pass fleet_daemonset_yaml
+	fi
+	python3 - "$yaml" >"$WORK/ds.txt" <<'EOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+c = docs[0]["spec"]["template"]["spec"]["containers"][0]
+print(",".join("+" + x.lower() for x in c["securityContext"]["capabilities"]["add"]))
+print(" ".join(c["args"]))
+EOF
+	caps=$(sed -n 1p "$WORK/ds.txt")
+	port=$(free_port)
+	args=$(sed -n 2p "$WORK/ds.txt" | sed "s/\$(NODE_IP):9742/127.0.0.1:$port/")
+	# Capabilities this host cannot give at all (outside its bounding set)
+	# are left out, and said.
+	given= absent=
+	for cap in $(echo "$caps" | tr ',' ' '); do
+		eff=$(setpriv --bounding-set=-all,"$cap" --inh-caps=-all \
+			awk '/^CapEff/ { print $2 }' /proc/self/status)
+		if [ -n "$eff" ] && [ "$eff" != 0000000000000000 ]; then
+			given="$given,$cap"
+		else
+			absent="$absent ${cap#+}"
+		fi
+	done
+	given=${given#,}
+	[ -n "$absent" ] && echo "fleet: not in this host's bounding set, left out:$absent"
+	ns="${NS_PREFIX}-caps"
+	fleet_ns "$ns" || { fail fleet_daemonset_caps "ip netns add failed"; return; }
+	# shellcheck disable=SC2086
+	unshare -m --propagation private sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"' sh \
+		setpriv --bounding-set=-all,"$given" --inh-caps=-all "$TCPDROP" $args -N "$ns" \
+		>"$WORK/ds.out" 2>"$WORK/ds.err" &
+	TRACER_PID=$!
+	wait_for '^Tracing TCP drops' "$WORK/ds.err"
+	for i in 1 2 3; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.92 "4092$i" 127.0.0.93 9 >/dev/null
+	done
+	sleep 0.3
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/ds.page"
+	stop_tracer
+	# Without PERFMON (BPF alone), the start must fail at once.
+	unshare -m --propagation private sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"' sh \
+		setpriv --bounding-set=-all,+bpf --inh-caps=-all "$TCPDROP" -S -N "$ns" -d 1 \
+		>/dev/null 2>"$WORK/ds-bpf.err"
+	bpf_only=$?
+	fleet_ns_del "$ns"
+	echo "fleet: with $given: $(grep '^tcpdrop_drops_total' "$WORK/ds.page")"
+	if [ "$TRACER_STATUS" -ne 0 ]; then
+		fail fleet_daemonset_caps "exit $TRACER_STATUS with $given: $(cat "$WORK/ds.err")"
+	elif ! grep -qx "tcpdrop_drops_total{reason=\"NO_SOCKET\",family=\"ipv4\",state=\"NONE\",netns=\"$ns\"} 3" "$WORK/ds.page"; then
+		fail fleet_daemonset_caps "page: $(grep '^tcpdrop_drops_total' "$WORK/ds.page") $(cat "$WORK/ds.err")"
+	elif [ "$bpf_only" -ne 1 ] || [ "$(cat "$WORK/ds-bpf.err")" != "tcpdrop: missing capabilities: needs CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON" ]; then
+		fail fleet_daemonset_caps "with BPF alone: exit $bpf_only: $(cat "$WORK/ds-bpf.err")"
+	else
+		pass fleet_daemonset_caps
+	fi
+}
+
 # --- names: ip netns ---------------------------------------------------------
 fleet_netns_name() {
 	ns="${NS_PREFIX}-named"
@@ -580,6 +653,7 @@ run_fleet_scenarios() {
 	fleet_ipv6_bind
 	fleet_slow_clients
 	fleet_http_clients
+	fleet_daemonset_caps
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
 		skip fleet_netns_name "no ip netns here (a busybox guest)"
