@@ -380,6 +380,8 @@ static int check_fleet(const struct options *opts, struct errmsg *msg)
 static int apply_option(int argc, char **argv, int c, struct options *opts,
 			struct errmsg *msg)
 {
+	int ret;
+
 	switch (c) {
 	case '4':
 		return set_family(opts, AF_INET, msg);
@@ -442,7 +444,13 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 		opts->fleet.quiet = true;
 		return 0;
 	case OPT_METRICS:
-		if (httpd_parse_addr(optarg, &opts->fleet.addr))
+		ret = httpd_parse_addr(optarg, &opts->fleet.addr);
+		if (ret == -EADDRNOTAVAIL)
+			return errmsg_set(msg, -EINVAL, "invalid metrics "
+					  "address '%s': a multicast, broadcast "
+					  "or IPv4-mapped address, where no "
+					  "client can connect", optarg);
+		if (ret)
 			return errmsg_set(msg, -EINVAL, "invalid metrics "
 					  "address '%s': want :PORT (127.0.0.1),"
 					  " IPV4:PORT or [IPV6]:PORT", optarg);

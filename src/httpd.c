@@ -42,6 +42,22 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* Whether a TCP server can be reached there: not a multicast or the
+ * broadcast address (bind() takes them, and no connection ever comes),
+ * not an IPv4-mapped IPv6 address (an IPv6-only socket cannot bind one;
+ * the IPv4 address is what to write). */
+static bool listenable(const struct httpd_addr *a)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET)
+		return !IN_MULTICAST(ntohl(in4->sin_addr.s_addr)) &&
+		       in4->sin_addr.s_addr != htonl(INADDR_BROADCAST);
+	return !IN6_IS_ADDR_MULTICAST(&in6->sin6_addr) &&
+	       !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
+}
+
 int httpd_parse_addr(const char *arg, struct httpd_addr *out)
 {
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&out->ss;
@@ -74,6 +90,8 @@ int httpd_parse_addr(const char *arg, struct httpd_addr *out)
 	} else {
 		return -EINVAL;
 	}
+	if (!listenable(out))
+		return -EADDRNOTAVAIL;
 	if (in4->sin_family == AF_INET) {
 		in4->sin_port = htons(port);
 		out->len = sizeof(*in4);

@@ -37,7 +37,8 @@
 
 /* --metrics ADDR:PORT: ":PORT" is 127.0.0.1; any other address must be
  * written out, IPv6 in brackets ("[::1]:9100", "[::]:9100"). Numbers
- * only: no host names. 0 or -EINVAL. */
+ * only: no host names. 0, -EINVAL, or -EADDRNOTAVAIL for a multicast,
+ * broadcast or IPv4-mapped IPv6 address (nothing could connect there). */
 struct httpd_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;

@@ -59,6 +59,8 @@ usage_error unknown_container "tcpdrop: -N 0123456789abcdef: no network namespac
 usage_error bad_metrics_addr "tcpdrop: invalid metrics address 'localhost:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics localhost:9100
 usage_error bad_metrics_port "tcpdrop: invalid metrics address ':0': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics :0
 usage_error bad_metrics_v6 "tcpdrop: invalid metrics address '::1:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics ::1:9100
+usage_error metrics_multicast "tcpdrop: invalid metrics address '224.0.0.1:9100': a multicast, broadcast or IPv4-mapped address, where no client can connect" --metrics 224.0.0.1:9100
+usage_error metrics_v4mapped "tcpdrop: invalid metrics address '[::ffff:127.0.0.1]:9100': a multicast, broadcast or IPv4-mapped address, where no client can connect" --metrics '[::ffff:127.0.0.1]:9100'
 usage_error twice_metrics "tcpdrop: option --metrics given more than once" --metrics :9100 --metrics :9101
 usage_error quiet_alone "tcpdrop: -q without --metrics or --metrics-file would show nothing" -q
 usage_error quiet_json "tcpdrop: -q and -j exclude each other" -q -j --metrics :9100

@@ -200,6 +200,15 @@ static void test_addr(void)
 	CHECK_INT(httpd_parse_addr("[::1:80", &a), -EINVAL);
 	CHECK_INT(httpd_parse_addr("[]:80", &a), -EINVAL);
 	CHECK_INT(httpd_parse_addr("1.2.3.4:", &a), -EINVAL);
+	/* Addresses nothing can connect to: multicast, broadcast, and the
+	 * IPv4-mapped form an IPv6-only socket cannot bind. */
+	CHECK_INT(httpd_parse_addr("224.0.0.1:9104", &a), -EADDRNOTAVAIL);
+	CHECK_INT(httpd_parse_addr("239.255.255.250:9104", &a), -EADDRNOTAVAIL);
+	CHECK_INT(httpd_parse_addr("255.255.255.255:9104", &a), -EADDRNOTAVAIL);
+	CHECK_INT(httpd_parse_addr("[ff02::1]:9104", &a), -EADDRNOTAVAIL);
+	CHECK_INT(httpd_parse_addr("[::ffff:127.0.0.1]:9104", &a), -EADDRNOTAVAIL);
+	CHECK_INT(httpd_parse_addr("223.255.255.255:9104", &a), 0);
+	CHECK_INT(httpd_parse_addr("[::127.0.0.1]:9104", &a), 0);
 }
 
 /* --- the server over socketpairs ----------------------------------------- */
