@@ -357,18 +357,20 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* ".NAME.tmp" beside `path` (node_exporter reads only *.prom), into tmp;
- * 0 or -ENAMETOOLONG. */
+/* ".NAME.PID.tmp" beside `path`, into tmp: node_exporter reads only
+ * *.prom, and the PID keeps two runs given one path from writing into one
+ * temporary file (a page mixed of both). 0 or -ENAMETOOLONG. */
 static int temp_name(const char *path, char *tmp, size_t size)
 {
 	const char *slash = strrchr(path, '/');
 	int ret;
 
 	if (slash)
-		ret = snprintf(tmp, size, "%.*s/.%s.tmp", (int)(slash - path),
-			       path, slash + 1);
+		ret = snprintf(tmp, size, "%.*s/.%s.%d.tmp",
+			       (int)(slash - path), path, slash + 1,
+			       (int)getpid());
 	else
-		ret = snprintf(tmp, size, ".%s.tmp", path);
+		ret = snprintf(tmp, size, ".%s.%d.tmp", path, (int)getpid());
 	return ret < 0 || (size_t)ret >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -425,7 +427,8 @@ static int open_temp(const char *path, char *tmp, size_t size,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
 	if (fd < 0)
-		return errmsg_set(msg, -errno, "cannot write %s: %s", tmp,
+		return errmsg_set(msg, -errno, "cannot write %s: %s (making "
+				  "its temporary file beside it)", path,
 				  strerror(errno));
 	return fd;
 }

@@ -229,7 +229,7 @@ fleet_metrics_file_paths() {
 	ln -s "$d/real/t.prom" "$d/link.prom"
 	mkfifo "$d/fifo.prom"
 	mknod "$d/null" c 1 3 2>/dev/null
-	for case in "missing|$d/missing/t.prom|cannot write $d/missing/.t.prom.tmp: No such file or directory" \
+	for case in "missing|$d/missing/t.prom|cannot write $d/missing/t.prom: No such file or directory (making its temporary file beside it)" \
 		"dir|$d/dir|cannot write $d/dir: it is a directory, which the page would replace; give a regular file or a new name" \
 		"slash|$d/dir/|cannot write $d/dir/: it is a directory, which the page would replace; give a regular file or a new name" \
 		"link|$d/link.prom|cannot write $d/link.prom: it is a symbolic link, which the page would replace; give a regular file or a new name" \

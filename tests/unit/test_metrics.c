@@ -152,7 +152,7 @@ static void test_file(void)
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/tcpdrop.prom", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.tcpdrop.prom.tmp", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tcpdrop.prom.%d.tmp", dir, (int)getpid());
 	CHECK_INT(metrics_write_file(path, "a 1\n", 4, &msg), 0);
 	CHECK_INT(metrics_write_file(path, "b 2\n", 4, &msg), 0);
 	f = fopen(path, "r");
@@ -170,7 +170,8 @@ static void test_file(void)
 	/* A directory that is not there: an error naming the file. */
 	CHECK_INT(metrics_write_file("/nonexistent-dir/x.prom", "a", 1, &msg),
 		  -ENOENT);
-	CHECK(strstr(msg.text, "/nonexistent-dir/.x.prom.tmp") != NULL);
+	CHECK_STR(msg.text, "cannot write /nonexistent-dir/x.prom: No such file "
+		  "or directory (making its temporary file beside it)");
 }
 
 /* What is at the path may be replaced only when it is a regular file: a
@@ -210,14 +211,15 @@ static void test_file_odd_paths(void)
 	snprintf(longname, sizeof(longname), "%s/", sub);
 	CHECK_INT(metrics_check_file(longname, &msg), -EEXIST);
 	rmdir(sub);
-	/* A name the file system can hold, but not with ".tmp" around it. */
+	/* A name the file system can hold, but not with ".PID.tmp" around
+	 * it. */
 	memset(longname, 0, sizeof(longname));
 	snprintf(longname, sizeof(longname), "%s/", dir);
 	memset(longname + strlen(longname), 'a', 252);
 	CHECK_INT(metrics_check_file(longname, &msg), -ENAMETOOLONG);
 	/* A good path: checked by making the temporary file, then removed. */
 	snprintf(path, sizeof(path), "%s/ok.prom", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.ok.prom.tmp", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.ok.prom.%d.tmp", dir, (int)getpid());
 	CHECK_INT(metrics_check_file(path, &msg), 0);
 	CHECK(access(tmp, F_OK) != 0);
 	CHECK(access(path, F_OK) != 0);
