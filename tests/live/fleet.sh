@@ -261,6 +261,53 @@ fleet_metrics_file_paths() {
 	rm -rf "$d"
 }
 
+# --- node_exporter's textfile collector reads the file ----------------------
+# The real consumer of --metrics-file (Debian's prometheus-node-exporter):
+# it must parse the page without error and serve the drops made.
+fleet_node_exporter() {
+	if ! have prometheus-node-exporter || ! have curl; then
+		skip fleet_node_exporter "needs prometheus-node-exporter and curl"
+		return
+	fi
+	ns="${NS_PREFIX}-nodeexp"
+	dir="$WORK/nodeexp"
+	mkdir -p "$dir"
+	port=$(free_port)
+	fleet_ns "$ns" || { fail fleet_node_exporter "ip netns add failed"; return; }
+	start_tracer nodeexp -S -q $(fleet_filter "$ns") --metrics-file "$dir/tcpdrop.prom" \
+		--metrics-interval 1 ||
+		{ fleet_ns_del "$ns"; fail fleet_node_exporter "tcpdrop did not start: $(cat "$WORK/nodeexp.err")"; return; }
+	prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+		--collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$dir" >"$WORK/nodeexp.log" 2>&1 &
+	nodeexp_pid=$!
+	for i in 1 2 3 4; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.97 "4097$i" 127.0.0.98 9 >/dev/null
+	done
+	# Bounded: 10 s for the next rewrite and node_exporter to serve it.
+	tries=0
+	while [ "$tries" -lt 100 ]; do
+		curl -s --max-time 2 "http://127.0.0.1:$port/metrics" >"$WORK/nodeexp.page"
+		grep -q '^tcpdrop_drops_total{.*} 4$' "$WORK/nodeexp.page" && break
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	kill "$nodeexp_pid" 2>/dev/null
+	wait "$nodeexp_pid" 2>/dev/null
+	stop_tracer
+	fleet_ns_del "$ns"
+	expect_clean_exit fleet_node_exporter nodeexp || return
+	series=$(grep '^tcpdrop_drops_total' "$WORK/nodeexp.page")
+	echo "fleet: node_exporter serves $series"
+	if ! grep -q '^node_textfile_scrape_error 0$' "$WORK/nodeexp.page"; then
+		fail fleet_node_exporter "textfile error: $(grep '^node_textfile_scrape_error' "$WORK/nodeexp.page") $(tail -n 3 "$WORK/nodeexp.log")"
+	elif ! echo "$series" | grep -Eqx 'tcpdrop_drops_total\{family="ipv4",reason="(NO_SOCKET|tcp_v4_rcv)",state="NONE"\} 4'; then
+		fail fleet_node_exporter "series: $series $(tail -n 3 "$WORK/nodeexp.log")"
+	else
+		pass fleet_node_exporter
+	fi
+}
+
 # --- bad addresses (exit 2), a taken port (exit 1): one line each -----------
 fleet_bad_listen() {
 	"$TCPDROP" --metrics 'localhost:9100' >"$WORK/badaddr.out" 2>"$WORK/badaddr.err"
@@ -649,6 +696,7 @@ run_fleet_scenarios() {
 	fleet_metrics_page
 	fleet_metrics_file
 	fleet_metrics_file_paths
+	fleet_node_exporter
 	fleet_bad_listen
 	fleet_ipv6_bind
 	fleet_slow_clients
