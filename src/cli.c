@@ -335,11 +335,38 @@ static bool inode_number(const char *arg)
  * ID prefix (12 hex digits or more). An inode is not checked against the
  * namespaces of now: one may be held by a process or a bind mount this
  * program cannot see, and a drop in it is then filtered as asked. */
+/* The container ID of Kubernetes' containerStatuses[].containerID is
+ * "RUNTIME://ID" (docker, containerd, cri-o): the ID, as pasted. */
+static const char *strip_runtime_scheme(const char *arg)
+{
+	static const char *const schemes[] = {
+		"docker://", "containerd://", "cri-o://",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i]);
+		if (strncmp(arg, schemes[i], n) == 0)
+			return arg + n;
+	}
+	return arg;
+}
+
 static int set_netns(struct options *opts, const char *arg,
 		     struct errmsg *msg)
 {
+	const char *id = strip_runtime_scheme(arg);
 	size_t len = strlen(arg);
 
+	if (id != arg) {
+		if (!netns_is_container_prefix(id))
+			return errmsg_set(msg, -EINVAL, "invalid container ID "
+					  "'%s': want 12 to 64 lowercase hex "
+					  "digits after the runtime's '://'",
+					  arg);
+		opts->fleet.netns_ref = id;
+		return 0;
+	}
 	if (len && strspn(arg, "0123456789") == len) {
 		if (inode_number(arg))
 			return filter_set_netns(&opts->filter, arg, msg);

@@ -642,7 +642,8 @@ fleet_netns_name() {
 # --- names: a container's cgroup ---------------------------------------------
 # A sleep in a network namespace of its own, moved into a cgroup named as
 # docker's systemd driver names one below a kubelet's cgroupfs pod: its
-# drops show that container and pod. -N takes the container ID prefix.
+# drops show that container and pod. -N takes the container ID prefix, or
+# the whole ID with the runtime's scheme, as Kubernetes writes it.
 fleet_container() {
 	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 	if [ -z "$cg2" ] || ! have unshare || ! have nsenter; then
@@ -669,7 +670,8 @@ fleet_container() {
 		stop_tracer
 		started=1
 	fi
-	if start_tracer ctrt -S -n -N "$short"; then
+	# The second run takes the ID as Kubernetes shows it (containerID).
+	if start_tracer ctrt -S -n -N "containerd://$id"; then
 		nsenter --net="/proc/$sleeper/ns/net" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
 		wait_for '40701' "$WORK/ctrt.out"
 		stop_tracer

@@ -102,6 +102,16 @@ static void test_netns(void)
 	expect_error(PARSE(&opts, &msg, "-N", "4294967296"), &msg,
 		     "invalid network namespace '4294967296': an inode number "
 		     "is 1 to 4294967295");
+	/* Kubernetes' containerID, pasted whole. */
+	CHECK_INT(PARSE(&opts, &msg, "-N", "containerd://0123456789abcdef"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789abcdef");
+	CHECK_INT(PARSE(&opts, &msg, "-N", "cri-o://0123456789ab"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789ab");
+	CHECK_INT(PARSE(&opts, &msg, "-N", "docker://0123456789ab"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789ab");
+	expect_error(PARSE(&opts, &msg, "-N", "containerd://web"), &msg,
+		     "invalid container ID 'containerd://web': want 12 to 64 "
+		     "lowercase hex digits after the runtime's '://'");
 	expect_error(PARSE(&opts, &msg, "-N", ".."), &msg,
 		     "invalid network namespace '..': want its inode number, "
 		     "an ip netns name, or a container ID prefix");
