@@ -50,13 +50,18 @@ static int signal_setup_failed(struct errmsg *msg, const char *call)
  * -errno with `msg` naming the call that failed. */
 static int block_signals(struct errmsg *msg)
 {
+	struct sigaction hup;
 	sigset_t set;
 	int fd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	/* SIGHUP ignored at start is nohup's doing: it stays ignored. A
+	 * blocked signal is queued even when ignored, so blocking it would
+	 * end a run that was asked to outlive its terminal. */
+	if (sigaction(SIGHUP, NULL, &hup) || hup.sa_handler != SIG_IGN)
+		sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return signal_setup_failed(msg, "sigprocmask");
 	/* A closed pipe shows up as EPIPE from the write instead. */

@@ -607,6 +607,34 @@ EOF
 	fi
 }
 
+# --- an exporter under nohup outlives SIGHUP; SIGINT still ends it -------------
+# The HUP is pending from kill() on: had it been taken, the loop would
+# have ended at its next wait, before the second scrape is answered.
+fleet_nohup() {
+	if ! have curl; then
+		skip fleet_nohup "needs curl"
+		return
+	fi
+	port=$(free_port)
+	sh -c 'trap "" HUP; exec "$@"' sh "$TCPDROP" -S -q --dport 9 -a 127.0.0.250 \
+		--metrics "127.0.0.1:$port" >"$WORK/nohup.out" 2>"$WORK/nohup.err" &
+	TRACER_PID=$!
+	wait_for '^Tracing TCP drops' "$WORK/nohup.err"
+	kill -HUP "$TRACER_PID"
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >/dev/null
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/nohup.page"
+	alive=0
+	kill -0 "$TRACER_PID" 2>/dev/null && alive=1
+	stop_tracer
+	if [ "$alive" -ne 1 ] || ! grep -q '^tcpdrop_build_info' "$WORK/nohup.page"; then
+		fail fleet_nohup "ended by SIGHUP under nohup: $(cat "$WORK/nohup.err")"
+	elif [ "$TRACER_STATUS" -ne 0 ]; then
+		fail fleet_nohup "SIGINT after: exit $TRACER_STATUS: $(cat "$WORK/nohup.err")"
+	else
+		pass fleet_nohup
+	fi
+}
+
 # --- names: ip netns ---------------------------------------------------------
 fleet_netns_name() {
 	ns="${NS_PREFIX}-named"
@@ -703,6 +731,7 @@ run_fleet_scenarios() {
 	fleet_ipv6_bind
 	fleet_slow_clients
 	fleet_http_clients
+	fleet_nohup
 	fleet_daemonset_caps
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
