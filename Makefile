@@ -209,7 +209,8 @@ live: tcpdrop tools
 # the server) check the metrics of tests/live/fleet.sh; tshark and tcpdump
 # read the pcapng files of tests/live/pcapng.sh.
 test: tcpdrop tools $(UNIT_BIN)
-	@sh tools/deps.sh jq python3 nft:nftables curl promtool:prometheus tshark tcpdump
+	@sh tools/deps.sh jq python3 nft:nftables curl promtool:prometheus tshark tcpdump \
+		prometheus-node-exporter /usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
 	@sh tests/run.sh $(UNIT_BIN)
 
 # Figures, not assertions: start-up time, peak RSS, size, and the cost per

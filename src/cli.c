@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "pcapng.h"
+#include "netns.h"
 
 /* "c::": the interval of -c is optional (see take_count_interval). */
 static const char short_opts[] = ":46Sd:vhVp:a:r:N:jc::t:w:s:nq";
@@ -338,14 +339,67 @@ static int check_families(const struct options *opts, struct errmsg *msg)
 	return 0;
 }
 
-/* -N: an inode number, else a name or container ID prefix that main()
- * looks up at start (cli.c does no I/O). */
+/* Digits that make an inode number: 1 to 4294967295 (the program
+ * compares the 32-bit ns.inum). */
+static bool inode_number(const char *arg)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	for (p = arg; *p; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	return v != 0;
+}
+
+/* -N: digits are an inode number, else a name or container ID prefix
+ * that main() looks up at start (cli.c does no I/O). Digits that are no
+ * inode (0, past 2^32 - 1) are refused, unless they can be a container
+ * ID prefix (12 hex digits or more). An inode is not checked against the
+ * namespaces of now: one may be held by a process or a bind mount this
+ * program cannot see, and a drop in it is then filtered as asked. */
+/* The container ID of Kubernetes' containerStatuses[].containerID is
+ * "RUNTIME://ID" (docker, containerd, cri-o): the ID, as pasted. */
+static const char *strip_runtime_scheme(const char *arg)
+{
+	static const char *const schemes[] = {
+		"docker://", "containerd://", "cri-o://",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i]);
+		if (strncmp(arg, schemes[i], n) == 0)
+			return arg + n;
+	}
+	return arg;
+}
+
 static int set_netns(struct options *opts, const char *arg,
 		     struct errmsg *msg)
 {
-	if (arg[0] >= '0' && arg[0] <= '9' && strlen(arg) <= 10 &&
-	    strspn(arg, "0123456789") == strlen(arg))
-		return filter_set_netns(&opts->filter, arg, msg);
+	const char *id = strip_runtime_scheme(arg);
+	size_t len = strlen(arg);
+
+	if (id != arg) {
+		if (!netns_is_container_prefix(id))
+			return errmsg_set(msg, -EINVAL, "invalid container ID "
+					  "'%s': want 12 to 64 lowercase hex "
+					  "digits after the runtime's '://'",
+					  arg);
+		opts->fleet.netns_ref = id;
+		return 0;
+	}
+	if (len && strspn(arg, "0123456789") == len) {
+		if (inode_number(arg))
+			return filter_set_netns(&opts->filter, arg, msg);
+		if (!netns_is_container_prefix(arg))
+			return errmsg_set(msg, -EINVAL, "invalid network "
+					  "namespace '%s': an inode number is "
+					  "1 to 4294967295", arg);
+	}
 	if (!arg[0] || strchr(arg, '/') || strlen(arg) >= 256 ||
 	    strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
 		return errmsg_set(msg, -EINVAL, "invalid network namespace "
@@ -415,6 +469,8 @@ static int check_pcap(const struct options *opts, bool snaplen_given,
 static int apply_option(int argc, char **argv, int c, struct options *opts,
 			struct errmsg *msg)
 {
+	int ret;
+
 	switch (c) {
 	case '4':
 		return set_family(opts, AF_INET, msg);
@@ -490,7 +546,13 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 		opts->fleet.quiet = true;
 		return 0;
 	case OPT_METRICS:
-		if (httpd_parse_addr(optarg, &opts->fleet.addr))
+		ret = httpd_parse_addr(optarg, &opts->fleet.addr);
+		if (ret == -EADDRNOTAVAIL)
+			return errmsg_set(msg, -EINVAL, "invalid metrics "
+					  "address '%s': a multicast, broadcast "
+					  "or IPv4-mapped address, where no "
+					  "client can connect", optarg);
+		if (ret)
 			return errmsg_set(msg, -EINVAL, "invalid metrics "
 					  "address '%s': want :PORT (127.0.0.1),"
 					  " IPV4:PORT or [IPV6]:PORT", optarg);

@@ -31,21 +31,35 @@ struct fleet {
 	bool file_failing;          /* said once until it works again */
 };
 
+/* "port" or "netns" at p[0..len): its METRICS_LABEL_* bit, 0 for none. */
+static unsigned label_bit(const char *p, size_t len)
+{
+	if (len == 4 && strncmp(p, "port", 4) == 0)
+		return METRICS_LABEL_PORT;
+	if (len == 5 && strncmp(p, "netns", 5) == 0)
+		return METRICS_LABEL_NETNS;
+	return 0;
+}
+
 int fleet_parse_labels(const char *arg, unsigned *labels, struct errmsg *msg)
 {
 	const char *p = arg;
+	unsigned bit;
 	size_t len;
 
 	for (;;) {
 		len = strcspn(p, ",");
-		if (len == 4 && strncmp(p, "port", 4) == 0)
-			*labels |= METRICS_LABEL_PORT;
-		else if (len == 5 && strncmp(p, "netns", 5) == 0)
-			*labels |= METRICS_LABEL_NETNS;
-		else
+		bit = label_bit(p, len);
+		if (!bit)
 			return errmsg_set(msg, -EINVAL, "invalid metrics label "
 					  "list '%s': want port, netns or both",
 					  arg);
+		/* A label named twice is a typo, as a repeated option is. */
+		if (*labels & bit)
+			return errmsg_set(msg, -EINVAL, "invalid metrics label "
+					  "list '%s': '%.*s' is named twice",
+					  arg, (int)len, p);
+		*labels |= bit;
 		if (!p[len])
 			return 0;
 		p += len + 1;
@@ -84,6 +98,15 @@ int fleet_open(struct fleet **out, const struct fleet_options *o,
 	if (ret) {
 		fleet_free(f);
 		return errmsg_set(msg, ret, "out of memory");
+	}
+	/* A file that cannot be written fails before anything is loaded,
+	 * as a taken port does. */
+	if (o->file) {
+		ret = metrics_check_file(o->file, msg);
+		if (ret) {
+			fleet_free(f);
+			return ret;
+		}
 	}
 	if (o->serve) {
 		f->listen_fd = httpd_listen(&o->addr, msg);

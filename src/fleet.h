@@ -47,8 +47,9 @@ struct fleet_hooks {
 	uint64_t tag_base;          /* the server's tags: tag_base and up */
 };
 
-/* Before tracing: binds the metrics address (so a taken port fails
- * before anything is loaded). NULL *out when no option asks for any of
+/* Before tracing: checks that the metrics file can be written and binds
+ * the metrics address (so a bad file or a taken port fails before
+ * anything is loaded). NULL *out when no option asks for any of
  * this. 0, or -errno with `msg` (exit 1). */
 int fleet_open(struct fleet **out, const struct fleet_options *o,
 	       struct errmsg *msg);

@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 const int httpd_codes[HTTPD_NCODES] = {
-	200, 400, 404, 405, 408, 431, 500, 503, 505,
+	200, 400, 404, 405, 408, 431, 500, 501, 503, 505,
 };
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
@@ -39,6 +40,22 @@ static int parse_port(const char *s, uint16_t *port)
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;
+}
+
+/* Whether a TCP server can be reached there: not a multicast or the
+ * broadcast address (bind() takes them, and no connection ever comes),
+ * not an IPv4-mapped IPv6 address (an IPv6-only socket cannot bind one;
+ * the IPv4 address is what to write). */
+static bool listenable(const struct httpd_addr *a)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET)
+		return !IN_MULTICAST(ntohl(in4->sin_addr.s_addr)) &&
+		       in4->sin_addr.s_addr != htonl(INADDR_BROADCAST);
+	return !IN6_IS_ADDR_MULTICAST(&in6->sin6_addr) &&
+	       !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
 }
 
 int httpd_parse_addr(const char *arg, struct httpd_addr *out)
@@ -73,6 +90,8 @@ int httpd_parse_addr(const char *arg, struct httpd_addr *out)
 	} else {
 		return -EINVAL;
 	}
+	if (!listenable(out))
+		return -EADDRNOTAVAIL;
 	if (in4->sin_family == AF_INET) {
 		in4->sin_port = htons(port);
 		out->len = sizeof(*in4);
@@ -114,10 +133,24 @@ int httpd_listen(const struct httpd_addr *addr, struct errmsg *msg)
 
 /* --- the request parser --------------------------------------------------- */
 
+/* tchar of RFC 9110 5.6.2: what a method and a field name are made of. */
 static bool tchar(unsigned char c)
 {
+	/* c != 0: strchr() finds the terminating NUL too. */
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	       (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A request target's bytes: visible ASCII (RFC 9112 3.2). */
+static bool target_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f;
 }
 
 /* The end of the line starting at `p` (its '\n'), or NULL. */
@@ -140,75 +173,205 @@ static int done(struct httpd_request *req, int status)
 	return HTTPD_DONE;
 }
 
-/* "METHOD SP TARGET SP HTTP/1.x". */
+/* Past the empty lines a client may send before the request line (RFC
+ * 9112 2.2: a server SHOULD ignore at least one). */
+static const char *skip_empty_lines(const char *p, const char *end)
+{
+	for (;;) {
+		if (p < end && *p == '\n')
+			p++;
+		else if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+			p += 2;
+		else
+			return p;
+	}
+}
+
+/* Whether p[0..n), the start of a request line whose '\n' has not come,
+ * can still become "METHOD SP TARGET SP HTTP/d.d [CR]". A TLS ClientHello,
+ * an SSH banner's binary follow-up or other bytes that are not HTTP are
+ * answered 400 at once, not left to the timeout. */
+static bool request_line_prefix(const char *p, size_t n)
+{
+	static const char version[] = "HTTP/d.d\r";
+	size_t i = 0, k;
+
+	/* Half of an empty line: skip_empty_lines() takes it once whole. */
+	if (n == 1 && p[0] == '\r')
+		return true;
+	while (i < n && tchar((unsigned char)p[i]))
+		i++;
+	if (i == n)
+		return true;
+	if (i == 0 || p[i] != ' ')
+		return false;
+	for (i++; i < n && p[i] != ' '; i++)
+		if (!target_char((unsigned char)p[i]))
+			return false;
+	if (i == n)
+		return true;
+	for (i++, k = 0; i < n; i++, k++) {
+		if (k == sizeof(version) - 1)
+			return false;
+		if (version[k] == 'd' ? !digit(p[i]) : p[i] != version[k])
+			return false;
+	}
+	return true;
+}
+
+/* The methods RFC 9110 9.3 defines: known, so answered 405 (with Allow)
+ * rather than 501 when they are not GET or HEAD. Methods are
+ * case-sensitive (RFC 9110 9.1): "get" is not GET. */
+static bool known_method(const char *m, size_t n)
+{
+	static const char *const methods[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+		"TRACE",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i]) == n && memcmp(methods[i], m, n) == 0)
+			return true;
+	return false;
+}
+
+static bool starts_nocase(const char *p, size_t n, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	return n >= len && strncasecmp(p, prefix, len) == 0;
+}
+
+/* The path of a target in origin-form ("/metrics?x") or absolute-form
+ * ("http://host:9742/metrics", which RFC 9112 3.2.2 says a server MUST
+ * accept): its offset and length in p[0..n), without the query. false
+ * for any other form. */
+static bool target_path(const char *p, size_t n, size_t *off, size_t *len)
+{
+	size_t i = 0, scheme = 0;
+
+	if (starts_nocase(p, n, "http://"))
+		scheme = 7;
+	else if (starts_nocase(p, n, "https://"))
+		scheme = 8;
+	if (scheme) {
+		/* The authority, then the path ("" is "/"). */
+		for (i = scheme; i < n && p[i] != '/' && p[i] != '?'; i++)
+			;
+		if (i == scheme)
+			return false;
+	} else if (n == 0 || p[0] != '/') {
+		return false;
+	}
+	*off = i;
+	for (*len = 0; i + *len < n && p[i + *len] != '?'; (*len)++)
+		;
+	return true;
+}
+
+static enum httpd_page page_of(const char *path, size_t len)
+{
+	if (len <= 1)   /* "/", or an absolute-form target without a path */
+		return HTTPD_PAGE_INDEX;
+	if (len == 8 && memcmp(path, "/metrics", 8) == 0)
+		return HTTPD_PAGE_METRICS;
+	return HTTPD_PAGE_NONE;
+}
+
+/* "METHOD SP TARGET SP HTTP/d.d" (RFC 9112 3). The status it calls for,
+ * in this order: 400 for a line of another shape, 505 for a version that
+ * is not 1.0 or 1.1, 501 for a method that RFC 9110 does not define, 405
+ * for one that it does but is not GET or HEAD, 404 for a path that is
+ * not / or /metrics, else 200. `req->http11` says whether HTTP/1.1. */
 static int request_line(const char *p, size_t n, struct httpd_request *req)
 {
-	size_t m = 0, mlen, t, tlen;
+	size_t m = 0, t, tlen, off = 0, plen = 0;
+	const char *v;
 
 	while (m < n && tchar((unsigned char)p[m]))
 		m++;
 	if (m == 0 || m >= n || p[m] != ' ')
 		return 400;
-	mlen = m;
 	t = m + 1;
 	for (tlen = 0; t + tlen < n && p[t + tlen] != ' '; tlen++)
-		if ((unsigned char)p[t + tlen] <= 0x20 ||
-		    (unsigned char)p[t + tlen] >= 0x7f)
+		if (!target_char((unsigned char)p[t + tlen]))
 			return 400;
-	if (tlen == 0 || t + tlen >= n || p[t] != '/')
+	if (tlen == 0 || t + tlen >= n || n - (t + tlen + 1) != 8)
 		return 400;
-	if (n - (t + tlen + 1) != 8 || memcmp(p + t + tlen + 1, "HTTP/1.", 7))
+	/* The asterisk-form is for OPTIONS only (RFC 9112 3.2.4). */
+	if (!(tlen == 1 && p[t] == '*' && m == 7 &&
+	      memcmp(p, "OPTIONS", 7) == 0) &&
+	    !target_path(p + t, tlen, &off, &plen))
 		return 400;
-	if (p[n - 1] != '0' && p[n - 1] != '1')
-		return p[n - 1] >= '0' && p[n - 1] <= '9' ? 505 : 400;
-	/* The path, without a query. */
-	for (m = 0; m < tlen && p[t + m] != '?'; m++)
-		;
-	if (m == 1)
-		req->page = HTTPD_PAGE_INDEX;
-	else if (m == 8 && memcmp(p + t, "/metrics", 8) == 0)
-		req->page = HTTPD_PAGE_METRICS;
-	req->head = mlen == 4 && memcmp(p, "HEAD", 4) == 0;
-	if (!(mlen == 3 && memcmp(p, "GET", 3) == 0) && !req->head)
+	v = p + t + tlen + 1;
+	if (memcmp(v, "HTTP/", 5) || !digit(v[5]) || v[6] != '.' ||
+	    !digit(v[7]))
+		return 400;
+	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
+		return 505;
+	req->http11 = v[7] == '1';
+	if (!known_method(p, m))
+		return 501;
+	req->head = m == 4 && memcmp(p, "HEAD", 4) == 0;
+	if (!req->head && !(m == 3 && memcmp(p, "GET", 3) == 0))
 		return 405;
+	req->page = page_of(p + t + off, plen);
 	return req->page == HTTPD_PAGE_NONE ? 404 : 200;
 }
 
 /* "name: value": a token, a colon, then visible characters, spaces and
- * tabs (no folded lines). */
-static bool header_line(const char *p, size_t n)
+ * tabs (no folded lines). The length of the name, 0 for a bad line. */
+static size_t header_line(const char *p, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, name;
 
 	while (i < n && tchar((unsigned char)p[i]))
 		i++;
 	if (i == 0 || i >= n || p[i] != ':')
-		return false;
+		return 0;
+	name = i;
 	for (i++; i < n; i++)
 		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
 		    p[i] == 0x7f)
-			return false;
-	return true;
+			return 0;
+	return name;
+}
+
+/* The status once the head is complete and the request line passed:
+ * the Host field RFC 9112 3.2 requires comes first (400 for an HTTP/1.1
+ * request without one, or for any request with more than one). */
+static int head_status(int line_status, const struct httpd_request *req,
+		       int hosts)
+{
+	if (hosts > 1 || (req->http11 && hosts == 0))
+		return 400;
+	return line_status;
 }
 
 int httpd_parse_request(const char *buf, size_t len,
 			struct httpd_request *req)
 {
-	const char *p = buf, *end = buf + len, *nl;
-	int headers = 0, status;
+	const char *p, *end = buf + len, *nl;
+	int headers = 0, hosts = 0, status;
+	size_t name;
 
 	memset(req, 0, sizeof(*req));
 	if (len > HTTPD_REQUEST_MAX)
 		len = HTTPD_REQUEST_MAX, end = buf + len;
+	p = skip_empty_lines(buf, end);
 	nl = line_end(p, end);
-	if (!nl)
+	if (!nl) {
+		if (!request_line_prefix(p, (size_t)(end - p)))
+			return done(req, 400);
 		return len >= HTTPD_REQUEST_MAX ? done(req, 431) :
 						  HTTPD_INCOMPLETE;
+	}
 	/* The request line must be text: a NUL anywhere is not HTTP. */
 	if (memchr(p, '\0', (size_t)(nl - p)))
 		return done(req, 400);
 	status = request_line(p, line_len(p, nl), req);
-	if (status == 400 || status == 505)
+	if (status == 400 || status == 505 || status == 501)
 		return done(req, status);
 	for (p = nl + 1;; p = nl + 1) {
 		nl = line_end(p, end);
@@ -216,11 +379,13 @@ int httpd_parse_request(const char *buf, size_t len,
 			return len >= HTTPD_REQUEST_MAX ? done(req, 431) :
 							  HTTPD_INCOMPLETE;
 		if (line_len(p, nl) == 0)
-			return done(req, status);
+			return done(req, head_status(status, req, hosts));
 		if (++headers > HTTPD_HEADERS_MAX)
 			return done(req, 431);
-		if (!header_line(p, line_len(p, nl)))
+		name = header_line(p, line_len(p, nl));
+		if (!name)
 			return done(req, 400);
+		hosts += name == 4 && strncasecmp(p, "Host", 4) == 0;
 	}
 }
 
@@ -254,6 +419,7 @@ static const char *reason_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Internal Server Error";
@@ -282,21 +448,24 @@ static void answer(struct httpd *h, struct buf *out, int status,
 		buf_append(out, body, len);
 }
 
-static void answer_error(struct httpd *h, struct buf *out, int status)
+/* A HEAD request's error has a Content-Length but no body (RFC 9110
+ * 9.3.2), as its 200 does. */
+static void answer_error(struct httpd *h, struct buf *out, int status,
+			 bool head)
 {
 	char body[64];
 	int n = snprintf(body, sizeof(body), "%d %s\n", status,
 			 reason_phrase(status));
 
 	answer(h, out, status, "text/plain; charset=utf-8", body, (size_t)n,
-	       false);
+	       head);
 }
 
 static void answer_request(struct httpd *h, struct conn *c,
 			   const struct httpd_request *req)
 {
 	if (req->status != 200) {
-		answer_error(h, &c->out, req->status);
+		answer_error(h, &c->out, req->status, req->head);
 		return;
 	}
 	if (req->page == HTTPD_PAGE_INDEX) {
@@ -306,7 +475,7 @@ static void answer_request(struct httpd *h, struct conn *c,
 	}
 	buf_reset(&h->page);
 	if (h->ops.render(h->ops.ctx, &h->page) || h->page.failed) {
-		answer_error(h, &c->out, 500);
+		answer_error(h, &c->out, 500, req->head);
 		return;
 	}
 	answer(h, &c->out, 200, CONTENT_TYPE_METRICS, h->page.data,
@@ -359,17 +528,21 @@ static void conn_read(struct httpd *h, struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		if (n <= 0) {
-			/* Gone before a whole request: nothing to answer. */
+		if (n < 0 || (n == 0 && c->in_len == 0)) {
+			/* Gone, or closed without a byte: nothing to answer. */
 			conn_close(c);
 			return;
 		}
+		if (n == 0)
+			/* Half-closed after part of a request: it will never
+			 * be whole, and the client may still read a 400. */
+			break;
 		c->in_len += (size_t)n;
 		if (httpd_parse_request(c->in, c->in_len, &req) == HTTPD_DONE)
 			break;
 	}
 	if (httpd_parse_request(c->in, c->in_len, &req) != HTTPD_DONE)
-		req.status = 431;
+		req.status = c->in_len == sizeof(c->in) ? 431 : 400;
 	c->answering = true;
 	/* What else it sends is not read: one request per connection. */
 	shutdown(c->fd, SHUT_RD);
@@ -518,7 +691,7 @@ void httpd_expire(struct httpd *h, int64_t now_ms)
 			/* A 408 if the socket takes it now; either way the
 			 * connection ends here. */
 			buf_reset(&c->out);
-			answer_error(h, &c->out, 408);
+			answer_error(h, &c->out, 408, false);
 			send(c->fd, c->out.data, c->out.len,
 			     MSG_NOSIGNAL | MSG_DONTWAIT);
 		}

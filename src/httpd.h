@@ -9,8 +9,15 @@
  *     lines (431 past either);
  *   - HTTPD_TIMEOUT_MS from accept to the last byte of the answer: a slow
  *     client is sent 408 (if it still can) and dropped.
- * GET and HEAD only (405 for other methods), / and /metrics only (404
- * otherwise), 400 for anything that is not a well-formed request. */
+ *   - bytes that cannot begin a request line (a TLS ClientHello) are
+ *     answered 400 at once; a client that half-closes after part of a
+ *     request is answered 400; one that closes without a byte, nothing.
+ * GET and HEAD only: 405 (with Allow) for the other methods RFC 9110
+ * defines, 501 for any other token (methods are case-sensitive: "get" is
+ * 501); / and /metrics only (404 otherwise, origin- or absolute-form);
+ * 505 for HTTP versions other than 1.0 and 1.1; 400 for anything else
+ * that is not a well-formed request, and for an HTTP/1.1 request without
+ * exactly one Host field (RFC 9112 3.2). */
 #ifndef TCPDROP_HTTPD_H
 #define TCPDROP_HTTPD_H
 
@@ -30,7 +37,8 @@
 
 /* --metrics ADDR:PORT: ":PORT" is 127.0.0.1; any other address must be
  * written out, IPv6 in brackets ("[::1]:9100", "[::]:9100"). Numbers
- * only: no host names. 0 or -EINVAL. */
+ * only: no host names. 0, -EINVAL, or -EADDRNOTAVAIL for a multicast,
+ * broadcast or IPv4-mapped IPv6 address (nothing could connect there). */
 struct httpd_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -50,13 +58,15 @@ struct httpd_request {
 	int status;             /* 200, or the error status to answer */
 	enum httpd_page page;   /* with 200 */
 	bool head;              /* HEAD: the answer has no body */
+	bool http11;            /* HTTP/1.1 (else 1.0) */
 };
 
 /* Parses the request head in buf[0..len). HTTPD_INCOMPLETE while the
  * empty line that ends the head has not come (and len is below
- * HTTPD_REQUEST_MAX), else HTTPD_DONE with `req` filled (status 400,
- * 404, 405, 431 or 505 for requests answered with an error). Pure: any
- * bytes are fine. */
+ * HTTPD_REQUEST_MAX, and the bytes so far can still begin a request),
+ * else HTTPD_DONE with `req` filled (status 400, 404, 405, 431, 501 or
+ * 505 for requests answered with an error). Empty lines before the
+ * request line are skipped (RFC 9112 2.2). Pure: any bytes are fine. */
 enum { HTTPD_INCOMPLETE = 0, HTTPD_DONE = 1 };
 int httpd_parse_request(const char *buf, size_t len,
 			struct httpd_request *req);
@@ -72,7 +82,7 @@ struct httpd_ops {
 
 /* The status codes the server answers, in the order httpd_stats counts
  * them. */
-#define HTTPD_NCODES 9
+#define HTTPD_NCODES 10
 extern const int httpd_codes[HTTPD_NCODES];
 
 struct httpd_stats {

@@ -53,13 +53,18 @@ static int signal_setup_failed(struct errmsg *msg, const char *call)
  * -errno with `msg` naming the call that failed. */
 static int block_signals(struct errmsg *msg)
 {
+	struct sigaction hup;
 	sigset_t set;
 	int fd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	/* SIGHUP ignored at start is nohup's doing: it stays ignored. A
+	 * blocked signal is queued even when ignored, so blocking it would
+	 * end a run that was asked to outlive its terminal. */
+	if (sigaction(SIGHUP, NULL, &hup) || hup.sa_handler != SIG_IGN)
+		sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return signal_setup_failed(msg, "sigprocmask");
 	/* A closed pipe shows up as EPIPE from the write instead. */
@@ -618,6 +623,17 @@ int main(int argc, char **argv)
 
 	fill_standard_fds();
 	errmsg_init(&msg);
+	/* First of all: a SIGINT sent while the options are read or -N is
+	 * looked up in /proc (a scan of every process) then ends the run
+	 * through the loop. Left unblocked there, it was lost when the
+	 * shell that started us in the background had set it to SIG_IGN
+	 * (POSIX sh does, for `tcpdrop &`); blocked, Linux keeps it pending
+	 * for the signalfd even so. */
+	signal_fd = block_signals(&msg);
+	if (signal_fd < 0) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		return EXIT_FAILURE;
+	}
 
 	if (cli_parse(argc, argv, &opts, &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
@@ -637,11 +653,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		cli_print_usage_hint(stderr);
 		return EXIT_USAGE;
-	}
-	signal_fd = block_signals(&msg);
-	if (signal_fd < 0) {
-		fprintf(stderr, "tcpdrop: %s\n", msg.text);
-		return EXIT_FAILURE;
 	}
 	if (kernel_check_privileges(&msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);

@@ -363,27 +363,102 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int metrics_write_file(const char *path, const char *data, size_t len,
-		       struct errmsg *msg)
+/* ".NAME.PID.tmp" beside `path`, into tmp: node_exporter reads only
+ * *.prom, and the PID keeps two runs given one path from writing into one
+ * temporary file (a page mixed of both). 0 or -ENAMETOOLONG. */
+static int temp_name(const char *path, char *tmp, size_t size)
 {
 	const char *slash = strrchr(path, '/');
-	char tmp[4096];
-	int fd, ret;
+	int ret;
 
-	/* ".NAME.tmp" beside it: node_exporter reads only *.prom. */
 	if (slash)
-		ret = snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp",
-			       (int)(slash - path), path, slash + 1);
+		ret = snprintf(tmp, size, "%.*s/.%s.%d.tmp",
+			       (int)(slash - path), path, slash + 1,
+			       (int)getpid());
 	else
-		ret = snprintf(tmp, sizeof(tmp), ".%s.tmp", path);
-	if (ret < 0 || (size_t)ret >= sizeof(tmp))
-		return errmsg_set(msg, -ENAMETOOLONG, "cannot write %s: %s",
-				  path, strerror(ENAMETOOLONG));
+		ret = snprintf(tmp, size, ".%s.%d.tmp", path, (int)getpid());
+	return ret < 0 || (size_t)ret >= size ? -ENAMETOOLONG : 0;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	return "a socket";
+}
+
+/* What is at `path` now may be replaced: nothing, or a regular file.
+ * rename() would put the page in place of a symbolic link (not through
+ * it), a device node (/dev/null, once) or a FIFO. */
+static int check_target(const char *path, struct errmsg *msg)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		return errmsg_set(msg, -errno, "cannot write %s: %s", path,
+				  strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return errmsg_set(msg, -EEXIST, "cannot write %s: it is %s, "
+				  "which the page would replace; give a "
+				  "regular file or a new name", path,
+				  file_kind(st.st_mode));
+	return 0;
+}
+
+/* The temporary file beside `path`, opened for writing (its name into
+ * tmp), once `path` is known to be one the page may replace. The fd, or
+ * -errno with `msg`. */
+static int open_temp(const char *path, char *tmp, size_t size,
+		     struct errmsg *msg)
+{
+	int fd, ret = temp_name(path, tmp, size);
+
+	if (ret)
+		return errmsg_set(msg, ret, "cannot write %s: %s", path,
+				  strerror(-ret));
+	ret = check_target(path, msg);
+	if (ret)
+		return ret;
+	/* O_NOFOLLOW: a link planted under the temporary name is not
+	 * written through. */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
 	if (fd < 0)
-		return errmsg_set(msg, -errno, "cannot write %s: %s", tmp,
+		return errmsg_set(msg, -errno, "cannot write %s: %s (making "
+				  "its temporary file beside it)", path,
 				  strerror(errno));
+	return fd;
+}
+
+int metrics_check_file(const char *path, struct errmsg *msg)
+{
+	char tmp[4096];
+	int fd = open_temp(path, tmp, sizeof(tmp), msg);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+int metrics_write_file(const char *path, const char *data, size_t len,
+		       struct errmsg *msg)
+{
+	char tmp[4096];
+	int fd = open_temp(path, tmp, sizeof(tmp), msg), ret;
+
+	if (fd < 0)
+		return fd;
 	ret = write_all(fd, data, len);
 	/* The mode asked for, whatever the umask: the collector must read it. */
 	if (ret == 0 && fchmod(fd, 0644))

@@ -97,9 +97,17 @@ int metrics_render(struct metrics *m, const struct metrics_namer *names,
 
 /* Writes `len` bytes to `path` the way node_exporter's textfile collector
  * wants it: into a temporary file in the same directory, then renamed over
- * `path`, so a reader sees the old page or the new one, never a part. 0 or
+ * `path`, so a reader sees the old page or the new one, never a part.
+ * Refused (-EEXIST) when `path` is there and not a regular file. 0 or
  * -errno with `msg` saying what failed. */
 int metrics_write_file(const char *path, const char *data, size_t len,
 		       struct errmsg *msg);
+
+/* Before anything is loaded: whether metrics_write_file(`path`) can work.
+ * What is at `path` must be nothing or a regular file (-EEXIST: a
+ * symbolic link, a directory, a device, a FIFO or a socket, which the
+ * rename would replace), and the temporary file must be creatable beside
+ * it (it is created and removed). 0 or -errno with `msg`. */
+int metrics_check_file(const char *path, struct errmsg *msg);
 
 #endif

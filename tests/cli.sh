@@ -70,6 +70,8 @@ usage_error unknown_container "tcpdrop: -N 0123456789abcdef: no network namespac
 usage_error bad_metrics_addr "tcpdrop: invalid metrics address 'localhost:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics localhost:9100
 usage_error bad_metrics_port "tcpdrop: invalid metrics address ':0': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics :0
 usage_error bad_metrics_v6 "tcpdrop: invalid metrics address '::1:9100': want :PORT (127.0.0.1), IPV4:PORT or [IPV6]:PORT" --metrics ::1:9100
+usage_error metrics_multicast "tcpdrop: invalid metrics address '224.0.0.1:9100': a multicast, broadcast or IPv4-mapped address, where no client can connect" --metrics 224.0.0.1:9100
+usage_error metrics_v4mapped "tcpdrop: invalid metrics address '[::ffff:127.0.0.1]:9100': a multicast, broadcast or IPv4-mapped address, where no client can connect" --metrics '[::ffff:127.0.0.1]:9100'
 usage_error twice_metrics "tcpdrop: option --metrics given more than once" --metrics :9100 --metrics :9101
 usage_error quiet_alone "tcpdrop: -q without -w, --metrics or --metrics-file would show nothing" -q
 usage_error quiet_json "tcpdrop: -q and -j exclude each other" -q -j --metrics :9100
@@ -80,6 +82,19 @@ done
 usage_error ring_pages_twice "tcpdrop: option --ring-pages given more than once" --ring-pages 8 --ring-pages 16
 usage_error bad_labels "tcpdrop: invalid metrics label list 'pod': want port, netns or both" --metrics :9100 --metrics-labels pod
 usage_error labels_alone "tcpdrop: --metrics-labels without --metrics or --metrics-file" --metrics-labels port
+usage_error labels_twice "tcpdrop: invalid metrics label list 'port,port': 'port' is named twice" --metrics :9100 --metrics-labels port,port
+usage_error labels_twice_apart "tcpdrop: invalid metrics label list 'netns,port,netns': 'netns' is named twice" --metrics-file /tmp/x.prom --metrics-labels netns,port,netns
+usage_error labels_empty_item "tcpdrop: invalid metrics label list 'port,,netns': want port, netns or both" --metrics :9100 --metrics-labels port,,netns
+usage_error labels_case "tcpdrop: invalid metrics label list 'Port': want port, netns or both" --metrics :9100 --metrics-labels Port
+# -N: digits are an inode number (1 to 2^32 - 1), never looked up as a
+# name; digits past that are refused unless they can be a container ID
+# prefix (12 or more).
+usage_error netns_zero "tcpdrop: invalid network namespace '0': an inode number is 1 to 4294967295" -N 0
+usage_error netns_too_big "tcpdrop: invalid network namespace '4294967296': an inode number is 1 to 4294967295" -N 4294967296
+usage_error netns_eleven_digits "tcpdrop: invalid network namespace '99999999999': an inode number is 1 to 4294967295" -N 99999999999
+usage_error netns_digits_letters "tcpdrop: -N 12abc: no network namespace of that name in /run/netns now (names are looked up once, at start)" -N 12abc
+usage_error netns_digit_prefix "tcpdrop: -N 123456789012: no network namespace of that name in /run/netns, and no running container whose ID starts so (looked up once, at start)" -N 123456789012
+usage_error netns_empty "tcpdrop: invalid network namespace '': want its inode number, an ip netns name, or a container ID prefix" -N ''
 usage_error bad_state "tcpdrop: unknown TCP state 'UP': want ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV, BOUND_INACTIVE or NONE" --state UP
 usage_error bad_timestamp "tcpdrop: invalid timestamp style 'ms': want hms, us or iso" -t ms
 usage_error bad_count "tcpdrop: invalid count interval '0': want whole seconds, 1 to 2147483" --count=0

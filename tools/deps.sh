@@ -5,6 +5,8 @@
 # otherwise.
 #
 # Usage: sh tools/deps.sh [--arch ARCH] [COMMAND[:PACKAGE]]...
+# A COMMAND that starts with / is a file the package installs (a python
+# module has no command).
 # --arch arm64 (or x86_64) on a machine of the other architecture: the
 # cross build's musl-dev:ARCH (its ARCH-linux-musl-gcc wrapper brings the
 # cross gcc) and linux-libc-dev:ARCH (the uapi asm/ headers), after
@@ -47,7 +49,10 @@ for extra in "$@"; do
 	*:*) cmd=${extra%%:*}; pkg=${extra#*:} ;;
 	*) cmd=$extra; pkg=$extra ;;
 	esac
-	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+	case "$cmd" in
+	/*) [ -e "$cmd" ] || missing="$missing $pkg" ;;
+	*) command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg" ;;
+	esac
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -2,7 +2,8 @@
  * added: the server parses its receive buffer), and on every prefix the
  * first byte picks, as a client sending in pieces would. A request judged
  * complete stays complete and keeps its answer as more bytes come, and
- * every answer is one the server knows. Then the metrics address parser
+ * every answer is one the server knows; before the first line ends, the
+ * only answers are 400 and 431. Then the metrics address parser
  * on a NUL-terminated copy. */
 #include "fuzz.h"
 #include "httpd.h"
@@ -29,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r_whole == HTTPD_DONE || r_whole == HTTPD_INCOMPLETE);
 	if (r_whole == HTTPD_DONE)
 		check_answer(&whole);
+	/* Before a line ends, only what cannot become a request (400) or
+	 * a head past the bound (431) is answered. */
+	if (r_whole == HTTPD_DONE && !memchr(data, '\n', size))
+		FUZZ_CHECK(whole.status == 400 || whole.status == 431);
 	else
 		FUZZ_CHECK(size < HTTPD_REQUEST_MAX);
 	r_part = httpd_parse_request((const char *)data, cut, &part);

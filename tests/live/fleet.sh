@@ -219,6 +219,95 @@ fleet_metrics_file() {
 	fi
 }
 
+# --- --metrics-file where it cannot or must not write: exit 1, one line,
+# before anything is loaded (no Tracing line), and what was there intact.
+# The device is a null device of our own: a regression replaces it, never
+# the host's /dev/null (which an early version did).
+fleet_metrics_file_paths() {
+	d="$WORK/mpaths"
+	mkdir -p "$d/dir" "$d/real"
+	ln -s "$d/real/t.prom" "$d/link.prom"
+	mkfifo "$d/fifo.prom"
+	mknod "$d/null" c 1 3 2>/dev/null
+	for case in "missing|$d/missing/t.prom|cannot write $d/missing/t.prom: No such file or directory (making its temporary file beside it)" \
+		"dir|$d/dir|cannot write $d/dir: it is a directory, which the page would replace; give a regular file or a new name" \
+		"slash|$d/dir/|cannot write $d/dir/: it is a directory, which the page would replace; give a regular file or a new name" \
+		"link|$d/link.prom|cannot write $d/link.prom: it is a symbolic link, which the page would replace; give a regular file or a new name" \
+		"fifo|$d/fifo.prom|cannot write $d/fifo.prom: it is a FIFO, which the page would replace; give a regular file or a new name" \
+		"device|$d/null|cannot write $d/null: it is a device, which the page would replace; give a regular file or a new name"; do
+		name=${case%%|*} rest=${case#*|}
+		path=${rest%%|*} want="tcpdrop: ${rest#*|}"
+		if [ "$name" = device ] && [ ! -c "$d/null" ]; then
+			skip "fleet_metrics_file_$name" "mknod refused here"
+			continue
+		fi
+		"$TCPDROP" -S -q --dport 9 -a 127.0.0.250 --metrics-file "$path" -d 1 \
+			>"$d/out" 2>"$d/err"
+		status=$?
+		if [ "$status" -ne 1 ] || [ "$(cat "$d/err")" != "$want" ]; then
+			fail "fleet_metrics_file_$name" "exit $status: $(cat "$d/err")"
+		else
+			pass "fleet_metrics_file_$name"
+		fi
+	done
+	if [ ! -L "$d/link.prom" ] || [ -e "$d/real/t.prom" ] || [ ! -p "$d/fifo.prom" ] ||
+	   { [ -e "$d/null" ] && [ ! -c "$d/null" ]; }; then
+		fail fleet_metrics_file_intact "$(ls -la "$d" "$d/real" | tr '\n' ' ')"
+	elif [ -n "$(ls -A "$d/dir")$(ls -A "$d/real")" ]; then
+		fail fleet_metrics_file_intact "left: $(ls -A "$d/dir") $(ls -A "$d/real")"
+	else
+		pass fleet_metrics_file_intact
+	fi
+	rm -rf "$d"
+}
+
+# --- node_exporter's textfile collector reads the file ----------------------
+# The real consumer of --metrics-file (Debian's prometheus-node-exporter):
+# it must parse the page without error and serve the drops made.
+fleet_node_exporter() {
+	if ! have prometheus-node-exporter || ! have curl; then
+		skip fleet_node_exporter "needs prometheus-node-exporter and curl"
+		return
+	fi
+	ns="${NS_PREFIX}-nodeexp"
+	dir="$WORK/nodeexp"
+	mkdir -p "$dir"
+	port=$(free_port)
+	fleet_ns "$ns" || { fail fleet_node_exporter "ip netns add failed"; return; }
+	start_tracer nodeexp -S -q $(fleet_filter "$ns") --metrics-file "$dir/tcpdrop.prom" \
+		--metrics-interval 1 ||
+		{ fleet_ns_del "$ns"; fail fleet_node_exporter "tcpdrop did not start: $(cat "$WORK/nodeexp.err")"; return; }
+	prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+		--collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$dir" >"$WORK/nodeexp.log" 2>&1 &
+	nodeexp_pid=$!
+	for i in 1 2 3 4; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.97 "4097$i" 127.0.0.98 9 >/dev/null
+	done
+	# Bounded: 10 s for the next rewrite and node_exporter to serve it.
+	tries=0
+	while [ "$tries" -lt 100 ]; do
+		curl -s --max-time 2 "http://127.0.0.1:$port/metrics" >"$WORK/nodeexp.page"
+		grep -q '^tcpdrop_drops_total{.*} 4$' "$WORK/nodeexp.page" && break
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	kill "$nodeexp_pid" 2>/dev/null
+	wait "$nodeexp_pid" 2>/dev/null
+	stop_tracer
+	fleet_ns_del "$ns"
+	expect_clean_exit fleet_node_exporter nodeexp || return
+	series=$(grep '^tcpdrop_drops_total' "$WORK/nodeexp.page")
+	echo "fleet: node_exporter serves $series"
+	if ! grep -q '^node_textfile_scrape_error 0$' "$WORK/nodeexp.page"; then
+		fail fleet_node_exporter "textfile error: $(grep '^node_textfile_scrape_error' "$WORK/nodeexp.page") $(tail -n 3 "$WORK/nodeexp.log")"
+	elif ! echo "$series" | grep -Eqx 'tcpdrop_drops_total\{family="ipv4",reason="(NO_SOCKET|tcp_v4_rcv)",state="NONE"\} 4'; then
+		fail fleet_node_exporter "series: $series $(tail -n 3 "$WORK/nodeexp.log")"
+	else
+		pass fleet_node_exporter
+	fi
+}
+
 # --- bad addresses (exit 2), a taken port (exit 1): one line each -----------
 fleet_bad_listen() {
 	"$TCPDROP" --metrics 'localhost:9100' >"$WORK/badaddr.out" 2>"$WORK/badaddr.err"
@@ -324,8 +413,8 @@ subprocess.run(["ip", "netns", "exec", ns, dropgen, "syn4", "127.0.0.66",
 firsts = [answer(s).split("\r\n", 1)[0] for s in slow]
 print("slow:", sorted(set(firsts)), "after %.1f s" % (time.time() - start))
 print("garbage:", one(b"\x16\x03\x01\x00\xff\xff\r\n\r\n"))
-print("post:", one(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n"))
-print("path:", one(b"GET /etc/passwd HTTP/1.1\r\n\r\n"))
+print("post:", one(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"))
+print("path:", one(b"GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"))
 print("big:", one(b"GET / HTTP/1.1\r\n" + b"X-A: " + b"a" * 9000 + b"\r\n\r\n"))
 print("after:", one(b"GET /metrics HTTP/1.0\r\n\r\n"))
 EOF
@@ -354,6 +443,195 @@ EOF
 		fail fleet_slow_clients "slow clients dropped after $secs s, want about 5"
 	else
 		pass fleet_slow_clients
+	fi
+}
+
+# --- what real and odd clients send -----------------------------------------
+# A TLS ClientHello (no line end in it) is answered 400 at once, not after
+# the 5 s timeout; a client that closes without a byte gets nothing, one
+# that half-closes after part of a request a 400. Methods are
+# case-sensitive: "get" is 501, an RFC 9110 method other than GET/HEAD
+# 405. HTTP/1.1 needs its Host; empty lines before the request are
+# skipped; the absolute-form (curl through a proxy) is served. curl's HEAD,
+# HTTP/1.0 and keep-alive requests get their page and a close.
+fleet_http_clients() {
+	if ! have python3 || ! have curl; then
+		skip fleet_http_clients "needs python3 and curl"
+		return
+	fi
+	port=$(free_port)
+	start_tracer http -S -q --dport 9 -a 127.0.0.250 --metrics "127.0.0.1:$port" ||
+		{ fail fleet_http_clients "tcpdrop did not start: $(cat "$WORK/http.err")"; return; }
+	python3 - "$port" >"$WORK/http.py.out" 2>&1 <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+
+def ask(data, shut=False):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    start = time.time()
+    if data:
+        s.sendall(data)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
+    out = b""
+    while True:
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        out += b
+    s.close()
+    line = out.split(b"\r\n", 1)[0].decode("latin-1")
+    return line or "(nothing)", time.time() - start
+
+hello = bytes.fromhex("16030100c4010000c00303") + bytes(32) + \
+    bytes.fromhex("000002130101000095") + bytes(149)
+line, secs = ask(hello)
+print("tls:", line, "fast" if secs < 3 else "after %.1f s" % secs)
+print("empty:", ask(b"", shut=True)[0])
+print("half:", ask(b"GET /metr", shut=True)[0])
+print("lower:", ask(b"get /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("brew:", ask(b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("delete:", ask(b"DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("nohost:", ask(b"GET /metrics HTTP/1.1\r\n\r\n")[0])
+print("twohosts:", ask(b"GET /metrics HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")[0])
+print("http10:", ask(b"GET /metrics HTTP/1.0\r\n\r\n")[0])
+print("crlf:", ask(b"\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+print("http2:", ask(b"GET /metrics HTTP/2.0\r\n\r\n")[0])
+EOF
+	curl -s -I --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/http.head"
+	curl -s -i -0 --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/http.10"
+	curl -s -i --max-time 5 -H 'Connection: keep-alive' \
+		"http://127.0.0.1:$port/metrics" "http://127.0.0.1:$port/" >"$WORK/http.keep"
+	curl -s -i --max-time 5 -x "http://127.0.0.1:$port" "http://tcpdrop.invalid/metrics" >"$WORK/http.proxy"
+	stop_tracer
+	expect_clean_exit fleet_http_clients http || return
+	out=$(cat "$WORK/http.py.out")
+	for want in "tls: HTTP/1.1 400 Bad Request fast" "empty: (nothing)" \
+		"half: HTTP/1.1 400 Bad Request" "lower: HTTP/1.1 501 Not Implemented" \
+		"brew: HTTP/1.1 501 Not Implemented" "delete: HTTP/1.1 405 Method Not Allowed" \
+		"nohost: HTTP/1.1 400 Bad Request" "twohosts: HTTP/1.1 400 Bad Request" \
+		"http10: HTTP/1.1 200 OK" "crlf: HTTP/1.1 200 OK" \
+		"http2: HTTP/1.1 505 HTTP Version Not Supported"; do
+		if ! echo "$out" | grep -qxF "$want"; then
+			fail fleet_http_clients "want '$want', got: $(echo "$out" | tr '\n' ' ')"
+			return
+		fi
+	done
+	if ! grep -q '^HTTP/1.1 200 OK' "$WORK/http.head" || grep -q '^tcpdrop_' "$WORK/http.head"; then
+		fail fleet_http_clients "HEAD: $(cat "$WORK/http.head")"
+	elif ! grep -q '^tcpdrop_build_info' "$WORK/http.10"; then
+		fail fleet_http_clients "HTTP/1.0: $(head -n 3 "$WORK/http.10")"
+	elif [ "$(grep -c '^HTTP/1.1 200 OK' "$WORK/http.keep")" -ne 2 ] ||
+	     [ "$(grep -c '^Connection: close' "$WORK/http.keep")" -ne 2 ]; then
+		fail fleet_http_clients "keep-alive: $(grep '^HTTP\|^Connection' "$WORK/http.keep" | tr '\n' ' ')"
+	elif ! grep -q '^tcpdrop_build_info' "$WORK/http.proxy"; then
+		fail fleet_http_clients "absolute-form: $(head -n 1 "$WORK/http.proxy")"
+	else
+		pass fleet_http_clients
+	fi
+}
+
+# --- the DaemonSet's privileges are enough, and BPF and PERFMON needed -------
+# tcpdrop as the manifest runs it: its args (the node's address made
+# 127.0.0.1, our namespace added with -N), uid 0 with only the
+# capabilities it adds, tracefs mounted in a mount namespace of our own.
+# The drops made must be on the page, named after their namespace.
+fleet_daemonset_caps() {
+	yaml="$(dirname "$TCPDROP")/doc/tcpdrop-daemonset.yaml"
+	if ! have setpriv || ! have unshare || ! have curl || [ ! -f "$yaml" ] ||
+	   ! python3 -c 'import yaml' 2>/dev/null || [ -n "$FLEET_NO_NETNS" ]; then
+		skip fleet_daemonset_caps "needs setpriv, unshare, curl, python3-yaml, ip netns and doc/"
+		return
+	fi
+	if have yamllint && ! yamllint -s "$yaml" >"$WORK/yamllint.out" 2>&1; then
+		fail fleet_daemonset_yaml "$(head -n 3 "$WORK/yamllint.out")"
+	elif have yamllint; then
+		pass fleet_daemonset_yaml
+	fi
+	python3 - "$yaml" >"$WORK/ds.txt" <<'EOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+c = docs[0]["spec"]["template"]["spec"]["containers"][0]
+print(",".join("+" + x.lower() for x in c["securityContext"]["capabilities"]["add"]))
+print(" ".join(c["args"]))
+EOF
+	caps=$(sed -n 1p "$WORK/ds.txt")
+	port=$(free_port)
+	args=$(sed -n 2p "$WORK/ds.txt" | sed "s/\$(NODE_IP):9742/127.0.0.1:$port/")
+	# Capabilities this host cannot give at all (outside its bounding set)
+	# are left out, and said.
+	given= absent=
+	for cap in $(echo "$caps" | tr ',' ' '); do
+		eff=$(setpriv --bounding-set=-all,"$cap" --inh-caps=-all \
+			awk '/^CapEff/ { print $2 }' /proc/self/status)
+		if [ -n "$eff" ] && [ "$eff" != 0000000000000000 ]; then
+			given="$given,$cap"
+		else
+			absent="$absent ${cap#+}"
+		fi
+	done
+	given=${given#,}
+	[ -n "$absent" ] && echo "fleet: not in this host's bounding set, left out:$absent"
+	ns="${NS_PREFIX}-caps"
+	fleet_ns "$ns" || { fail fleet_daemonset_caps "ip netns add failed"; return; }
+	# shellcheck disable=SC2086
+	unshare -m --propagation private sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"' sh \
+		setpriv --bounding-set=-all,"$given" --inh-caps=-all "$TCPDROP" $args -N "$ns" \
+		>"$WORK/ds.out" 2>"$WORK/ds.err" &
+	TRACER_PID=$!
+	wait_for '^Tracing TCP drops' "$WORK/ds.err"
+	for i in 1 2 3; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.92 "4092$i" 127.0.0.93 9 >/dev/null
+	done
+	sleep 0.3
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/ds.page"
+	stop_tracer
+	# Without PERFMON (BPF alone), the start must fail at once.
+	unshare -m --propagation private sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"' sh \
+		setpriv --bounding-set=-all,+bpf --inh-caps=-all "$TCPDROP" -S -N "$ns" -d 1 \
+		>/dev/null 2>"$WORK/ds-bpf.err"
+	bpf_only=$?
+	fleet_ns_del "$ns"
+	echo "fleet: with $given: $(grep '^tcpdrop_drops_total' "$WORK/ds.page")"
+	if [ "$TRACER_STATUS" -ne 0 ]; then
+		fail fleet_daemonset_caps "exit $TRACER_STATUS with $given: $(cat "$WORK/ds.err")"
+	elif ! grep -qx "tcpdrop_drops_total{reason=\"NO_SOCKET\",family=\"ipv4\",state=\"NONE\",netns=\"$ns\"} 3" "$WORK/ds.page"; then
+		fail fleet_daemonset_caps "page: $(grep '^tcpdrop_drops_total' "$WORK/ds.page") $(cat "$WORK/ds.err")"
+	elif [ "$bpf_only" -ne 1 ] || [ "$(cat "$WORK/ds-bpf.err")" != "tcpdrop: missing capabilities: needs CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON" ]; then
+		fail fleet_daemonset_caps "with BPF alone: exit $bpf_only: $(cat "$WORK/ds-bpf.err")"
+	else
+		pass fleet_daemonset_caps
+	fi
+}
+
+# --- an exporter under nohup outlives SIGHUP; SIGINT still ends it -------------
+# The HUP is pending from kill() on: had it been taken, the loop would
+# have ended at its next wait, before the second scrape is answered.
+fleet_nohup() {
+	if ! have curl; then
+		skip fleet_nohup "needs curl"
+		return
+	fi
+	port=$(free_port)
+	sh -c 'trap "" HUP; exec "$@"' sh "$TCPDROP" -S -q --dport 9 -a 127.0.0.250 \
+		--metrics "127.0.0.1:$port" >"$WORK/nohup.out" 2>"$WORK/nohup.err" &
+	TRACER_PID=$!
+	wait_for '^Tracing TCP drops' "$WORK/nohup.err"
+	kill -HUP "$TRACER_PID"
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >/dev/null
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$WORK/nohup.page"
+	alive=0
+	kill -0 "$TRACER_PID" 2>/dev/null && alive=1
+	stop_tracer
+	if [ "$alive" -ne 1 ] || ! grep -q '^tcpdrop_build_info' "$WORK/nohup.page"; then
+		fail fleet_nohup "ended by SIGHUP under nohup: $(cat "$WORK/nohup.err")"
+	elif [ "$TRACER_STATUS" -ne 0 ]; then
+		fail fleet_nohup "SIGINT after: exit $TRACER_STATUS: $(cat "$WORK/nohup.err")"
+	else
+		pass fleet_nohup
 	fi
 }
 
@@ -392,7 +670,8 @@ fleet_netns_name() {
 # --- names: a container's cgroup ---------------------------------------------
 # A sleep in a network namespace of its own, moved into a cgroup named as
 # docker's systemd driver names one below a kubelet's cgroupfs pod: its
-# drops show that container and pod. -N takes the container ID prefix.
+# drops show that container and pod. -N takes the container ID prefix, or
+# the whole ID with the runtime's scheme, as Kubernetes writes it.
 fleet_container() {
 	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 	if [ -z "$cg2" ] || ! have unshare || ! have nsenter; then
@@ -419,7 +698,8 @@ fleet_container() {
 		stop_tracer
 		started=1
 	fi
-	if start_tracer ctrt -S -n -N "$short"; then
+	# The second run takes the ID as Kubernetes shows it (containerID).
+	if start_tracer ctrt -S -n -N "containerd://$id"; then
 		nsenter --net="/proc/$sleeper/ns/net" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
 		wait_for '40701' "$WORK/ctrt.out"
 		stop_tracer
@@ -445,9 +725,14 @@ fleet_container() {
 run_fleet_scenarios() {
 	fleet_metrics_page
 	fleet_metrics_file
+	fleet_metrics_file_paths
+	fleet_node_exporter
 	fleet_bad_listen
 	fleet_ipv6_bind
 	fleet_slow_clients
+	fleet_http_clients
+	fleet_nohup
+	fleet_daemonset_caps
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
 		skip fleet_netns_name "no ip netns here (a busybox guest)"

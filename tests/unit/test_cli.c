@@ -79,10 +79,49 @@ static void test_errors(void)
 		     "unexpected argument 'extra'");
 }
 
+/* -N: digits are an inode number; longer digits may be a container ID
+ * prefix, looked up by main(); names are kept for main() too. */
+static void test_netns(void)
+{
+	struct options opts;
+	struct errmsg msg;
+
+	CHECK_INT(PARSE(&opts, &msg, "-N", "4294967295"), 0);
+	CHECK_INT(opts.filter.netns, 4294967295u);
+	CHECK(opts.fleet.netns_ref == NULL);
+	CHECK_INT(PARSE(&opts, &msg, "-N", "0004026531840"), 0);
+	CHECK_INT(opts.filter.netns, 4026531840u);
+	CHECK_INT(PARSE(&opts, &msg, "-N", "123456789012"), 0);
+	CHECK_INT(opts.filter.netns, 0);
+	CHECK_STR(opts.fleet.netns_ref, "123456789012");
+	CHECK_INT(PARSE(&opts, &msg, "--netns=web-1"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "web-1");
+	expect_error(PARSE(&opts, &msg, "-N", "0"), &msg,
+		     "invalid network namespace '0': an inode number is 1 to "
+		     "4294967295");
+	expect_error(PARSE(&opts, &msg, "-N", "4294967296"), &msg,
+		     "invalid network namespace '4294967296': an inode number "
+		     "is 1 to 4294967295");
+	/* Kubernetes' containerID, pasted whole. */
+	CHECK_INT(PARSE(&opts, &msg, "-N", "containerd://0123456789abcdef"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789abcdef");
+	CHECK_INT(PARSE(&opts, &msg, "-N", "cri-o://0123456789ab"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789ab");
+	CHECK_INT(PARSE(&opts, &msg, "-N", "docker://0123456789ab"), 0);
+	CHECK_STR(opts.fleet.netns_ref, "0123456789ab");
+	expect_error(PARSE(&opts, &msg, "-N", "containerd://web"), &msg,
+		     "invalid container ID 'containerd://web': want 12 to 64 "
+		     "lowercase hex digits after the runtime's '://'");
+	expect_error(PARSE(&opts, &msg, "-N", ".."), &msg,
+		     "invalid network namespace '..': want its inode number, "
+		     "an ip netns name, or a container ID prefix");
+}
+
 int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_values);
 	RUN(test_errors);
+	RUN(test_netns);
 	return check_exit_code();
 }

@@ -152,7 +152,7 @@ static void test_file(void)
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/tcpdrop.prom", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.tcpdrop.prom.tmp", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tcpdrop.prom.%d.tmp", dir, (int)getpid());
 	CHECK_INT(metrics_write_file(path, "a 1\n", 4, &msg), 0);
 	CHECK_INT(metrics_write_file(path, "b 2\n", 4, &msg), 0);
 	f = fopen(path, "r");
@@ -170,7 +170,60 @@ static void test_file(void)
 	/* A directory that is not there: an error naming the file. */
 	CHECK_INT(metrics_write_file("/nonexistent-dir/x.prom", "a", 1, &msg),
 		  -ENOENT);
-	CHECK(strstr(msg.text, "/nonexistent-dir/.x.prom.tmp") != NULL);
+	CHECK_STR(msg.text, "cannot write /nonexistent-dir/x.prom: No such file "
+		  "or directory (making its temporary file beside it)");
+}
+
+/* What is at the path may be replaced only when it is a regular file: a
+ * symbolic link stays a link to an untouched file, a FIFO stays a FIFO,
+ * and nothing is left beside them. */
+static void test_file_odd_paths(void)
+{
+	char dir[] = "/tmp/tcpdrop-test-metrics-XXXXXX", path[256], target[256];
+	char sub[256], tmp[256], longname[512];
+	struct errmsg msg;
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(target, sizeof(target), "%s/real.prom", dir);
+	snprintf(path, sizeof(path), "%s/link.prom", dir);
+	CHECK_INT(symlink(target, path), 0);
+	CHECK_INT(metrics_check_file(path, &msg), -EEXIST);
+	CHECK_STR(msg.text + strlen("cannot write ") + strlen(dir), "/link.prom: it is a symbolic link, "
+		  "which the page would replace; give a regular file or a new "
+		  "name");
+	CHECK_INT(metrics_write_file(path, "a 1\n", 4, &msg), -EEXIST);
+	CHECK_INT(lstat(path, &st), 0);
+	CHECK(S_ISLNK(st.st_mode));
+	CHECK(access(target, F_OK) != 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo.prom", dir);
+	CHECK_INT(mkfifo(path, 0600), 0);
+	CHECK_INT(metrics_write_file(path, "a 1\n", 4, &msg), -EEXIST);
+	CHECK(strstr(msg.text, "it is a FIFO") != NULL);
+	CHECK_INT(lstat(path, &st), 0);
+	CHECK(S_ISFIFO(st.st_mode));
+	unlink(path);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	CHECK_INT(mkdir(sub, 0700), 0);
+	CHECK_INT(metrics_check_file(sub, &msg), -EEXIST);
+	CHECK(strstr(msg.text, "it is a directory") != NULL);
+	snprintf(longname, sizeof(longname), "%s/", sub);
+	CHECK_INT(metrics_check_file(longname, &msg), -EEXIST);
+	rmdir(sub);
+	/* A name the file system can hold, but not with ".PID.tmp" around
+	 * it. */
+	memset(longname, 0, sizeof(longname));
+	snprintf(longname, sizeof(longname), "%s/", dir);
+	memset(longname + strlen(longname), 'a', 252);
+	CHECK_INT(metrics_check_file(longname, &msg), -ENAMETOOLONG);
+	/* A good path: checked by making the temporary file, then removed. */
+	snprintf(path, sizeof(path), "%s/ok.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.ok.prom.%d.tmp", dir, (int)getpid());
+	CHECK_INT(metrics_check_file(path, &msg), 0);
+	CHECK(access(tmp, F_OK) != 0);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_INT(rmdir(dir), 0);
 }
 
 int main(void)
@@ -179,5 +232,6 @@ int main(void)
 	RUN(test_labels);
 	RUN(test_overflow);
 	RUN(test_file);
+	RUN(test_file_odd_paths);
 	return check_exit_code();
 }
