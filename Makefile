@@ -207,7 +207,8 @@ live: tcpdrop tools
 # jq and python3 parse the JSON output in the tests; nft makes the
 # netfilter drops of tests/live/truth.sh; curl and prometheus (promtool and
 # the server) check the metrics of tests/live/fleet.sh; tshark and tcpdump
-# read the pcapng files of tests/live/pcapng.sh.
+# read the pcapng files of tests/live/pcapng.sh; node_exporter and
+# python3-yaml serve the textfile and DaemonSet tests of fleet.sh.
 test: tcpdrop tools $(UNIT_BIN)
 	@sh tools/deps.sh jq python3 nft:nftables curl promtool:prometheus tshark tcpdump \
 		prometheus-node-exporter /usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
