@@ -11,9 +11,11 @@
 # /dev/null through a pipe, as `tcpdrop | ...` would), and reads at exit
 # how many drops it traced and lost; a drop neither traced nor counted
 # lost is counted lost. A mode stops stepping at its first losing rate
-# once the cost rate is behind it. The tracers: tcpdrop -S, tcpdrop
-# (stacks), -j, -c, and tools/bench-bpftrace.bt (the same tuple decoded
-# from the headers by bpftrace, printed without stacks, like -S).
+# once the cost rate is behind it, and goes straight to dropgen's fastest
+# once dropgen falls short of a rate with nothing lost. The tracers:
+# tcpdrop -S, tcpdrop (stacks), -j, -c, and tools/bench-bpftrace.bt (the
+# same tuple decoded from the headers by bpftrace, printed without
+# stacks, like -S).
 #
 # Cost per drop: with kernel.bpf_stats_enabled on (its value restored at
 # exit), run_time_ns / run_cnt of the tracer's program on skb:kfree_skb
@@ -257,10 +259,18 @@ step() {
 
 # ladder MODE: the rates in turn, until one loses (the cost rate is always
 # run: its step gives the cost); a losing step is retried BENCH_RETRY
-# times. Prints one line a step; appends the mode's row to the table.
+# times. Once dropgen falls short of a rate with none lost (the tracer's
+# own cost slows the sender), only the cost rate and its fastest remain.
+# Prints one line a step; appends the mode's row to the table: the
+# highest rate reached with none lost ("max" when dropgen could not go
+# faster), the first losing one, the cost.
 ladder() {
-	mode=$1 best="-" first="-" cost="-" star=""
+	mode=$1 best="-" best_rate=0 first="-" cost="-" star="" saturated=""
 	for rate in $rates; do
+		if [ -n "$saturated" ] && [ "$rate" != 0 ] &&
+			{ [ "$rate" != "$cost_rate" ] || [ "$cost" != "-" ]; }; then
+			continue
+		fi
 		try=0
 		while :; do
 			step "$mode" "$rate" || break
@@ -277,7 +287,12 @@ ladder() {
 			[ "${busy:-0}" -gt 110 ] && star="*"
 		fi
 		if [ "${lost:-1}" = 0 ]; then
-			[ "$rate" = 0 ] && best="max $achieved" || best=$achieved
+			[ "$kept_up" = yes ] || saturated=1
+			if [ "$achieved" -gt "$best_rate" ]; then
+				best_rate=$achieved
+				best=$achieved
+				[ "$kept_up" = yes ] || best="max $achieved"
+			fi
 		elif [ "$first" = "-" ]; then
 			first="$achieved ($lost/$sent)"
 		fi

@@ -1182,7 +1182,7 @@ static int run_flood4(const struct mode *m, const struct tuple *t,
 #define PACE_DEFAULT_SECONDS	2
 #define PACE_MAX_SECONDS	600
 #define PACE_MAX_CPUS		256
-#define PACE_MAX_BATCH		256	/* rate 0: sends between clock reads */
+#define PACE_MAX_BATCH		256	/* sends between clock reads */
 #define NS_PER_S		1000000000ull
 
 /* Set by main from pace4's second and third arguments. */
@@ -1262,19 +1262,26 @@ static void *pace_send(void *arg)
 		    now - start >= duration + (s->rate ? PACE_TICK_NS : 0))
 			break;
 		due = pace_due(s, now - start, total);
+		if (s->sent >= due) {
+			/* Caught up: on to the next tick, or on at once when
+			 * that tick is already past. */
+			tick += PACE_TICK_NS;
+			if (tick > now)
+				sleep_until_ns(tick);
+			else
+				tick = now;
+			continue;
+		}
+		/* Behind by more than a batch: the clock is read again
+		 * after each PACE_MAX_BATCH, so the end comes on time. */
+		if (due - s->sent > PACE_MAX_BATCH)
+			due = s->sent + PACE_MAX_BATCH;
 		for (; s->sent < due; s->sent++)
 			if (sendto(fd, &pkt, sizeof(pkt), 0, &s->t->dst.addr.sa,
 				   s->t->dst.len) != (ssize_t)sizeof(pkt)) {
 				s->err = fail_errno("sendto");
 				goto out;
 			}
-		if (!s->rate)
-			continue;
-		tick += PACE_TICK_NS;
-		if (tick > monotonic_ns())
-			sleep_until_ns(tick);
-		else
-			tick = monotonic_ns();	/* behind: no sleep, no debt */
 	}
 out:
 	s->elapsed_ns = monotonic_ns() - start;
