@@ -222,9 +222,10 @@ mode_kind() {
 	esac
 }
 
-# step MODE RATE: one tracer, one paced run. Sets sent (dropped, by the
-# namespace's InCsumErrors), achieved, kept_up, traced, lost, cost_ns
-# ("" when unknown) and busy (run_cnt over the drops made).
+# step MODE RATE: one tracer, one paced run. Sets sent (each packet sent
+# is one drop: TCP_CSUM, or CPU_BACKLOG when the loopback backlog was
+# full, which the tracers see as well), achieved, kept_up, traced, lost,
+# cost_ns ("" when unknown) and busy (run_cnt over the drops made, %).
 step() {
 	sent="" traced="" lost="" cost_ns="" busy=""
 	if ! start_mode "$1"; then
@@ -238,7 +239,7 @@ step() {
 	line=$(pace "$2") || line=""
 	after=$(prog_stats "$(mode_kind "$1")")
 	summary=$(stop_tracer)
-	sent=$(field csum "$line")
+	sent=$(field count "$line")
 	achieved=$(field rate "$line")
 	kept_up=$(field kept_up "$line")
 	[ -n "$sent" ] || { echo "  $1: dropgen failed" >&2; return 1; }
