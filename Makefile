@@ -214,11 +214,15 @@ test: tcpdrop tools $(UNIT_BIN)
 		prometheus-node-exporter /usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
 	@sh tests/run.sh $(UNIT_BIN)
 
-# Figures, not assertions: start-up time, peak RSS, size, and the cost per
-# drop in each mode against an untraced baseline (root).
+# Figures, not assertions: start-up time, peak RSS, size, the cost per
+# drop in each mode against an untraced baseline, and the highest rate of
+# drops each mode follows with none lost, with the in-kernel cost per drop
+# against bpftrace and an empty program (root; bpftrace, bpftool, jq).
 bench: tcpdrop tools
+	@sh tools/deps.sh bpftrace bpftool jq
 	@sh tools/bench-startup.sh
 	@sh tools/bench-overhead.sh
+	@sh tools/bench-rate.sh
 endif
 
 # The kernel matrix: Debian's kernels booted under qemu, x86_64 and arm64,

@@ -3,7 +3,7 @@
  * between network namespaces, with -n), so that a test knows in advance
  * which row tcpdrop has to print, or that it must print none.
  *
- * usage: dropgen [-n] MODE SRC SPORT DST DPORT [MS | N]
+ * usage: dropgen [-n] MODE SRC SPORT DST DPORT [MS | N | RATE [SECONDS [CPUS]]]
  *
  *   syn4  SRC SPORT DST DPORT   SYN from SRC:SPORT to the closed port
  *                               DST:DPORT (IPv4): NO_SOCKET in tcp_v4_rcv
@@ -23,6 +23,20 @@
  *                               the N sends took, and csum=, how many of
  *                               them were TCP_CSUM (the rest the loopback
  *                               backlog dropped first, CPU_BACKLOG)
+ *   pace4 SRC SPORT DST DPORT [RATE [SECONDS [CPUS]]]
+ *                               flood4's SYNs at RATE per second in all
+ *                               (10000; 0: as fast as possible) for
+ *                               SECONDS (2), from CPUS (1) threads pinned
+ *                               to distinct CPUs, each sending its share
+ *                               in a batch every millisecond; for the
+ *                               rate benchmark. count= is how many were
+ *                               sent, ns= the time they took, csum= as in
+ *                               flood4; the line ends with asked=RATE
+ *                               rate= (the rate achieved, per second)
+ *                               cpus=CPUS kept_up=yes, or kept_up=no when
+ *                               the senders fell behind RATE and sent
+ *                               fewer than RATE * SECONDS (kept_up=-
+ *                               with RATE 0)
  *   opts4 SRC SPORT DST DPORT   syn4 with 16 bytes of IP options (Record
  *                               Route): an IPv4 header of 36 bytes
  *   dstopts6 SRC SPORT DST DPORT
@@ -91,6 +105,8 @@
 #include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,7 +146,7 @@ struct drop_report {
 	const char *flags;
 	const char *expected;
 	uint64_t count;
-	uint64_t elapsed_ns;	/* flood4 only */
+	uint64_t elapsed_ns;	/* flood4, pace4 only */
 	const char *note;	/* more on the line: "sports=same" */
 };
 
@@ -144,11 +160,13 @@ static int one_drop(struct drop_report *report, const char *flags,
 	return err;
 }
 
-/* A mode's optional last argument: md5's milliseconds, flood4's count. */
+/* A mode's optional arguments, the first of which is passed to run():
+ * md5's milliseconds, flood4's count, pace4's rate (pace4 alone takes
+ * more, kept in pace_seconds and pace_cpus). */
 struct mode {
 	const char *name;
 	int family;		/* AF_UNSPEC: taken from the addresses */
-	int takes_arg;
+	int takes_arg;		/* how many optional arguments */
 	unsigned int arg_default, arg_max;
 	int (*run)(const struct mode *m, const struct tuple *t,
 		   unsigned int arg, struct drop_report *report);
@@ -1146,6 +1164,217 @@ static int run_flood4(const struct mode *m, const struct tuple *t,
 	return err;
 }
 
+/* ---- pace4: flood4's SYNs at a steady rate ---------------------------- */
+
+/*
+ * The rate benchmark asks for a number of drops a second and checks
+ * whether tcpdrop keeps up. Each sender thread is pinned to its own CPU
+ * and sends, every PACE_TICK_NS, what its share of the rate owes by then
+ * (against CLOCK_MONOTONIC, so a late wake-up is made up by a bigger
+ * batch, not lost), then sleeps to the next tick with an absolute
+ * deadline. A sender that is still behind when its time is up stops
+ * there: the run says kept_up=no and the rate it reached, which is then
+ * the generator's maximum on that machine.
+ */
+#define PACE_TICK_NS		1000000ull	/* one batch a millisecond */
+#define PACE_DEFAULT_RATE	10000
+#define PACE_MAX_RATE		10000000
+#define PACE_DEFAULT_SECONDS	2
+#define PACE_MAX_SECONDS	600
+#define PACE_MAX_CPUS		256
+#define PACE_MAX_BATCH		256	/* sends between clock reads */
+#define NS_PER_S		1000000000ull
+
+/* Set by main from pace4's second and third arguments. */
+static unsigned int pace_seconds = PACE_DEFAULT_SECONDS;
+static unsigned int pace_cpus = 1;
+
+/* One sender: its CPU and share (rate, packets per second; 0: as fast as
+ * it can), and what it did. */
+struct pace_sender {
+	pthread_t thread;
+	const struct tuple *t;
+	int cpu;
+	uint64_t rate;
+	uint64_t sent;
+	uint64_t elapsed_ns;
+	int err;		/* -errno */
+};
+
+/* Sleeps until the CLOCK_MONOTONIC time `ns`. */
+static void sleep_until_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / NS_PER_S),
+			       (long)(ns % NS_PER_S) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* How many packets s owes `elapsed` ns into its run, never more than
+ * `total`; with rate 0 a batch more than it sent. */
+static uint64_t pace_due(const struct pace_sender *s, uint64_t elapsed,
+			 uint64_t total)
+{
+	uint64_t due;
+
+	if (!s->rate)
+		return s->sent + PACE_MAX_BATCH;
+	/* rate <= 1e7 and elapsed < 700 s: the product fits in 64 bits. */
+	due = s->rate * elapsed / NS_PER_S + 1;
+	return due < total ? due : total;
+}
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return fail_errno("sched_setaffinity");
+	return 0;
+}
+
+static void *pace_send(void *arg)
+{
+	struct pace_sender *s = arg;
+	uint64_t duration = (uint64_t)pace_seconds * NS_PER_S;
+	uint64_t total = s->rate * pace_seconds, start, now, tick, due;
+	struct syn_packet pkt;
+	int fd;
+
+	s->err = pin_to_cpu(s->cpu);
+	if (s->err)
+		return NULL;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0) {
+		s->err = fail_errno("raw socket");
+		return NULL;
+	}
+	build_bad_syn(s->t, &pkt);
+	start = monotonic_ns();
+	for (tick = start;; ) {
+		now = monotonic_ns();
+		/* One tick of slack: the last batch is due at the very end. */
+		if ((s->rate && s->sent >= total) ||
+		    now - start >= duration + (s->rate ? PACE_TICK_NS : 0))
+			break;
+		due = pace_due(s, now - start, total);
+		if (s->sent >= due) {
+			/* Caught up: on to the next tick, or on at once when
+			 * that tick is already past. */
+			tick += PACE_TICK_NS;
+			if (tick > now)
+				sleep_until_ns(tick);
+			else
+				tick = now;
+			continue;
+		}
+		/* Behind by more than a batch: the clock is read again
+		 * after each PACE_MAX_BATCH, so the end comes on time. */
+		if (due - s->sent > PACE_MAX_BATCH)
+			due = s->sent + PACE_MAX_BATCH;
+		for (; s->sent < due; s->sent++)
+			if (sendto(fd, &pkt, sizeof(pkt), 0, &s->t->dst.addr.sa,
+				   s->t->dst.len) != (ssize_t)sizeof(pkt)) {
+				s->err = fail_errno("sendto");
+				goto out;
+			}
+	}
+out:
+	s->elapsed_ns = monotonic_ns() - start;
+	close_fd(&fd);
+	return NULL;
+}
+
+/* The first n CPUs this process may run on, into cpus[]. */
+static int pick_cpus(unsigned int n, int *cpus)
+{
+	cpu_set_t allowed;
+	unsigned int found = 0;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return fail_errno("sched_getaffinity");
+	for (cpu = 0; cpu < CPU_SETSIZE && found < n; cpu++)
+		if (CPU_ISSET(cpu, &allowed))
+			cpus[found++] = cpu;
+	if (found < n)
+		return fail(0, "%u CPUs asked, %d allowed", n,
+			    CPU_COUNT(&allowed));
+	return 0;
+}
+
+/* Starts one sender a CPU, each with its share of `rate` (the remainder
+ * to the first ones), and waits for them all; -errno of the first that
+ * failed. */
+static int pace_run(const struct tuple *t, unsigned int rate,
+		    struct pace_sender *senders, unsigned int n)
+{
+	int cpus[PACE_MAX_CPUS];
+	unsigned int i, started = 0;
+	int err;
+
+	err = pick_cpus(n, cpus);
+	for (i = 0; i < n && !err; i++, started++) {
+		senders[i] = (struct pace_sender){ .t = t, .cpu = cpus[i] };
+		senders[i].rate = rate / n + (i < rate % n);
+		err = -pthread_create(&senders[i].thread, NULL, pace_send,
+				      &senders[i]);
+		if (err)
+			fail(-err, "pthread_create");
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(senders[i].thread, NULL);
+		if (!err)
+			err = senders[i].err;
+	}
+	return err;
+}
+
+static char pace_note[128];
+
+static int run_pace4(const struct mode *m, const struct tuple *t,
+		     unsigned int rate, struct drop_report *report)
+{
+	struct pace_sender senders[PACE_MAX_CPUS];
+	uint64_t before, after = 0, sent = 0, elapsed = 0;
+	unsigned int i;
+	int kept_up = 1, err;
+
+	err = read_net_counter(SNMP, "Tcp", "InCsumErrors", &before);
+	if (!err)
+		err = pace_run(t, rate, senders, pace_cpus);
+	if (err)
+		return err;
+	for (i = 0; i < pace_cpus; i++) {
+		sent += senders[i].sent;
+		if (senders[i].elapsed_ns > elapsed)
+			elapsed = senders[i].elapsed_ns;
+		if (senders[i].sent < senders[i].rate * pace_seconds)
+			kept_up = 0;
+	}
+	/* As in flood4: each packet is dropped once, as TCP_CSUM or, when
+	 * the loopback backlog overflowed first, CPU_BACKLOG. */
+	err = wait_counter_reach(SNMP, "Tcp", "InCsumErrors", before + sent,
+				 &after);
+	if (err)
+		return err;
+	snprintf(pace_note, sizeof(pace_note),
+		 "csum=%llu asked=%u rate=%llu cpus=%u kept_up=%s",
+		 (unsigned long long)(after - before), rate,
+		 (unsigned long long)(elapsed ? sent * NS_PER_S / elapsed : 0),
+		 pace_cpus, !rate ? "-" : kept_up ? "yes" : "no");
+	report->note = pace_note;
+	report->elapsed_ns = elapsed;
+	report->flags = "SYN";
+	report->expected = "TCP_CSUM";
+	report->count = sent;
+	return 0;
+}
+
 /* ---- frag4, frag6: a fragment whose first fragment never comes -------- */
 
 /*
@@ -1343,6 +1572,7 @@ static const struct mode modes[] = {
 	{ "md5", AF_UNSPEC, 1, MD5_DEFAULT_MS, MD5_MAX_MS, run_md5, NULL },
 	{ "csum4", AF_INET, 0, 0, 0, run_csum4, NULL },
 	{ "flood4", AF_INET, 1, 1000, FLOOD_MAX, run_flood4, NULL },
+	{ "pace4", AF_INET, 3, PACE_DEFAULT_RATE, PACE_MAX_RATE, run_pace4, NULL },
 	{ "opts4", AF_INET, 0, 0, 0, run_syn, prepare_ip_options },
 	{ "dstopts6", AF_INET6, 0, 0, 0, run_syn, prepare_dstopts },
 	{ "hbh6", AF_INET6, 0, 0, 0, run_syn, prepare_hopopts },
@@ -1383,6 +1613,18 @@ static int parse_arg(const char *text, unsigned int max, unsigned int *arg)
 	return 0;
 }
 
+/* pace4's SECONDS and CPUS, after RATE. */
+static int parse_pace_args(int argc, char **argv)
+{
+	if (argc > 0 && parse_arg(argv[0], PACE_MAX_SECONDS, &pace_seconds))
+		return -EINVAL;
+	if (argc > 1 && parse_arg(argv[1], PACE_MAX_CPUS, &pace_cpus))
+		return -EINVAL;
+	if (!pace_seconds || !pace_cpus)
+		return fail(0, "pace4 needs SECONDS and CPUS of 1 or more");
+	return 0;
+}
+
 static void print_report(const struct tuple *t,
 			 const struct drop_report *report)
 {
@@ -1420,8 +1662,9 @@ int main(int argc, char **argv)
 	mode = argc > 1 ? find_mode(argv[1]) : NULL;
 	if (!mode || argc < 6 || argc > 6 + mode->takes_arg) {
 		fprintf(stderr, "usage: dropgen [-n] MODE SRC SPORT DST DPORT "
-			"[MS (md5) | N (flood4, burst4)]\n"
-			"modes: syn4 syn6 md5 csum4 flood4 opts4 dstopts6 "
+			"[MS (md5) | N (flood4, burst4) |\n"
+			"        RATE [SECONDS [CPUS]] (pace4)]\n"
+			"modes: syn4 syn6 md5 csum4 flood4 pace4 opts4 dstopts6 "
 			"hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 frag4 "
 			"frag6 oow4 rstlisten4 hbhlate6\n");
 		return 1;
@@ -1429,7 +1672,9 @@ int main(int argc, char **argv)
 	arg = mode->arg_default;
 	if (parse_tuple(argv + 2, mode->family, &t))
 		return 1;
-	if (argc == 7 && parse_arg(argv[6], mode->arg_max, &arg))
+	if (argc >= 7 && parse_arg(argv[6], mode->arg_max, &arg))
+		return 1;
+	if (argc >= 8 && parse_pace_args(argc - 7, argv + 7))
 		return 1;
 	if (mode->run(mode, &t, arg, &report))
 		return 1;
