@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lz4.h"
 #include "pcapng.h"
 #include "netns.h"
 
@@ -54,120 +55,23 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The text is src/help.txt, embedded as an LZ4 frame (src/help_blob.S):
+ * 4 KiB of text in 2 KiB of the binary, decoded by the decoder the BPF
+ * objects need anyway (README "Size"). */
+extern const unsigned char tcpdrop_help_lz4[];
+extern const unsigned char tcpdrop_help_lz4_end[];
+
 void cli_print_help(FILE *out)
 {
-	fputs("Usage: tcpdrop [OPTIONS]\n"
-	      "Trace the TCP packets the kernel drops: time, process on the "
-	      "CPU, addresses\nand ports, socket state, TCP flags, the "
-	      "kernel's drop reason and stack.\n"
-	      "\n"
-	      "Filters (in the kernel; kinds combine with AND, values with "
-	      "OR):\n"
-	      "  -4, --ipv4            IPv4 drops only\n"
-	      "  -6, --ipv6            IPv6 drops only\n"
-	      "  -p, --port PORT[,..]  source or destination port (up to 8)\n"
-	      "      --sport PORT[,..] source port (up to 8)\n"
-	      "      --dport PORT[,..] destination port (up to 8)\n"
-	      "  -a, --addr ADDR[/LEN] source or destination in this IPv4 or "
-	      "IPv6 network\n"
-	      "                        (repeatable, up to 4)\n"
-	      "  -r, --reason NAME[,..] the kernel's reason names, e.g. "
-	      "NO_SOCKET (up to 16)\n"
-	      "      --state STATE[,..] TCP state: ESTABLISHED, LISTEN, ..., "
-	      "NONE (no socket)\n"
-	      "  -N, --netns NS        one network namespace: its inode (stat "
-	      "-L -c %i\n"
-	      "                        /proc/PID/ns/net), its ip netns name, "
-	      "or a container\n"
-	      "                        ID prefix (12+ hex digits), looked up "
-	      "at start\n"
-	      "\n"
-	      "Output:\n"
-	      "  -S, --no-stack        no kernel stacks\n"
-	      "  -j, --json            one JSON object per line\n"
-	      "  -c, --count [SECS]    counts by reason and place instead of "
-	      "rows, every SECS\n"
-	      "                        seconds or once at exit\n"
-	      "  -t, --timestamp STYLE TIME column: hms (default), us "
-	      "(microseconds), iso (UTC)\n"
-	      "      --wide            address columns wide enough for IPv6 "
-	      "(default with -6)\n"
-	      "  -n, --netns-names     name each drop's namespace: a NETNS "
-	      "column (ip netns\n"
-	      "                        name, ctr:ID, pod:UID or -); JSON "
-	      "netns_name,\n"
-	      "                        container_id, pod_uid\n"
-	      "  -q, --quiet           no rows on stdout (with -w FILE, --metrics "
-	      "or\n"
-	      "                        --metrics-file)\n"
-	      "  -w, --write FILE      the dropped packets as a pcapng file too "
-	      "(- for stdout,\n"
-	      "                        then no rows), each with its reason as "
-	      "a comment\n"
-	      "  -s, --snaplen BYTES   packet bytes per drop with -w, from the "
-	      "IP header:\n"
-	      "                        1 to 2048 (0: 2048), default 256\n"
-	      "\n"
-	      "Metrics (Prometheus text format 0.0.4):\n"
-	      "      --metrics ADDR:PORT serve GET /metrics there; :PORT is "
-	      "127.0.0.1:PORT,\n"
-	      "                        IPv6 as [::1]:PORT\n"
-	      "      --metrics-file PATH rewrite PATH (temporary file, then "
-	      "rename) every\n"
-	      "                        interval, for node_exporter's textfile "
-	      "collector\n"
-	      "      --metrics-interval SECS  how often (default 15)\n"
-	      "      --metrics-labels LIST  more labels on tcpdrop_drops_total: "
-	      "port, netns\n"
-	      "\n"
-	      "Run:\n"
-	      "  -d, --duration SECS   stop after SECS seconds\n"
-	      "      --btf FILE        the kernel's BTF, when /sys/kernel/btf/"
-	      "vmlinux is\n"
-	      "                        missing: a vmlinux with .BTF, or a raw "
-	      "BTF file\n"
-	      "      --no-discovery    without BTF, do not find the kernel's "
-	      "layout from\n"
-	      "                        known drops: rows without addresses, "
-	      "ports, state\n"
-	      "                        or flags\n"
-	      "      --ring-pages N    data pages of each CPU's perf ring, a "
-	      "power of two\n"
-	      "                        (default: sized from the mode, see "
-	      "-v)\n"
-	      "  -v, --verbose         say what the kernel offers; the whole "
-	      "verifier log\n"
-	      "                        when the kernel refuses the program\n"
-	      "  -h, --help            show this help and exit\n"
-	      "  -V, --version         show the version and exit\n"
-	      "\n"
-	      "Examples:\n"
-	      "  tcpdrop               trace all TCP drops, with stacks\n"
-	      "  tcpdrop -4 -S         IPv4 drops only, one line each\n"
-	      "  tcpdrop -p 443 -r NO_SOCKET,TCP_CSUM\n"
-	      "                        port 443, two reasons only\n"
-	      "  tcpdrop -a 10.0.0.0/8 --state ESTABLISHED\n"
-	      "                        drops on established connections in "
-	      "10/8\n"
-	      "  tcpdrop -j | jq .reason\n"
-	      "                        JSON lines\n"
-	      "  tcpdrop -c 5          a table of counts every 5 seconds\n"
-	      "  tcpdrop -S -w drops.pcapng\n"
-	      "                        rows, and the packets for wireshark\n"
-	      "  tcpdrop -w - | tshark -r - -T fields -e ip.src -e "
-	      "frame.comment\n"
-	      "                        the packets only, into tshark\n"
-	      "  tcpdrop -d 10         trace for 10 seconds\n"
-	      "  tcpdrop -q --metrics :9104\n"
-	      "                        a Prometheus exporter on 127.0.0.1:9104\n"
-	      "  tcpdrop -n -N web     drops in namespace web, named\n"
-	      "  tcpdrop --btf /boot/vmlinux-$(uname -r)\n"
-	      "                        on a kernel without /sys/kernel/btf\n"
-	      "\n"
-	      "Exit status: 0 done (Ctrl-C, SIGTERM, SIGHUP, --duration, "
-	      "closed output),\n"
-	      "1 the kernel or the system refused (message on stderr), "
-	      "2 bad usage.\n", out);
+	size_t len = (size_t)(tcpdrop_help_lz4_end - tcpdrop_help_lz4), n = 0;
+	uint8_t *text = NULL;
+
+	if (lz4_frame_decode(tcpdrop_help_lz4, len, &text, &n)) {
+		fputs("Usage: tcpdrop [OPTIONS]; see man tcpdrop\n", out);
+		return;
+	}
+	fwrite(text, 1, n, out);
+	free(text);
 }
 
 void cli_print_usage_hint(FILE *out)
@@ -179,7 +83,11 @@ void cli_print_usage_hint(FILE *out)
  * in an int. */
 #define SECONDS_MAX (INT_MAX / 1000)
 
-static int parse_seconds(const char *arg, unsigned *out)
+/* A whole decimal number from `min` to `max`, digits only: strtoul()
+ * alone would take " 5", "+5", "-5" (as a huge number) and "5s". 0 or
+ * -EINVAL. */
+static int parse_decimal(const char *arg, unsigned long min,
+			 unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -188,7 +96,17 @@ static int parse_seconds(const char *arg, unsigned *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || *end || v == 0 || v > SECONDS_MAX)
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *arg, unsigned *out)
+{
+	unsigned long v;
+
+	if (parse_decimal(arg, 1, SECONDS_MAX, &v))
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
@@ -438,16 +356,22 @@ bool cli_pcap_to_stdout(const struct options *opts)
  * as tcpdump's -s 0 is its own. */
 static int parse_snaplen(const char *arg, uint32_t *out)
 {
-	char *end;
 	unsigned long v;
 
-	if (arg[0] < '0' || arg[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || *end || v > PCAPNG_SNAPLEN_MAX)
+	if (parse_decimal(arg, 0, PCAPNG_SNAPLEN_MAX, &v))
 		return -EINVAL;
 	*out = v ? (uint32_t)v : PCAPNG_SNAPLEN_MAX;
+	return 0;
+}
+
+/* --ring-pages: perf rings are a power of two of pages. */
+static int parse_ring_pages(const char *arg, size_t *out)
+{
+	unsigned long v;
+
+	if (parse_decimal(arg, 1, RINGSIZE_MAX_PAGES, &v) || (v & (v - 1)))
+		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
@@ -573,8 +497,7 @@ static int apply_option(int argc, char **argv, int c, struct options *opts,
 	case OPT_METRICS_LABELS:
 		return fleet_parse_labels(optarg, &opts->fleet.labels, msg);
 	case OPT_RING_PAGES:
-		opts->ring_pages = ringsize_parse(optarg);
-		if (!opts->ring_pages)
+		if (parse_ring_pages(optarg, &opts->ring_pages))
 			return errmsg_set(msg, -EINVAL, "invalid ring size '%s': "
 					  "want pages per CPU, a power of two "
 					  "from 1 to %d", optarg,

@@ -1,7 +1,5 @@
 #include "ringsize.h"
 
-#include <errno.h>
-#include <stdlib.h>
 
 static size_t pow2_at_least(size_t n)
 {
@@ -27,18 +25,4 @@ size_t ringsize_pages(unsigned long rate, size_t record_bytes,
 	if (pages < RINGSIZE_MIN_PAGES)
 		pages = RINGSIZE_MIN_PAGES;
 	return pages > RINGSIZE_MAX_PAGES ? RINGSIZE_MAX_PAGES : pages;
-}
-
-size_t ringsize_parse(const char *arg)
-{
-	char *end;
-	unsigned long n;
-
-	if (!arg || *arg < '0' || *arg > '9')
-		return 0;
-	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (errno || *end || n < 1 || n > RINGSIZE_MAX_PAGES || (n & (n - 1)))
-		return 0;
-	return n;
 }

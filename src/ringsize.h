@@ -29,7 +29,4 @@
 size_t ringsize_pages(unsigned long rate, size_t record_bytes,
 		      size_t page_size, int ncpus);
 
-/* --ring-pages: a power of two from 1 to RINGSIZE_MAX_PAGES, else 0. */
-size_t ringsize_parse(const char *arg);
-
 #endif

@@ -1,5 +1,5 @@
-/* ringsize.c: ring sizes from the rate and the record size, their bounds,
- * and --ring-pages's values. */
+/* ringsize.c: ring sizes from the rate and the record size, and their
+ * bounds (--ring-pages's values are tests/cli.sh's). */
 #include "check.h"
 #include "ringsize.h"
 
@@ -29,27 +29,9 @@ static void test_bounds(void)
 	CHECK_INT(ringsize_pages(100000000, 1024, 4096, 1), RINGSIZE_MAX_PAGES);
 }
 
-static void test_parse(void)
-{
-	CHECK_INT(ringsize_parse("1"), 1);
-	CHECK_INT(ringsize_parse("256"), 256);
-	CHECK_INT(ringsize_parse("4096"), 4096);
-	CHECK_INT(ringsize_parse("8192"), 0);
-	CHECK_INT(ringsize_parse("0"), 0);
-	CHECK_INT(ringsize_parse("3"), 0);
-	CHECK_INT(ringsize_parse("-4"), 0);
-	CHECK_INT(ringsize_parse("+4"), 0);
-	CHECK_INT(ringsize_parse(" 4"), 0);
-	CHECK_INT(ringsize_parse("4k"), 0);
-	CHECK_INT(ringsize_parse(""), 0);
-	CHECK_INT(ringsize_parse("99999999999999999999999"), 0);
-	CHECK_INT(ringsize_parse(NULL), 0);
-}
-
 int main(void)
 {
 	RUN(test_from_rate);
 	RUN(test_bounds);
-	RUN(test_parse);
 	return check_exit_code();
 }
