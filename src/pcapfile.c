@@ -14,7 +14,7 @@
  * (fifo(7)), and is tried again while nothing asks us to stop. */
 static int open_nonblocking(const char *path)
 {
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	return open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
 		    O_NOCTTY | O_NONBLOCK, 0644);
 }
 
@@ -61,6 +61,17 @@ int pcapfile_open(const char *path, int stop_fd, int64_t deadline_ms,
 		return ret;
 	}
 	return fd;
+}
+
+int pcapfile_truncate(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode) && ftruncate(fd, 0))
+		return -errno;
+	return 0;
 }
 
 /* Whether `path` and `fd` are one file, pipe or socket. */

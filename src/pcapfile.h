@@ -9,14 +9,18 @@
 
 #include "errmsg.h"
 
-/* Opens `path` for writing, created mode 0644 (less the umask) or
- * truncated. A FIFO without a reader is tried again every `retry_ms`
+/* Opens `path` for writing, created mode 0644 (less the umask); an
+ * existing file is not truncated yet (pcapfile_truncate()). A FIFO without a reader is tried again every `retry_ms`
  * until a reader opens it, `stop_fd` (the signalfd of the stop signals)
  * becomes readable, or CLOCK_MONOTONIC passes `deadline_ms` (0: never).
  * Returns the fd (blocking, close-on-exec), or -errno: -ECANCELED for a
  * stop signal, -ETIMEDOUT for the deadline, else open()'s. */
 int pcapfile_open(const char *path, int stop_fd, int64_t deadline_ms,
 		  int retry_ms);
+
+/* Empties `fd` if it is a regular file (a FIFO or a device has nothing
+ * to empty). 0 or -errno of ftruncate(). */
+int pcapfile_truncate(int fd);
 
 /* Whether `path` is, already before it is opened, the file, pipe or
  * socket of stdout (where rows go when `rows_on_stdout`) or of stderr

@@ -357,6 +357,24 @@ test_pcapng_fifo_reader() {
 	pcapng_check "$test" - "$WORK/$test.expect" && pass "$test"
 }
 
+# --- a run refused at start (an unknown reason: exit 2, found once the
+# kernel's reasons are read) leaves an existing -w file as it was: it is
+# truncated only once the program runs, as tcpdump's bad filter leaves it
+test_pcapng_refused_keeps_file() {
+	test=pcapng_refused_keeps_file
+	f=$WORK/$test.pcapng
+	echo "an earlier capture" >"$f"
+	"$TCPDROP" -S -r NO_SUCH_REASON -w "$f" >"$WORK/$test.out" 2>"$WORK/$test.err"
+	status=$?
+	if [ "$status" -ne 2 ]; then
+		fail "$test" "exit status $status, want 2: $(cat "$WORK/$test.err")"
+	elif [ "$(cat "$f")" != "an earlier capture" ]; then
+		fail "$test" "the file was changed: $(head -c 64 "$f" | od -c | head -n 2)"
+	else
+		pass "$test"
+	fi
+}
+
 # --- paths that cannot be written: one line, exit 1 -----------------------
 pcapng_runtime_error() {
 	test=$1 want=$2
@@ -406,6 +424,7 @@ run_pcapng_scenarios() {
 	test_pcapng_killed
 	test_pcapng_fifo_stop
 	test_pcapng_fifo_reader
+	test_pcapng_refused_keeps_file
 	pcapng_runtime_error pcapng_bad_path \
 		"tcpdrop: cannot open $WORK/no-such-dir/x.pcapng: No such file or directory" \
 		-w "$WORK/no-such-dir/x.pcapng"
