@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "outstream.h"
+#include "pcapfile.h"
 #include "pcapng.h"
 #include "report.h"
 #include "ringsize.h"
@@ -498,7 +499,19 @@ static int run_traced(struct run *run)
 /* -w: the file (or stdout's stream), opened before anything is loaded
  * so that a path that cannot be written fails at once, and started with
  * its section and interface blocks. 0, or EXIT_FAILURE after one line. */
-static int open_pcap(struct run *run, struct pcapng_writer *w)
+/* --duration also bounds the wait for a FIFO's reader. */
+static int64_t pcap_deadline(const struct options *opts)
+{
+	return opts->duration ? monotonic_ms() +
+				(int64_t)opts->duration * 1000 : 0;
+}
+
+/* -w: opens the file (or takes stdout for -w -), before anything is
+ * loaded, so that a path that cannot be written fails at once. 0 with
+ * run->pcap_out set, 0 with it NULL when a stop signal or the end of
+ * --duration came while a FIFO had no reader, or EXIT_FAILURE after
+ * saying why. */
+static int open_pcap(struct run *run)
 {
 	const char *path = run->opts->pcap_path;
 	int ret;
@@ -508,26 +521,50 @@ static int open_pcap(struct run *run, struct pcapng_writer *w)
 	if (cli_pcap_to_stdout(run->opts)) {
 		run->pcap_out = run->out;
 		run->pcap_os = run->os;
-	} else {
-		run->pcap_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-				    O_CLOEXEC | O_NOCTTY, 0644);
-		if (run->pcap_fd < 0) {
-			fprintf(stderr, "tcpdrop: cannot open %s: %s\n", path,
-				strerror(errno));
-			return EXIT_FAILURE;
-		}
-		ret = outstream_open(run->pcap_fd, run->signal_fd,
-				     OUTPUT_BUFFER, &run->pcap_out,
-				     &run->pcap_os);
-		if (ret) {
-			fprintf(stderr, "tcpdrop: cannot set up the output: "
-				"%s\n", strerror(-ret));
-			return EXIT_FAILURE;
-		}
+		return 0;
 	}
-	ret = pcapng_writer_start(w, run->pcap_out, run->pcap_os,
-				  OUTPUT_BUFFER, run->opts->snaplen,
-				  "tcpdrop " TCPDROP_VERSION);
+	run->pcap_fd = pcapfile_open(path, run->signal_fd,
+				     pcap_deadline(run->opts), DRAIN_TICK_MS);
+	/* Stopped while a FIFO waited for its reader: no run, and not a
+	 * failure. */
+	if (run->pcap_fd == -ECANCELED || run->pcap_fd == -ETIMEDOUT) {
+		run->pcap_fd = -1;
+		return 0;
+	}
+	if (run->pcap_fd < 0) {
+		fprintf(stderr, "tcpdrop: cannot open %s: %s\n", path,
+			strerror(-run->pcap_fd));
+		run->pcap_fd = -1;
+		return EXIT_FAILURE;
+	}
+	ret = outstream_open(run->pcap_fd, run->signal_fd, OUTPUT_BUFFER,
+			     &run->pcap_out, &run->pcap_os);
+	if (ret) {
+		fprintf(stderr, "tcpdrop: cannot set up the output: %s\n",
+			strerror(-ret));
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* -w, once the program is loaded and attached: the file is truncated
+ * only now, so that a run refused at start (-r BOGUS, the verifier) leaves
+ * an existing file as it was, as tcpdump's bad filter does; then its
+ * first two blocks. 0 with run->pcap = w, or EXIT_FAILURE after saying
+ * why. */
+static int start_pcap(struct run *run, struct pcapng_writer *w)
+{
+	const char *path = run->opts->pcap_path;
+	int ret = 0;
+
+	if (!path)
+		return 0;
+	if (run->pcap_fd >= 0)
+		ret = pcapfile_truncate(run->pcap_fd);
+	if (ret == 0)
+		ret = pcapng_writer_start(w, run->pcap_out, run->pcap_os,
+					  OUTPUT_BUFFER, run->opts->snaplen,
+					  "tcpdrop " TCPDROP_VERSION);
 	if (ret) {
 		fprintf(stderr, "tcpdrop: cannot write %s: %s\n",
 			cli_pcap_to_stdout(run->opts) ? "the output" : path,
@@ -575,13 +612,16 @@ static int trace(const struct options *opts, int signal_fd)
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		goto out;
 	}
-	if (open_pcap(&run, &pcap_writer))
+	status = open_pcap(&run);
+	if (status || (opts->pcap_path && !run.pcap_out))
 		goto out;
 	status = start(run.t, opts);
 	if (status == 0)
 		status = open_kcount(&run);
 	if (status == 0)
 		status = attach_fleet(&run);
+	if (status == 0)
+		status = start_pcap(&run, &pcap_writer);
 	if (status)
 		goto out;
 	if (opts->duration)
@@ -650,6 +690,13 @@ int main(int argc, char **argv)
 	}
 	/* -N NAME: one inode, looked up now (the kernel filters on one). */
 	if (fleet_resolve_netns(&opts.fleet, &opts.filter.netns, &msg)) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		cli_print_usage_hint(stderr);
+		return EXIT_USAGE;
+	}
+	/* -w /dev/stdout with rows: two writers on one stream. */
+	if (opts.pcap_path && !cli_pcap_to_stdout(&opts) &&
+	    pcapfile_check_target(opts.pcap_path, !no_rows(&opts), &msg)) {
 		fprintf(stderr, "tcpdrop: %s\n", msg.text);
 		cli_print_usage_hint(stderr);
 		return EXIT_USAGE;

@@ -57,6 +57,12 @@ usage_error snaplen_not_number "tcpdrop: invalid snap length '1k': want bytes, 1
 usage_error snaplen_twice "tcpdrop: option -s/--snaplen given more than once" -w x -s 1 -s 2
 usage_error pcap_stdout_json "tcpdrop: -w - writes the packets to stdout; -j would write there too (give -w FILE)" -w - -j
 usage_error pcap_stdout_count "tcpdrop: -w - writes the packets to stdout; -c would write there too (give -w FILE)" -c -w -
+# -w FILE where FILE is already stdout (usage_error's $WORK/out, also
+# through /dev/stdout) or stderr ($WORK/err): rows or messages would land
+# in the middle of the packets. Refused before anything is opened.
+usage_error pcap_is_stdout "tcpdrop: -w /dev/stdout is stdout, where the rows go: give -w - for the packets alone (or -q)" -w /dev/stdout
+usage_error pcap_is_stdout_file "tcpdrop: -w $WORK/out is stdout, where the rows go: give -w - for the packets alone (or -q)" -j -w "$WORK/out"
+usage_error pcap_is_stderr "tcpdrop: -w $WORK/err is stderr, where tcpdrop's messages go" -q -w "$WORK/err"
 usage_error ipv4_with_ipv6_addr "tcpdrop: -4 and an IPv6 address (-a) never match" -4 -a ::1
 usage_error ipv6_with_ipv4_addr "tcpdrop: -6 and an IPv4 address (-a) never match" -a 10.0.0.0/8 -6
 usage_error both_families "tcpdrop: -4 and -6 exclude each other" -4 -6
