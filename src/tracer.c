@@ -77,7 +77,10 @@ static void raise_memlock_limit(void)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 
-	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	/* prlimit(), not setrlimit(): musl's setrlimit() sets every
+	 * thread's limit through __synccall(), 1.5 KiB of the binary for a
+	 * process that has one thread. */
+	prlimit(0, RLIMIT_MEMLOCK, &unlimited, NULL);
 }
 
 /* The program's settings from the options and the kernel's facts; the
