@@ -201,17 +201,13 @@ INLINE int read_at(const struct packet *p, unsigned int off, void *dst,
 
 /* IPv4: protocol 6, header length from IHL (options included). A non-first
  * fragment carries no TCP header: it is not decoded, and not a row. Gives
- * the TCP header's offset from head. */
-INLINE int read_ipv4(const struct packet *p, unsigned int nh,
-		     struct tcpdrop_event *ev, unsigned int *th)
+ * the TCP header's offset from head. `ip` is the 20-byte fixed header. */
+INLINE int parse_ipv4(const unsigned char *ip, unsigned int nh,
+		      struct tcpdrop_event *ev, unsigned int *th)
 {
-	unsigned char ip[20];
-	unsigned int ihl;
+	unsigned int ihl = (ip[0] & 0x0f) * 4;
 
-	if (read_at(p, nh, ip, sizeof(ip)))
-		return -1;
-	ihl = (ip[0] & 0x0f) * 4;
-	if (ip[9] != IPPROTO_TCP || ihl < sizeof(ip))
+	if (ip[9] != IPPROTO_TCP || ihl < 20)
 		return -1;
 	if (((ip[6] & 0x1f) << 8 | ip[7]) != 0)   /* fragment offset */
 		return -1;
@@ -220,6 +216,16 @@ INLINE int read_ipv4(const struct packet *p, unsigned int nh,
 	__builtin_memcpy(ev->daddr, ip + 16, 4);
 	*th = nh + ihl;
 	return 0;
+}
+
+INLINE int read_ipv4(const struct packet *p, unsigned int nh,
+		     struct tcpdrop_event *ev, unsigned int *th)
+{
+	unsigned char ip[20];
+
+	if (read_at(p, nh, ip, sizeof(ip)))
+		return -1;
+	return parse_ipv4(ip, nh, ev, th);
 }
 
 /* One step of the IPv6 extension header chain at `off`: its length and the
@@ -284,6 +290,13 @@ INLINE int read_ipv6(const struct packet *p, unsigned int nh,
 	return 0;
 }
 
+INLINE void parse_tcp(const unsigned char *tcp, struct tcpdrop_event *ev)
+{
+	ev->sport = (unsigned short)(tcp[0] << 8 | tcp[1]);
+	ev->dport = (unsigned short)(tcp[2] << 8 | tcp[3]);
+	ev->tcpflags = tcp[13];
+}
+
 INLINE int read_tcp(const struct packet *p, unsigned int th,
 		    struct tcpdrop_event *ev)
 {
@@ -291,28 +304,112 @@ INLINE int read_tcp(const struct packet *p, unsigned int th,
 
 	if (read_at(p, th, tcp, sizeof(tcp)))
 		return -1;
-	ev->sport = (unsigned short)(tcp[0] << 8 | tcp[1]);
-	ev->dport = (unsigned short)(tcp[2] << 8 | tcp[3]);
-	ev->tcpflags = tcp[13];
+	parse_tcp(tcp, ev);
 	return 0;
+}
+
+/* The sk_buff fields every drop needs. Each bpf_probe_read_kernel() costs
+ * about 25 ns, most of a drop's cost: where the six fields lie within
+ * SKB_WINDOW_MAX bytes of each other (the sk_buff of every kernel: sk and
+ * dev near the start, len, the header offsets, tail and head at the end
+ * of its first 200 bytes), they are read in one, at the offsets CO-RE
+ * gives (constants to the verifier once relocated), from a copy in `buf`
+ * (the record's frame area, unused until the stack is taken). Otherwise,
+ * or where a layout discovered without BTF lacks one, one read each. */
+#define SKB_WINDOW_MAX 256
+#define FIELD_OFFSET(f) __builtin_preserve_field_info(f, 0)
+#define FIELD_SIZE(f) __builtin_preserve_field_info(f, 1)
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define FIELD_END(f) (FIELD_OFFSET(f) + FIELD_SIZE(f))
+
+struct skb_view {
+	const unsigned char *head;
+	struct sock *sk;
+	struct net_device *dev;
+	unsigned int tail;
+	unsigned int len;
+	unsigned short nh;
+};
+
+INLINE int skb_window_possible(struct sk_buff *skb)
+{
+	return field_exists(skb->head) && field_exists(skb->sk) &&
+	       field_exists(skb->dev) && field_exists(skb->len) &&
+	       field_exists(skb->tail) && field_exists(skb->network_header) &&
+	       FIELD_SIZE(skb->head) == 8 && FIELD_SIZE(skb->sk) == 8 &&
+	       FIELD_SIZE(skb->dev) == 8 && FIELD_SIZE(skb->len) == 4 &&
+	       FIELD_SIZE(skb->tail) == 4 &&
+	       FIELD_SIZE(skb->network_header) == 2;
+}
+
+#define AT(buf, lo, f, type) (*(type *)((unsigned char *)(buf) + \
+					  (FIELD_OFFSET(f) - (lo))))
+
+INLINE int read_skb_window(struct sk_buff *skb, void *buf,
+			   struct skb_view *v)
+{
+	unsigned long lo, hi;
+
+	lo = MIN(MIN(MIN(FIELD_OFFSET(skb->head), FIELD_OFFSET(skb->sk)),
+		     MIN(FIELD_OFFSET(skb->dev), FIELD_OFFSET(skb->len))),
+		 MIN(FIELD_OFFSET(skb->tail),
+		     FIELD_OFFSET(skb->network_header)));
+	hi = MAX(MAX(MAX(FIELD_END(skb->head), FIELD_END(skb->sk)),
+		     MAX(FIELD_END(skb->dev), FIELD_END(skb->len))),
+		 MAX(FIELD_END(skb->tail), FIELD_END(skb->network_header)));
+	/* 8-aligned, so that every field keeps its alignment in buf. */
+	lo &= ~7ul;
+	if (hi - lo > SKB_WINDOW_MAX ||
+	    bpf_probe_read_kernel(buf, hi - lo, (unsigned char *)skb + lo))
+		return -1;
+	v->head = AT(buf, lo, skb->head, const unsigned char *);
+	v->sk = AT(buf, lo, skb->sk, struct sock *);
+	v->dev = AT(buf, lo, skb->dev, struct net_device *);
+	v->len = AT(buf, lo, skb->len, unsigned int);
+	v->tail = AT(buf, lo, skb->tail, unsigned int);
+	v->nh = AT(buf, lo, skb->network_header, unsigned short);
+	return 0;
+}
+
+INLINE void read_skb(struct sk_buff *skb, void *buf, struct skb_view *v)
+{
+	__builtin_memset(v, 0, sizeof(*v));
+	v->nh = NO_HEADER;
+	if (skb_window_possible(skb) && read_skb_window(skb, buf, v) == 0)
+		return;
+	READ(v->head, skb->head);
+	READ(v->tail, skb->tail);
+	READ(v->nh, skb->network_header);
+	READ_IF(v->sk, skb->sk);
+	READ_IF(v->dev, skb->dev);
+	READ_IF(v->len, skb->len);
 }
 
 /* Addresses, ports and flags come from the packet's own headers, and only
  * a packet that is TCP by its own headers is a row. The IP version must
  * agree with skb->protocol (the tracepoint's `protocol`), where that is
  * known (0: not known, as for the kprobe on a discovered layout). */
-INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
+INLINE int read_headers(const struct skb_view *v, unsigned short protocol,
 			struct tcpdrop_event *ev)
 {
-	struct packet p = { 0, 0 };
-	unsigned short nh = NO_HEADER;
+	struct packet p = { v->head, v->tail };
+	unsigned short nh = v->nh;
 	unsigned int th = 0;
-	unsigned char version = 0;
+	unsigned char version = 0, first[40];
 
-	READ(p.head, skb->head);
-	READ(p.tail, skb->tail);
-	READ(nh, skb->network_header);
-	if (!p.head || nh == NO_HEADER || read_at(&p, nh, &version, 1))
+	if (!p.head || nh == NO_HEADER)
+		return -1;
+	/* IPv4 without options, the common case: its header and the TCP
+	 * header's first 20 bytes in one read. */
+	if (read_at(&p, nh, first, sizeof(first)) == 0 && first[0] == 0x45 &&
+	    (protocol == ETH_P_IP || !protocol)) {
+		if (parse_ipv4(first, nh, ev, &th))
+			return -1;
+		parse_tcp(first + 20, ev);
+		return 0;
+	}
+	if (read_at(&p, nh, &version, 1))
 		return -1;
 	version >>= 4;
 	if (version == 4 && (protocol == ETH_P_IP || !protocol)) {
@@ -328,17 +425,12 @@ INLINE int read_headers(struct sk_buff *skb, unsigned short protocol,
 }
 
 /* The socket of a drop seen by the tracepoint: rx_sk (6.11+), the
- * receiving socket, else skb->sk. */
-INLINE struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx,
-			      struct sk_buff *skb)
+ * receiving socket; without it (0) the caller takes skb->sk. */
+INLINE struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx)
 {
-	struct sock *sk = 0;
-
 	if (field_exists(ctx->rx_sk))
-		sk = ctx->rx_sk;
-	if (!sk)
-		READ(sk, skb->sk);
-	return sk;
+		return ctx->rx_sk;
+	return 0;
 }
 
 /* A socket is this drop's only if it is a TCP/IP one (skb->sk before
@@ -365,14 +457,13 @@ INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
 	return !net || *sk_net == net;
 }
 
-INLINE void read_context(struct sk_buff *skb, struct sock *sk,
-			 struct tcpdrop_event *ev)
+INLINE void read_context(struct sk_buff *skb, const struct skb_view *v,
+			 struct sock *sk, struct tcpdrop_event *ev)
 {
-	struct net_device *dev = 0;
+	struct net_device *dev = v->dev;
 	struct net *net = 0, *sk_net = 0;
 
-	READ_IF(ev->len, skb->len);
-	READ_IF(dev, skb->dev);
+	ev->len = v->len;
 	if (dev) {
 		READ_IF(ev->ifindex, dev->ifindex);
 		READ_IF(net, dev->nd_net.net);
@@ -533,17 +624,15 @@ INLINE unsigned int packet_length(struct sk_buff *skb, const struct packet *p,
  * only from the linear part (head..tail), never past the packet's own
  * end (Ethernet padding). Sets ev->pkt_len and ev->caplen; gives the
  * bytes copied, bounded by a mask for every kernel's verifier. */
-INLINE unsigned int take_packet(struct sk_buff *skb, struct tcpdrop_record *rec,
+INLINE unsigned int take_packet(struct sk_buff *skb, const struct skb_view *v,
+				struct tcpdrop_record *rec,
 				unsigned int stack_len)
 {
 	struct tcpdrop_event *ev = &rec->ev;
-	struct packet p = { 0, 0 };
-	unsigned short nh = NO_HEADER;
+	struct packet p = { v->head, v->tail };
+	unsigned short nh = v->nh;
 	unsigned long long caplen, off = stack_len;
 
-	READ(p.head, skb->head);
-	READ(p.tail, skb->tail);
-	READ(nh, skb->network_header);
 	if (!p.head || nh == NO_HEADER || nh > p.tail)
 		return 0;
 	ev->pkt_len = packet_length(skb, &p, nh, ev);
@@ -650,13 +739,15 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 {
 	struct tcpdrop_event *ev = &rec->ev;
 	unsigned long long stack_len, pkt_bytes = 0;
+	struct skb_view v;
 
 	if (cfg.have_btf) {
-		if (read_headers(skb, protocol, ev))
+		read_skb(skb, rec->frames, &v);
+		if (read_headers(&v, protocol, ev))
 			return 0;
 		if (cfg.family && ev->family != cfg.family)
 			return 0;
-		read_context(skb, sk, ev);
+		read_context(skb, &v, sk ? sk : v.sk, ev);
 		if (reset_its_socket(ev) || !ports_wanted(ev) ||
 		    !addrs_wanted(ev) || !socket_wanted(ev))
 			return 0;
@@ -669,7 +760,7 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 	read_task(ctx, ev);
 	stack_len = take_stack(ctx, rec);
 	if (cfg.have_btf && cfg.snaplen) {
-		pkt_bytes = take_packet(skb, rec, stack_len);
+		pkt_bytes = take_packet(skb, &v, rec, stack_len);
 		VERIFIER_BOUND(pkt_bytes, TCPDROP_SNAP_BUF - 1);
 		VERIFIER_BOUND(stack_len, TCPDROP_STACK_BUF * 8 - 1);
 	}
@@ -705,7 +796,7 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	if (!rec || is_not_a_drop(ctx, &rec->ev) ||
 	    !reason_wanted(rec->ev.reason))
 		return 0;
-	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx, skb) : 0,
+	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx) : 0,
 			   protocol, (unsigned long long)ctx->location);
 }
 
@@ -758,6 +849,9 @@ int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 {
 	struct sk_buff *skb = ctx->skbaddr;
 	struct tcpdrop_event ev, *kept;
+	struct tcpdrop_record *scratch;
+	struct skb_view v;
+	struct sock *sk;
 	__u32 slot, zero = 0, *done;
 
 	if (!cfg.have_btf || !cfg.selfcheck_sport)
@@ -765,8 +859,13 @@ int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 	done = bpf_map_lookup_elem(&tcpdrop_check_done, &zero);
 	if (!done || *done)
 		return 0;
+	/* The same reads as the tracing program, through the same window. */
+	scratch = bpf_map_lookup_elem(&tcpdrop_scratch, &zero);
+	if (!scratch)
+		return 0;
 	__builtin_memset(&ev, 0, sizeof(ev));
-	if (read_headers(skb, ctx->protocol, &ev) ||
+	read_skb(skb, scratch->frames, &v);
+	if (read_headers(&v, ctx->protocol, &ev) ||
 	    ev.sport != cfg.selfcheck_sport)
 		return 0;
 	/* The SYN to the closed port, then the RST to the listener. */
@@ -774,7 +873,8 @@ int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
 	if (slot >= TCPDROP_SELFCHECK_DROPS)
 		return 0;
 	is_not_a_drop(ctx, &ev);        /* for ev.reason */
-	read_context(skb, socket_of(ctx, skb), &ev);
+	sk = socket_of(ctx);
+	read_context(skb, &v, sk ? sk : v.sk, &ev);
 	kept = bpf_map_lookup_elem(&tcpdrop_check, &slot);
 	if (kept && !kept->family)
 		__builtin_memcpy(kept, &ev, sizeof(ev));
