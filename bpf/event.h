@@ -122,6 +122,14 @@ struct tcpdrop_count_key {
 	__u8 pad[7];
 };
 
+/* The program's phase, the one value of the map tcpdrop_phase, set by user
+ * space: first the self-check (tracing 0: the self-check's drops are kept
+ * in tcpdrop_check, nothing is sent), then tracing. */
+struct tcpdrop_phase {
+	__u32 tracing;
+	__u32 selfcheck_netns;    /* its namespace's inode, 0 if none */
+};
+
 /* The frames follow at an 8-byte boundary, and the layout is the same for
  * clang -target bpf and the host compiler. */
 _Static_assert(sizeof(struct tcpdrop_event) == 112,

@@ -319,8 +319,6 @@ INLINE int read_tcp(const struct packet *p, unsigned int th,
 #define SKB_WINDOW_MAX 256
 #define FIELD_OFFSET(f) __builtin_preserve_field_info(f, 0)
 #define FIELD_SIZE(f) __builtin_preserve_field_info(f, 1)
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FIELD_END(f) (FIELD_OFFSET(f) + FIELD_SIZE(f))
 
 struct skb_view {
@@ -332,15 +330,22 @@ struct skb_view {
 	unsigned short nh;
 };
 
+/* The window runs from dev (the first of the six in every sk_buff) to
+ * the end of head (the last); each field must lie inside it, with the
+ * size read here. Constants once relocated: the verifier keeps one path. */
+#define IN_WINDOW(skb, f, size) (field_exists(skb->f) && \
+	FIELD_SIZE(skb->f) == (size) && \
+	FIELD_OFFSET(skb->f) >= FIELD_OFFSET(skb->dev) && \
+	FIELD_END(skb->f) <= FIELD_END(skb->head))
+
 INLINE int skb_window_possible(struct sk_buff *skb)
 {
-	return field_exists(skb->head) && field_exists(skb->sk) &&
-	       field_exists(skb->dev) && field_exists(skb->len) &&
-	       field_exists(skb->tail) && field_exists(skb->network_header) &&
-	       FIELD_SIZE(skb->head) == 8 && FIELD_SIZE(skb->sk) == 8 &&
-	       FIELD_SIZE(skb->dev) == 8 && FIELD_SIZE(skb->len) == 4 &&
-	       FIELD_SIZE(skb->tail) == 4 &&
-	       FIELD_SIZE(skb->network_header) == 2;
+	return field_exists(skb->dev) && field_exists(skb->head) &&
+	       IN_WINDOW(skb, head, 8) && IN_WINDOW(skb, sk, 8) &&
+	       IN_WINDOW(skb, dev, 8) && IN_WINDOW(skb, len, 4) &&
+	       IN_WINDOW(skb, tail, 4) && IN_WINDOW(skb, network_header, 2) &&
+	       FIELD_END(skb->head) - (FIELD_OFFSET(skb->dev) & ~7ul) <=
+	       SKB_WINDOW_MAX;
 }
 
 #define AT(buf, lo, f, type) (*(type *)((unsigned char *)(buf) + \
@@ -349,19 +354,11 @@ INLINE int skb_window_possible(struct sk_buff *skb)
 INLINE int read_skb_window(struct sk_buff *skb, void *buf,
 			   struct skb_view *v)
 {
-	unsigned long lo, hi;
-
-	lo = MIN(MIN(MIN(FIELD_OFFSET(skb->head), FIELD_OFFSET(skb->sk)),
-		     MIN(FIELD_OFFSET(skb->dev), FIELD_OFFSET(skb->len))),
-		 MIN(FIELD_OFFSET(skb->tail),
-		     FIELD_OFFSET(skb->network_header)));
-	hi = MAX(MAX(MAX(FIELD_END(skb->head), FIELD_END(skb->sk)),
-		     MAX(FIELD_END(skb->dev), FIELD_END(skb->len))),
-		 MAX(FIELD_END(skb->tail), FIELD_END(skb->network_header)));
 	/* 8-aligned, so that every field keeps its alignment in buf. */
-	lo &= ~7ul;
-	if (hi - lo > SKB_WINDOW_MAX ||
-	    bpf_probe_read_kernel(buf, hi - lo, (unsigned char *)skb + lo))
+	unsigned long lo = FIELD_OFFSET(skb->dev) & ~7ul;
+
+	if (bpf_probe_read_kernel(buf, FIELD_END(skb->head) - lo,
+				  (unsigned char *)skb + lo))
 		return -1;
 	v->head = AT(buf, lo, skb->head, const unsigned char *);
 	v->sk = AT(buf, lo, skb->sk, struct sock *);
@@ -730,12 +727,71 @@ INLINE int reset_its_socket(const struct tcpdrop_event *ev)
 	       (ev->tcpflags & TCPDROP_RST) && ev->state == TCP_STATE_CLOSE;
 }
 
+/* The program's phase, set by user space (src/tracer.c): the self-check
+ * first, then tracing. Before anything is traced, the program proves on
+ * the running kernel that it decodes a known packet exactly (a wrong BTF
+ * would make it read plausible nonsense): it keeps the first drop of each
+ * of the self-check's two (src/selfcheck.c), decoded the way every drop
+ * is, before any filter, for user space to compare with what it sent.
+ * One program for both: a second one would cost a detach, which waits for
+ * an RCU tasks-trace grace period (20 to 90 ms), or stay attached. */
+struct tcpdrop_map_def tcpdrop_phase SEC("maps") = {
+	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct tcpdrop_phase),
+	.max_entries = 1,
+};
+
+INLINE const struct tcpdrop_phase *phase_of(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tcpdrop_phase, &zero);
+}
+
+/* A packet between the self-check's ports on 127.0.0.1, either way: once
+ * its namespace is gone, where a drop happened is no longer known (netns
+ * 0), but these ports say whose it was. */
+INLINE int is_selfcheck_packet(const struct tcpdrop_event *ev)
+{
+	const unsigned char loopback[4] = { 127, 0, 0, 1 };
+	__u16 s = cfg.selfcheck_sport, d = cfg.selfcheck_dport;
+
+	if (!s || ev->family != AF_INET ||
+	    __builtin_memcmp(ev->saddr, loopback, 4) ||
+	    __builtin_memcmp(ev->daddr, loopback, 4))
+		return 0;
+	return (ev->sport == s && (__u16)(ev->dport - d) < TCPDROP_SELFCHECK_DROPS) ||
+	       (ev->dport == s && (__u16)(ev->sport - d) < TCPDROP_SELFCHECK_DROPS);
+}
+
+/* The SYN to the closed port, then the RST to the listener: the first of
+ * each is kept. */
+INLINE int keep_selfcheck_drop(const struct tcpdrop_event *ev)
+{
+	struct tcpdrop_event *kept;
+	__u32 slot;
+
+	if (!cfg.selfcheck_sport || ev->sport != cfg.selfcheck_sport)
+		return 0;
+	slot = (__u32)ev->dport - cfg.selfcheck_dport;
+	if (slot >= TCPDROP_SELFCHECK_DROPS)
+		return 0;
+	kept = bpf_map_lookup_elem(&tcpdrop_check, &slot);
+	if (kept && !kept->family)
+		__builtin_memcpy(kept, ev, sizeof(*ev));
+	return 0;
+}
+
 /* What both hooks do once they know the drop: decode the packet and its
  * socket, filter, and send the record with its stack. `ev` is rec->ev,
- * with reason and hook already set. */
+ * with reason and hook already set. In the self-check phase
+ * (`selfcheck`), the decoded drop is kept instead, before any filter;
+ * after it, drops in the self-check's namespace are not the host's. */
 INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		       struct sk_buff *skb, struct sock *sk,
-		       unsigned short protocol, unsigned long long location)
+		       unsigned short protocol, unsigned long long location,
+		       int selfcheck, __u32 selfcheck_netns)
 {
 	struct tcpdrop_event *ev = &rec->ev;
 	unsigned long long stack_len, pkt_bytes = 0;
@@ -745,9 +801,18 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		read_skb(skb, rec->frames, &v);
 		if (read_headers(&v, protocol, ev))
 			return 0;
+		if (selfcheck) {
+			read_context(skb, &v, sk ? sk : v.sk, ev);
+			return keep_selfcheck_drop(ev);
+		}
 		if (cfg.family && ev->family != cfg.family)
 			return 0;
 		read_context(skb, &v, sk ? sk : v.sk, ev);
+		/* The self-check's namespace, torn down after tracing began,
+		 * purges its sockets' queues: not the host's drops. */
+		if ((selfcheck_netns && ev->netns == selfcheck_netns) ||
+		    is_selfcheck_packet(ev))
+			return 0;
 		if (reset_its_socket(ev) || !ports_wanted(ev) ||
 		    !addrs_wanted(ev) || !socket_wanted(ev))
 			return 0;
@@ -788,16 +853,25 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {
 	struct sk_buff *skb = ctx->skbaddr;
 	unsigned short protocol = ctx->protocol;
+	const struct tcpdrop_phase *phase = phase_of();
 	struct tcpdrop_record *rec;
+	int selfcheck = !phase || phase->tracing == 0;
 
-	if (!family_wanted(protocol))
+	if (selfcheck && !cfg.have_btf)
+		return 0;
+	if (!selfcheck && !family_wanted(protocol))
 		return 0;
 	rec = new_record(TCPDROP_HOOK_KFREE_SKB);
-	if (!rec || is_not_a_drop(ctx, &rec->ev) ||
-	    !reason_wanted(rec->ev.reason))
+	if (!rec)
+		return 0;
+	/* The self-check's drops are drops on every kernel: only their
+	 * reason is wanted here. */
+	if ((is_not_a_drop(ctx, &rec->ev) || !reason_wanted(rec->ev.reason)) &&
+	    !selfcheck)
 		return 0;
 	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx) : 0,
-			   protocol, (unsigned long long)ctx->location);
+			   protocol, (unsigned long long)ctx->location,
+			   selfcheck, phase ? phase->selfcheck_netns : 0);
 }
 
 /* tcp_drop(sk, skb): from 4.7 to 5.17 it frees with __kfree_skb(), which
@@ -824,61 +898,7 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 		return 0;
 	rec->ev.reason = TCPDROP_NO_REASON;
 	return report_drop(ctx, rec, skb, sk, protocol,
-			   kprobe_return_address(ctx));
-}
-
-/* Attached before tcpdrop_kfree_skb, to prove on the running
- * kernel that the decoder above reads a known packet exactly (a wrong BTF
- * would make it read plausible nonsense): it keeps the first drop whose
- * ports are the self-check's, decoded the same way, for user space to
- * compare with what it sent (src/selfcheck.c). */
-/* Set to non-zero by user space once it has read the self-check's
- * records. The program then stays attached but disarmed (one lookup per
- * drop) until tcpdrop stops: a detach waits for an RCU tasks-trace grace
- * period (perf_event_detach_bpf_prog()), 20 to 90 ms, which must not delay
- * the start (src/tracer.c). */
-struct tcpdrop_map_def tcpdrop_check_done SEC("maps") = {
-	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
-	.key_size = sizeof(__u32),
-	.value_size = sizeof(__u32),
-	.max_entries = 1,
-};
-
-SEC("tracepoint/skb/kfree_skb_selfcheck")
-int tcpdrop_selfcheck(struct trace_event_raw_kfree_skb *ctx)
-{
-	struct sk_buff *skb = ctx->skbaddr;
-	struct tcpdrop_event ev, *kept;
-	struct tcpdrop_record *scratch;
-	struct skb_view v;
-	struct sock *sk;
-	__u32 slot, zero = 0, *done;
-
-	if (!cfg.have_btf || !cfg.selfcheck_sport)
-		return 0;
-	done = bpf_map_lookup_elem(&tcpdrop_check_done, &zero);
-	if (!done || *done)
-		return 0;
-	/* The same reads as the tracing program, through the same window. */
-	scratch = bpf_map_lookup_elem(&tcpdrop_scratch, &zero);
-	if (!scratch)
-		return 0;
-	__builtin_memset(&ev, 0, sizeof(ev));
-	read_skb(skb, scratch->frames, &v);
-	if (read_headers(&v, ctx->protocol, &ev) ||
-	    ev.sport != cfg.selfcheck_sport)
-		return 0;
-	/* The SYN to the closed port, then the RST to the listener. */
-	slot = (__u32)ev.dport - cfg.selfcheck_dport;
-	if (slot >= TCPDROP_SELFCHECK_DROPS)
-		return 0;
-	is_not_a_drop(ctx, &ev);        /* for ev.reason */
-	sk = socket_of(ctx);
-	read_context(skb, &v, sk ? sk : v.sk, &ev);
-	kept = bpf_map_lookup_elem(&tcpdrop_check, &slot);
-	if (kept && !kept->family)
-		__builtin_memcpy(kept, &ev, sizeof(ev));
-	return 0;
+			   kprobe_return_address(ctx), 0, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,6 +7,12 @@
 #include "keymap.h"
 #include "sys.h"
 
+/* A key no program can touch any more, with its count as last read. */
+struct stale_key {
+	struct tcpdrop_count_key key;
+	uint64_t count;
+};
+
 struct kcount {
 	struct kcount_maps maps;
 	struct keymap seen;        /* each key's count as last handed on */
@@ -14,7 +20,7 @@ struct kcount {
 	uint32_t epoch;
 	int64_t epoch_ms;          /* when it began; 0: at the start */
 	uint64_t full_seen;
-	struct tcpdrop_count_key *stale; /* to delete after the walk */
+	struct stale_key *stale;   /* to delete after the walk */
 	size_t nstale;
 };
 
@@ -30,11 +36,12 @@ int kcount_new(struct kcount **out, const struct kcount_maps *maps)
 		return -ENOMEM;
 	}
 	k->maps = *maps;
-	/* After a failed walk `seen` can hold the keys of two. */
+	/* The two are swapped after each walk; after a failed one `seen`
+	 * can hold the keys of two. */
 	keymap_init(&k->seen, sizeof(struct tcpdrop_count_key),
 		    2 * KCOUNT_MAX_KEYS);
 	keymap_init(&k->now, sizeof(struct tcpdrop_count_key),
-		    KCOUNT_MAX_KEYS);
+		    2 * KCOUNT_MAX_KEYS);
 	*out = k;
 	return 0;
 }
@@ -93,22 +100,30 @@ static int read_key(struct kcount *k, const struct tcpdrop_count_key *key,
 		if (ret)
 			return ret;
 	}
-	if (is_stale(k, key)) {
-		if (k->nstale < KCOUNT_MAX_KEYS)
-			k->stale[k->nstale++] = *key;
+	if (is_stale(k, key) && k->nstale < KCOUNT_MAX_KEYS) {
+		k->stale[k->nstale].key = *key;
+		k->stale[k->nstale++].count = count;
 		return 0;
 	}
 	return count ? keymap_add(&k->now, key, count) : 0;
 }
 
 /* Deleted after the walk: a hash map's next-key walk starts over when its
- * current key is gone. */
+ * current key is gone. A key the kernel would not delete stays in the
+ * snapshot (`seen`, just made), so that its count is not handed on a
+ * second time by the next walk. */
 static void delete_stale(struct kcount *k)
 {
+	const struct stale_key *st;
 	size_t i;
+	int ret;
 
-	for (i = 0; i < k->nstale; i++)
-		sys_map_delete(k->maps.counts, &k->stale[i]);
+	for (i = 0; i < k->nstale; i++) {
+		st = &k->stale[i];
+		ret = sys_map_delete(k->maps.counts, &st->key);
+		if (ret && ret != -ENOENT)
+			keymap_add(&k->seen, &st->key, st->count);
+	}
 	k->nstale = 0;
 }
 

@@ -23,7 +23,6 @@ extern const unsigned char tcpdrop_bpf_object[];
 extern const unsigned char tcpdrop_bpf_object_end[];
 
 #define PROG_NAME "tcpdrop_kfree_skb"
-#define SELFCHECK_PROG_NAME "tcpdrop_selfcheck"
 #define KPROBE_PROG_NAME "tcpdrop_tcp_drop"
 #define KPROBE_FUNC "tcp_drop"
 /* Set (to anything) by the tests: attach the kprobe through tracefs's
@@ -46,7 +45,6 @@ struct tracer {
 	struct btf *layout_btf;       /* ... as a synthetic BTF */
 	struct disc *disc_keep;       /* its program, released at the stop */
 	struct selfcheck selfcheck;
-	int selfcheck_fd;     /* its attachment, kept until tracing is on */
 	struct kprobe kprobe;     /* on tcp_drop(), where it is wanted */
 	int kprobe_status;        /* 0 attached, -errno why not (diag) */
 	bool usage_error;     /* the failure was the options' (exit 2): a
@@ -63,7 +61,6 @@ struct tracer *tracer_new(void)
 	if (!t)
 		return NULL;
 	t->perf_fd = -1;
-	t->selfcheck_fd = -1;
 	t->epoll_fd = -1;
 	kprobe_init(&t->kprobe);
 	t->kprobe_status = -ENOTSUP;
@@ -352,7 +349,7 @@ static int read_cpus(struct tracer *t, bool *possible, bool *online,
 	return 0;
 }
 
-/* The record tcpdrop_selfcheck kept, compared with the drop that was
+/* The records the program kept in its self-check phase, compared with the drop that was
  * made. A mismatch means the BTF is not this kernel's. */
 static int check_record(struct tracer *t, struct errmsg *msg)
 {
@@ -380,51 +377,44 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 			  "--btf FILE)", t->kernel.btf_path, why);
 }
 
-/* Detaching a BPF program from a perf event waits for an RCU tasks-trace
- * grace period (perf_event_detach_bpf_prog(); 20 to 90 ms here), and for
- * another when it is the tracepoint's last (perf_trace_event_unreg()). So
- * the self-check's program is disarmed once its records are read (one map
- * lookup per drop) and detached only at the stop, off the start-up path,
- * as discovery's is. */
-static void release_selfcheck(struct tracer *t)
+/* The program's phase (event.h): the self-check until the rings are ready,
+ * then tracing, without the drops of the self-check's namespace. */
+static int start_tracing(struct tracer *t)
 {
-	detach(t->selfcheck_fd);
-	t->selfcheck_fd = -1;
+	int fd = object_map_fd(&t->obj, "tcpdrop_phase");
+	struct tcpdrop_phase phase = { 1, t->selfcheck.netns };
+	uint32_t zero = 0;
+
+	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
 
-static int disarm_selfcheck(struct tracer *t)
-{
-	int fd = object_map_fd(&t->obj, "tcpdrop_check_done");
-	uint32_t zero = 0, one = 1;
-
-	return fd < 0 ? fd : sys_map_update(fd, &zero, &one, BPF_ANY);
-}
-
-/* Proves the decoder on a known drop before tracing (selfcheck.h). The
- * program stays attached (release_selfcheck). */
+/* Attaches the program, still in its self-check phase, where it keeps the
+ * self-check's drops and sends nothing, and proves the decoder on known
+ * drops (selfcheck.h). */
 static int run_selfcheck(struct tracer *t, struct errmsg *msg)
 {
-	int prog_fd = object_prog_fd(&t->obj, SELFCHECK_PROG_NAME);
-	int perf_fd, ret;
+	int ret = attach(t, msg);
 
+	if (ret)
+		return ret;
 	if (!t->kernel.btf && !t->layout_btf) {
 		t->selfcheck.skipped = true;
 		snprintf(t->selfcheck.skipped_why,
 			 sizeof(t->selfcheck.skipped_why), "no BTF");
 		return 0;
 	}
-	perf_fd = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
-	if (perf_fd < 0)
-		return errmsg_set(msg, perf_fd, "self-check: cannot attach to "
-				  "skb:kfree_skb: %s", strerror(-perf_fd));
-	release_selfcheck(t);
-	t->selfcheck_fd = perf_fd;
 	ret = selfcheck_make_drop(&t->selfcheck, msg);
 	if (ret == 0 && !t->selfcheck.skipped)
 		ret = check_record(t, msg);
-	if (disarm_selfcheck(t))
-		release_selfcheck(t);
 	return ret;
+}
+
+/* Before the object is loaded again: the old program off the tracepoint
+ * (closing its fd alone would leave it attached). */
+static void detach_program(struct tracer *t)
+{
+	detach(t->perf_fd);
+	t->perf_fd = -1;
 }
 
 /* Without kernel BTF: the layout from known drops (discover.h), as a
@@ -473,7 +463,7 @@ static int rediscover(struct tracer *t, const struct tracer_config *cfg,
 
 	btf_free(t->layout_btf);
 	t->layout_btf = NULL;
-	release_selfcheck(t);
+	detach_program(t);
 	object_close(&t->obj);
 	t->obj_open = false;
 	discover_release(t->disc_keep);
@@ -492,25 +482,29 @@ static int rediscover(struct tracer *t, const struct tracer_config *cfg,
 static int discovery_refused(struct tracer *t, const struct tracer_config *cfg,
 			     int npossible, struct errmsg *msg)
 {
+	int ret;
+
 	snprintf(t->disc.why, sizeof(t->disc.why), "the self-check refused "
 		 "what it found: %.400s", msg->text);
 	t->disc.found = false;
 	layout_init(&t->disc.layout);
 	btf_free(t->layout_btf);
 	t->layout_btf = NULL;
-	release_selfcheck(t);
+	detach_program(t);
 	object_close(&t->obj);
 	t->obj_open = false;
 	t->selfcheck.skipped = true;
 	errmsg_init(msg);
-	return load_object(t, cfg, npossible, msg);
+	ret = load_object(t, cfg, npossible, msg);
+	return ret ? ret : attach(t, msg);
 }
 
 static void tracer_stop(struct tracer *t);
 
-/* Rings before the attachment: the "Tracing" line must mean that every
- * drop from now on is seen. `step` names the step under way, for a
- * failure that left no message of its own. */
+/* The program is attached for the self-check, and turned to tracing only
+ * once the rings are ready: the "Tracing" line must mean that every drop
+ * from now on is seen. `step` names the step under way, for a failure
+ * that left no message of its own. */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		 struct errmsg *msg)
 {
@@ -561,9 +555,9 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		ret = open_rings(t, cfg, online, npossible, msg);
 	if (ret)
 		goto out;
-	step = "attaching to skb:kfree_skb";
+	step = "starting to trace";
 	attach_kprobe(t);
-	ret = attach(t, msg);
+	ret = start_tracing(t);
 out:
 	if (ret) {
 		errmsg_fallback(msg, ret, step);
@@ -698,7 +692,6 @@ static void tracer_stop(struct tracer *t)
 {
 	int i;
 
-	release_selfcheck(t);
 	tracer_detach(t);
 	kprobe_detach(&t->kprobe);
 	discover_release(t->disc_keep);

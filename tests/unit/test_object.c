@@ -35,16 +35,13 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 3);
+	CHECK_INT(obj.nprogs, 2);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.progs[1].name, "tcpdrop_tcp_drop");
 	CHECK_STR(obj.progs[1].sec_name, "kprobe/tcp_drop");
 	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_KPROBE);
-	CHECK_STR(obj.progs[2].name, "tcpdrop_selfcheck");
-	CHECK_STR(obj.progs[2].sec_name, "tracepoint/skb/kfree_skb_selfcheck");
-	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACEPOINT);
 	CHECK_STR(obj.license, "GPL");
 	CHECK_INT(obj.nmaps, 9);
 	/* Count mode's keys (1 entry until the loader sizes it), its epoch,
@@ -68,10 +65,11 @@ static void test_open(void)
 	      m->spec.key_size == 4 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) &&
 	      m->spec.max_entries == TCPDROP_SELFCHECK_DROPS);
-	/* Its disarm switch, one word. */
-	m = object_map(&obj, "tcpdrop_check_done");
+	/* The program's phase: self-check, then tracing. */
+	m = object_map(&obj, "tcpdrop_phase");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_ARRAY &&
-	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
+	      m->spec.key_size == 4 &&
+	      m->spec.value_size == sizeof(struct tcpdrop_phase) &&
 	      m->spec.max_entries == 1);
 	m = object_map(&obj, "tcpdrop_events");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
