@@ -47,6 +47,10 @@ struct count_table {
 	struct keymap by_local;
 	uint64_t total;
 	uint64_t unkept;        /* in the total, in no table's rows */
+	/* In the total, but a full table (COUNT_MAX_KEYS) had no room for
+	 * their new key: that table's "other" row. */
+	uint64_t other_location;
+	uint64_t other_local;
 };
 
 static int cmp_u64(uint64_t a, uint64_t b)
@@ -142,7 +146,11 @@ int count_add(struct count_table *t, const struct tcpdrop_event *ev,
 
 	t->total += n;
 	ret_location = keymap_add(&t->by_location, &lkey, n);
+	if (ret_location)
+		t->other_location += n;
 	ret_local = keymap_add(&t->by_local, &akey, n);
+	if (ret_local)
+		t->other_local += n;
 	return ret_location ? ret_location : ret_local;
 }
 
@@ -184,10 +192,22 @@ static void count_reset(struct count_table *t)
 	keymap_reset(&t->by_local);
 	t->total = 0;
 	t->unkept = 0;
+	t->other_location = 0;
+	t->other_local = 0;
+}
+
+/* The last row of a table that was full: its drops with no row of
+ * their own, so that the rows still add up (as the metrics' "other"
+ * series does). */
+static void text_other(FILE *out, uint64_t n)
+{
+	if (n)
+		fprintf(out, TEXT_ROW, (unsigned long long)n, "other",
+			"other");
 }
 
 static void text_by_location(FILE *out, struct keymap *m,
-			     const struct count_namer *names)
+			     const struct count_namer *names, uint64_t other)
 {
 	size_t i, n = keymap_sort(m, location_entry_cmp);
 	const struct location_entry *e = (const void *)m->slots;
@@ -203,11 +223,12 @@ static void text_by_location(FILE *out, struct keymap *m,
 			location_name(names, e[i].key.addr, location,
 				      sizeof(location)));
 	}
+	text_other(out, other);
 	fputc('\n', out);
 }
 
 static void text_by_local(FILE *out, struct keymap *m,
-			  const struct count_namer *names)
+			  const struct count_namer *names, uint64_t other)
 {
 	size_t i, n = keymap_sort(m, local_entry_cmp);
 	const struct local_entry *e = (const void *)m->slots;
@@ -223,6 +244,7 @@ static void text_by_local(FILE *out, struct keymap *m,
 		fprintf(out, TEXT_ROW, (unsigned long long)e[i].count,
 			name ? name : "-", local);
 	}
+	text_other(out, other);
 	fputc('\n', out);
 }
 
@@ -239,8 +261,8 @@ int count_print_text(FILE *out, struct count_table *t,
 		fprintf(out, ", %llu in no row (the kernel's count map was "
 			"full)", (unsigned long long)t->unkept);
 	fputc('\n', out);
-	text_by_location(out, &t->by_location, names);
-	text_by_local(out, &t->by_local, names);
+	text_by_location(out, &t->by_location, names, t->other_location);
+	text_by_local(out, &t->by_local, names, t->other_local);
 	count_reset(t);
 	return output_status(out);
 }
@@ -269,7 +291,7 @@ static void json_reason(FILE *out, const struct count_namer *names,
 }
 
 static void json_by_location(FILE *out, struct keymap *m,
-			     const struct count_namer *names)
+			     const struct count_namer *names, uint64_t other)
 {
 	size_t i, n = keymap_sort(m, location_entry_cmp);
 	const struct location_entry *e = (const void *)m->slots;
@@ -286,6 +308,10 @@ static void json_by_location(FILE *out, struct keymap *m,
 		fprintf(out, ",\"count\":%llu}",
 			(unsigned long long)e[i].count);
 	}
+	if (other)
+		fprintf(out, "%s{\"reason\":\"other\",\"reason_code\":null,"
+			"\"location\":\"other\",\"count\":%llu}", n ? "," : "",
+			(unsigned long long)other);
 	fputc(']', out);
 }
 
@@ -305,7 +331,7 @@ static void json_local_end(FILE *out, const struct local_key *key)
 }
 
 static void json_by_local(FILE *out, struct keymap *m,
-			  const struct count_namer *names)
+			  const struct count_namer *names, uint64_t other)
 {
 	size_t i, n = keymap_sort(m, local_entry_cmp);
 	const struct local_entry *e = (const void *)m->slots;
@@ -319,6 +345,11 @@ static void json_by_local(FILE *out, struct keymap *m,
 		fprintf(out, ",\"count\":%llu}",
 			(unsigned long long)e[i].count);
 	}
+	if (other)
+		fprintf(out, "%s{\"reason\":\"other\",\"reason_code\":null,"
+			"\"family\":null,\"addr\":null,\"port\":null,"
+			"\"count\":%llu}", n ? "," : "",
+			(unsigned long long)other);
 	fputc(']', out);
 }
 
@@ -339,9 +370,9 @@ int count_print_json(FILE *out, struct count_table *t,
 	fprintf(out, ",\"total\":%llu,\"lost\":%llu,\"unkept\":%llu,",
 		(unsigned long long)t->total, (unsigned long long)lost,
 		(unsigned long long)t->unkept);
-	json_by_location(out, &t->by_location, names);
+	json_by_location(out, &t->by_location, names, t->other_location);
 	fputc(',', out);
-	json_by_local(out, &t->by_local, names);
+	json_by_local(out, &t->by_local, names, t->other_local);
 	fputs("}\n", out);
 	count_reset(t);
 	return output_status(out);

@@ -17,9 +17,10 @@
 struct count_table;
 
 /* Distinct keys each table holds between two prints. A drop whose key is
- * new once a table is full is left out of that table and counts only in
- * the total, so a table's rows can add up to less than "N drops". The cap
- * bounds memory whatever the traffic (about 4 MiB per table when full). */
+ * new once a table is full counts in that table's last row, "other" (as
+ * the metrics' series past their limit do), so the rows still add up to
+ * "N drops". The cap bounds memory whatever the traffic (about 4 MiB per
+ * table when full). */
 #define COUNT_MAX_KEYS 65536
 
 /* How keys are named at print time (report.c supplies them). `reason` is
@@ -37,9 +38,8 @@ void count_free(struct count_table *t);
 
 /* Counts `n` drops like `ev` (a record, or a key of the kernel's counts
  * made into one). -ENOSPC when a table is full (COUNT_MAX_KEYS) and
- * -ENOMEM when it cannot grow: the new key is left out of that table, but
- * the drops still count in the total and the other table. Neither needs
- * to end the run. */
+ * -ENOMEM when it cannot grow: the new key is left out of that table and
+ * the drops count in its "other" row. Neither needs to end the run. */
 int count_add(struct count_table *t, const struct tcpdrop_event *ev,
 	      uint64_t n);
 
@@ -68,7 +68,10 @@ uint64_t count_total(const struct count_table *t);
  *
  * The time is local; REASON is whatever names->reason returns (also for
  * TCPDROP_NO_REASON), "-" if it returns NULL; LOCAL is "-" for drops
- * without packet headers.
+ * without packet headers. A table that was full ends with the row
+ *   N       other                other
+ * (in JSON a last object with reason "other", reason_code null, location
+ * "other" or family, addr and port null).
  * JSON (one line): {"type":"counts","time":...,"interval":5,"total":2,
  *   "lost":0,"unkept":0,"by_location":[{"reason":"NO_SOCKET","reason_code":3,
  *   "location":"tcp_v4_rcv+0x91","count":2}],"by_local":[{"reason":...,

@@ -430,12 +430,16 @@ static void test_key_cap(void)
 	CHECK_INT(ret, 0);
 	loc = summarize(got, LOCATION_HEADER);
 	local = summarize(got, LOCAL_HEADER);
-	CHECK_INT(loc.rows, COUNT_MAX_KEYS);
-	CHECK_INT(loc.sum, COUNT_MAX_KEYS + 3);
-	CHECK_INT(local.rows, COUNT_MAX_KEYS);
-	CHECK_INT(local.sum, COUNT_MAX_KEYS + 2);
+	/* Each table's rows add up to the total: the drops it had no room
+	 * for are its last row, "other". */
+	CHECK_INT(loc.rows, COUNT_MAX_KEYS + 1);
+	CHECK_INT(loc.sum, COUNT_MAX_KEYS + 4);
+	CHECK_INT(local.rows, COUNT_MAX_KEYS + 1);
+	CHECK_INT(local.sum, COUNT_MAX_KEYS + 4);
 	CHECK_STR(local.first, "3       NO_SOCKET            127.0.0.3:7");
 	CHECK_STR(loc.first, "3       NO_SOCKET            0xffffffff81000098");
+	CHECK_STR(loc.last, "1       other                other");
+	CHECK_STR(local.last, "2       other                other");
 	CHECK(got && strstr(got, "07:07:20  65540 drops, 0 lost\n"));
 	free(got);
 	/* Room again after the print. */
@@ -443,6 +447,28 @@ static void test_key_cap(void)
 		  1);
 	CHECK_INT(count_add(t, &ev, 1), 0);
 	CHECK_INT(count_total(t), 1);
+	/* JSON: the same last objects; and the print forgot them. */
+	for (i = 1; i < COUNT_MAX_KEYS; i++) {
+		ev = drop(NO_SOCKET, L_V4_RCV + i, AF_INET, "127.0.0.3",
+			  (uint16_t)i);
+		failed += count_add(t, &ev, 1) != 0;
+	}
+	CHECK_INT(failed, 0);
+	ev = drop(NO_SOCKET, L_V4_RCV + COUNT_MAX_KEYS + 1, AF_INET,
+		  "127.0.0.5", 5);
+	CHECK_INT(count_add(t, &ev, 5), -ENOSPC);
+	got = render_json(t, 0, 0, &ret);
+	CHECK_INT(ret, 0);
+	CHECK(got && strstr(got, ",{\"reason\":\"other\",\"reason_code\":"
+			    "null,\"location\":\"other\",\"count\":5}],"));
+	CHECK(got && strstr(got, ",{\"reason\":\"other\",\"reason_code\":"
+			    "null,\"family\":null,\"addr\":null,\"port\":null,"
+			    "\"count\":5}]}\n"));
+	free(got);
+	CHECK_INT(count_add(t, &ev, 1), 0);
+	got = render_text(t, &namer, 0, &ret);
+	CHECK(got && !strstr(got, "other"));
+	free(got);
 	count_free(t);
 }
 
