@@ -127,7 +127,6 @@ struct tcpdrop_count_key {
  * in tcpdrop_check, nothing is sent), then tracing. */
 struct tcpdrop_phase {
 	__u32 tracing;
-	__u32 selfcheck_netns;    /* its namespace's inode, 0 if none */
 };
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for

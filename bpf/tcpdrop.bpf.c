@@ -787,11 +787,11 @@ INLINE int keep_selfcheck_drop(const struct tcpdrop_event *ev)
  * socket, filter, and send the record with its stack. `ev` is rec->ev,
  * with reason and hook already set. In the self-check phase
  * (`selfcheck`), the decoded drop is kept instead, before any filter;
- * after it, drops in the self-check's namespace are not the host's. */
+ * after it, the self-check's own packets are not the host's drops. */
 INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		       struct sk_buff *skb, struct sock *sk,
 		       unsigned short protocol, unsigned long long location,
-		       int selfcheck, __u32 selfcheck_netns)
+		       int selfcheck)
 {
 	struct tcpdrop_event *ev = &rec->ev;
 	unsigned long long stack_len, pkt_bytes = 0;
@@ -809,9 +809,9 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 			return 0;
 		read_context(skb, &v, sk ? sk : v.sk, ev);
 		/* The self-check's namespace, torn down after tracing began,
-		 * purges its sockets' queues: not the host's drops. */
-		if ((selfcheck_netns && ev->netns == selfcheck_netns) ||
-		    is_selfcheck_packet(ev))
+		 * purges its sockets' queues: not the host's drops. (Not its
+		 * inode: the next namespace made takes the freed number.) */
+		if (is_selfcheck_packet(ev))
 			return 0;
 		if (reset_its_socket(ev) || !ports_wanted(ev) ||
 		    !addrs_wanted(ev) || !socket_wanted(ev))
@@ -871,7 +871,7 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx) : 0,
 			   protocol, (unsigned long long)ctx->location,
-			   selfcheck, phase ? phase->selfcheck_netns : 0);
+			   selfcheck);
 }
 
 /* tcp_drop(sk, skb): from 4.7 to 5.17 it frees with __kfree_skb(), which
@@ -898,7 +898,7 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 		return 0;
 	rec->ev.reason = TCPDROP_NO_REASON;
 	return report_drop(ctx, rec, skb, sk, protocol,
-			   kprobe_return_address(ctx), 0, 0);
+			   kprobe_return_address(ctx), 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

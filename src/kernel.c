@@ -1,4 +1,5 @@
 #include "kernel.h"
+#include "textfind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,14 +17,15 @@
 
 static int effective_caps(uint64_t *caps)
 {
-	char *status = NULL, *line;
+	char *status = NULL;
+	const char *line;
 	size_t len;
 	int ret = read_file_max("/proc/self/status", FILEIO_MAX_SMALL,
 				&status, &len);
 
 	if (ret)
 		return ret;
-	line = strstr(status, "\nCapEff:");
+	line = text_find(status, strlen(status), "\nCapEff:");
 	ret = line ? 0 : -ENOENT;
 	if (line)
 		*caps = strtoull(line + 8, NULL, 16);
@@ -120,7 +122,7 @@ static bool nonempty_file(const char *path)
 static void expand_release(char *buf, size_t size, const char *pattern,
 			   const char *release)
 {
-	const char *mark = strstr(pattern, "%s");
+	const char *mark = text_find(pattern, strlen(pattern), "%s");
 
 	if (!mark)
 		snprintf(buf, size, "%s", pattern);

@@ -12,6 +12,7 @@
  *   print fmt: "...", REC->skbaddr, __print_symbolic(REC->reason, { 2, "X" })
  */
 #include "tpformat.h"
+#include "textfind.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -376,8 +377,7 @@ static int parse_symbolic(struct tp_format *fmt, struct cursor *c)
 static int parse_print_fmt(struct tp_format *fmt, struct cursor *c)
 {
 	static const char marker[] = "__print_symbolic(";
-	const char *at = memmem(c->p, (size_t)(c->end - c->p), marker,
-				sizeof(marker) - 1);
+	const char *at = text_find(c->p, (size_t)(c->end - c->p), marker);
 
 	if (!at)
 		return 0;

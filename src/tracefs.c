@@ -1,4 +1,5 @@
 #include "tracefs.h"
+#include "textfind.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,7 +150,7 @@ static int find_lasting_mount(const char *mounts, const char *fstype,
 	while (line && *line) {
 		if (tracefs_find_mount(line, fstype, dir, size) != 0)
 			return -ENOENT;
-		if (!strstr(dir, "/" TRACEFS_OWN_PREFIX))
+		if (!text_find(dir, strlen(dir), "/" TRACEFS_OWN_PREFIX))
 			return 0;
 		line = strchr(line, '\n');
 		if (line)

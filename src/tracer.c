@@ -378,11 +378,11 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 }
 
 /* The program's phase (event.h): the self-check until the rings are ready,
- * then tracing, without the drops of the self-check's namespace. */
+ * then tracing. */
 static int start_tracing(struct tracer *t)
 {
 	int fd = object_map_fd(&t->obj, "tcpdrop_phase");
-	struct tcpdrop_phase phase = { 1, t->selfcheck.netns };
+	struct tcpdrop_phase phase = { 1 };
 	uint32_t zero = 0;
 
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
