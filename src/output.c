@@ -192,9 +192,12 @@ int output_stack(FILE *out, const char *const *frames, int n)
 	int i;
 
 	if (n == 0)
-		put_frame(out, buf, sizeof(buf), &used, "[stack unavailable]");
+		put_frame(out, buf, sizeof(buf) - 1, &used,
+			  "[stack unavailable]");
+	/* The frames fill at most sizeof(buf) - 1 bytes: the last one is
+	 * kept for the blank line that ends the stack. */
 	for (i = 0; i < n; i++)
-		put_frame(out, buf, sizeof(buf), &used, frames[i]);
+		put_frame(out, buf, sizeof(buf) - 1, &used, frames[i]);
 	buf[used++] = '\n';
 	fwrite(buf, 1, used, out);
 	return output_status(out);

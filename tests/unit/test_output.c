@@ -282,6 +282,36 @@ static void test_degraded_row(void)
 	free(text);
 }
 
+/* A stack's lines fill output_stack()'s 4096-byte buffer to the last
+ * byte: the blank line that ends the stack must still be written whole,
+ * and not one byte past the buffer (ASan in the unit build). 64 frames of
+ * 62 characters are 64 lines of 64 bytes: 4096. */
+static void test_stack_fills_buffer(void)
+{
+	char names[64][63], *text = NULL, want[64 * 64 + 2];
+	const char *frames[64];
+	size_t len = 0, used = 0;
+	FILE *out = open_memstream(&text, &len);
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		memset(names[i], 'a' + i % 26, 62);
+		names[i][62] = '\0';
+		frames[i] = names[i];
+		want[used++] = '\t';
+		memcpy(want + used, names[i], 62);
+		used += 62;
+		want[used++] = '\n';
+	}
+	want[used++] = '\n';
+	want[used] = '\0';
+	CHECK_INT(output_stack(out, frames, 64), 0);
+	fclose(out);
+	CHECK_INT(len, 64 * 64 + 1);
+	CHECK_STR(text, want);
+	free(text);
+}
+
 /* A stream that fails reports it, so the run can end. */
 static void test_write_error(void)
 {
@@ -314,5 +344,6 @@ int main(void)
 	RUN(test_degraded_row);
 	RUN(test_netns_column);
 	RUN(test_write_error);
+	RUN(test_stack_fills_buffer);
 	return check_exit_code();
 }
