@@ -67,8 +67,11 @@ static int comm_padding(const char *comm)
 /* A text row is built here and written with one fwrite(): rows are the
  * hot path of a burst, and musl's printf() spent most of its time on a
  * row's twelve padded fields (README "Performance"). */
+/* 512 bytes hold every column before NETNS at its widest (about 460:
+ * -t iso, COMM all escapes, IPv6 addresses, all eight flags, a location
+ * for REASON); NETNS, an escaped /run/netns name, may be twice that. */
 struct line {
-	char buf[512];
+	char buf[512 + FORMAT_PRINTABLE_MAX(NETNS_LABEL_MAX)];
 	size_t len;
 };
 

@@ -264,6 +264,28 @@ static void test_netns_column(void)
 	text = render_styled(&style, &row);
 	CHECK(text && strstr(text, " NO_SOCKET               my_ns\\x1b[2J\n"));
 	free(text);
+
+	/* The longest name a row can carry: 255 bytes that each print as
+	 * \xHH, after the widest columns (-t iso, --wide): the whole of it,
+	 * not a row cut at some buffer's end. */
+	{
+		struct output_style wide = { .time = TIME_ISO, .wide = 1,
+					     .netns = 1 };
+		char want[4 * (NETNS_NAME_MAX - 1) + 2], *p = want;
+		size_t i;
+
+		memset(ns.name, 0x01, NETNS_NAME_MAX - 1);
+		ns.name[NETNS_NAME_MAX - 1] = '\0';
+		for (i = 0; i < NETNS_NAME_MAX - 1; i++, p += 4)
+			memcpy(p, "\\x01", 4);
+		memcpy(p, "\n", 2);
+		ev.tcpflags = 0xff;
+		text = render_styled(&wide, &row);
+		CHECK(text && strlen(text) > strlen(want) &&
+		      strcmp(text + strlen(text) - strlen(want), want) == 0 &&
+		      strstr(text, " FIN|SYN|RST|PSH|ACK|URG|ECE|CWR NO_SOCKET "));
+		free(text);
+	}
 }
 
 /* No packet headers (no BTF): dashes, and the location when the kernel
