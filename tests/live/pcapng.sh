@@ -206,6 +206,30 @@ test_pcapng_snaplen() {
 	pcapng_check "$test" "$f" "$WORK/$test.expect" && pass "$test"
 }
 
+# pcapng_read_live TEST NS INODE READER: with tshark (READER, for the
+# message) reading the live stream into $WORK/TEST.fields as $reader, makes
+# the two SYNs in NS, waits for both, stops the tracer and checks the
+# packets read, exactly.
+pcapng_read_live() {
+	pcapng_make_syns "$2"
+	tries=0
+	while [ "$(wc -l <"$WORK/$1.fields")" -lt 2 ] && [ "$tries" -lt 100 ]; do
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	stop_tracer
+	wait "$reader"
+	reader_status=$?
+	ip netns del "$2"
+	expect_clean_exit "$1" "$1" || return
+	if [ "$reader_status" -ne 0 ]; then
+		fail "$1" "$4 exited with $reader_status: $(cat "$WORK/tshark.err")"
+		return
+	fi
+	pcapng_expect_syns "$3" 256 >"$WORK/$1.expect"
+	pcapng_check "$1" - "$WORK/$1.expect" && pass "$1"
+}
+
 # --- -w - into tshark -r -, through a pipe --------------------------------
 test_pcapng_stdout() {
 	test=pcapng_stdout ns=$NS_PREFIX-pcap-out
@@ -218,23 +242,7 @@ test_pcapng_stdout() {
 	"$TCPDROP" -S -N "$inode" -w - >"$WORK/$test.pipe" 2>"$WORK/$test.err" &
 	TRACER_PID=$!
 	wait_for '^Tracing TCP drops' "$WORK/$test.err"
-	pcapng_make_syns "$ns"
-	tries=0
-	while [ "$(wc -l <"$WORK/$test.fields")" -lt 2 ] && [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		sleep 0.1
-	done
-	stop_tracer
-	wait "$reader"
-	reader_status=$?
-	ip netns del "$ns"
-	expect_clean_exit "$test" "$test" || return
-	if [ "$reader_status" -ne 0 ]; then
-		fail "$test" "tshark -r - exited with $reader_status: $(cat "$WORK/tshark.err")"
-		return
-	fi
-	pcapng_expect_syns "$inode" 256 >"$WORK/$test.expect"
-	pcapng_check "$test" - "$WORK/$test.expect" && pass "$test"
+	pcapng_read_live "$test" "$ns" "$inode" "tshark -r -"
 }
 
 # --- kill -9 during the run: the file reads, with every packet written ----
@@ -338,23 +346,7 @@ test_pcapng_fifo_reader() {
 	pcapng_fields "$WORK/$test.fifo" >"$WORK/$test.fields" &
 	reader=$!
 	wait_for '^Tracing TCP drops' "$WORK/$test.err"
-	pcapng_make_syns "$ns"
-	tries=0
-	while [ "$(wc -l <"$WORK/$test.fields")" -lt 2 ] && [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		sleep 0.1
-	done
-	stop_tracer
-	wait "$reader"
-	reader_status=$?
-	ip netns del "$ns"
-	expect_clean_exit "$test" "$test" || return
-	if [ "$reader_status" -ne 0 ]; then
-		fail "$test" "tshark -r FIFO exited with $reader_status: $(cat "$WORK/tshark.err")"
-		return
-	fi
-	pcapng_expect_syns "$inode" 256 >"$WORK/$test.expect"
-	pcapng_check "$test" - "$WORK/$test.expect" && pass "$test"
+	pcapng_read_live "$test" "$ns" "$inode" "tshark -r FIFO"
 }
 
 # --- a run refused at start (an unknown reason: exit 2, found once the
