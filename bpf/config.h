@@ -61,6 +61,8 @@ struct tcpdrop_config {
 	 * with count_netns the key keeps the namespace. */
 	__u32 count_in_kernel;
 	__u32 count_netns;
+	/* -N NAME: the namespace is one of tcpdrop_netns_set's keys. */
+	__u32 netns_by_name;
 	/* -s with -w: packet bytes to copy into each record, 1 to
 	 * TCPDROP_SNAP_MAX; 0: none (no -w). Only with have_btf. */
 	__u32 snaplen;
@@ -70,7 +72,7 @@ _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
 	       8 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
 	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
-	       2 + 2 + 4 + 4 + 4,
+	       2 + 2 + 4 + 4 + 4 + 4,
 	       "tcpdrop_config has holes");
 _Static_assert(__builtin_offsetof(struct tcpdrop_config, addrs) % 4 == 0,
 	       "tcpdrop_config.addrs is misaligned");

@@ -122,6 +122,11 @@ struct tcpdrop_count_key {
 	__u8 pad[7];
 };
 
+/* Network namespaces -N NAME stands for, at most: one a time the name
+ * was found with another inode (a namespace made again, a container
+ * restarted). */
+#define TCPDROP_NETNS_SET_MAX 64
+
 /* The program's phase, the one value of the map tcpdrop_phase, set by user
  * space: first the self-check (tracing 0: the self-check's drops are kept
  * in tcpdrop_check, nothing is sent), then tracing. */

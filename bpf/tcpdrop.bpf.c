@@ -138,6 +138,15 @@ struct tcpdrop_map_def tcpdrop_counts SEC("maps") = {
 	.max_entries = 1,
 };
 
+/* The namespaces of -N NAME, keys only (the value is unused), added by
+ * user space as the name resolves (src/main.c). */
+struct tcpdrop_map_def tcpdrop_netns_set SEC("maps") = {
+	.type = 1,             /* BPF_MAP_TYPE_HASH */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u32),
+	.max_entries = TCPDROP_NETNS_SET_MAX,
+};
+
 /* The epoch the keys are counted under, set by user space. */
 struct tcpdrop_map_def tcpdrop_count_epoch SEC("maps") = {
 	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
@@ -544,6 +553,12 @@ INLINE int socket_wanted(const struct tcpdrop_event *ev)
 	if (cfg.state_mask &&
 	    (ev->state >= 32 || !(cfg.state_mask & (1u << ev->state))))
 		return 0;
+	if (cfg.netns_by_name) {
+		__u32 netns = ev->netns;   /* a key from the stack */
+
+		return netns &&
+		       bpf_map_lookup_elem(&tcpdrop_netns_set, &netns);
+	}
 	return !cfg.netns || ev->netns == cfg.netns;
 }
 

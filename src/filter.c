@@ -178,7 +178,7 @@ int filter_set_netns(struct filter *f, const char *arg, struct errmsg *msg)
 bool filter_needs_btf(const struct filter *f)
 {
 	return f->any_port.count || f->sport.count || f->dport.count ||
-	       f->naddrs || f->state_mask || f->netns;
+	       f->naddrs || f->state_mask || f->netns || f->netns_by_name;
 }
 
 /* "A, B, C": the names the kernel knows, for the error message. */
@@ -241,4 +241,5 @@ void filter_to_config(const struct filter *f,
 	memcpy(cfg->reasons, reasons, sizeof(cfg->reasons));
 	cfg->state_mask = f->state_mask;
 	cfg->netns = f->netns;
+	cfg->netns_by_name = f->netns_by_name;
 }

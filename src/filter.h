@@ -30,6 +30,10 @@ struct filter {
 	uint32_t nreasons;
 	uint32_t state_mask;          /* bit n: TCP state n; bit 0: none */
 	uint32_t netns;               /* 0: any */
+	/* -N NAME or container ID: the namespaces are a set the kernel
+	 * looks up (tcpdrop_netns_set), filled as the name resolves, at
+	 * start and later (main.c); netns stays 0. */
+	bool netns_by_name;
 };
 
 /* Each adds the values of one option argument (a comma list). 0, or

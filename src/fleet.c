@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "metrics.h"
 #include "netns.h"
 #include "report.h"
@@ -29,6 +30,11 @@ struct fleet {
 	int64_t next_file_ms;
 	uint64_t file_errors;
 	bool file_failing;          /* said once until it works again */
+	/* -N NAME: the inodes handed to the kernel's set, and when the name
+	 * is looked up next. */
+	uint32_t netns_added[TCPDROP_NETNS_SET_MAX];
+	int nnetns_added;
+	int64_t next_netns_ms;
 };
 
 /* "port" or "netns" at p[0..len): its METRICS_LABEL_* bit, 0 for none. */
@@ -82,7 +88,7 @@ int fleet_open(struct fleet **out, const struct fleet_options *o,
 	int ret = 0;
 
 	*out = NULL;
-	if (!o->serve && !o->file && !o->names)
+	if (!o->serve && !o->file && !o->names && !o->netns_ref)
 		return 0;
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -193,6 +199,49 @@ static int write_file(struct fleet *f, struct errmsg *msg)
 				  msg);
 }
 
+/* The earlier of two deadlines, 0 meaning none. */
+static int64_t sooner(int64_t a, int64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
+int64_t fleet_next_deadline(const struct fleet *f)
+{
+	if (!f)
+		return 0;
+	return sooner(sooner(f->httpd ? httpd_next_deadline(f->httpd) : 0,
+			     f->next_file_ms), f->next_netns_ms);
+}
+
+/* -N NAME now: a namespace of that name not handed to the kernel yet is
+ * (a namespace made again, or first made after the start, a container
+ * restarted). The set holds TCPDROP_NETNS_SET_MAX; past that, said once. */
+static void look_up_netns(struct fleet *f)
+{
+	struct errmsg msg;
+	uint32_t inode = 0;
+	int i, ret;
+
+	errmsg_init(&msg);
+	if (fleet_resolve_netns(&f->opts, &inode, &msg) || !inode)
+		return;
+	for (i = 0; i < f->nnetns_added; i++)
+		if (f->netns_added[i] == inode)
+			return;
+	if (f->nnetns_added == TCPDROP_NETNS_SET_MAX) {
+		fprintf(stderr, "tcpdrop: -N %s: a namespace of that name made "
+			"%d times; later ones are not traced\n",
+			f->opts.netns_ref, TCPDROP_NETNS_SET_MAX);
+		f->nnetns_added++;
+		return;
+	}
+	if (f->nnetns_added > TCPDROP_NETNS_SET_MAX)
+		return;
+	ret = f->hooks.add_netns(f->hooks.ctx, inode);
+	if (ret == 0)
+		f->netns_added[f->nnetns_added++] = inode;
+}
+
 /* A failure is said once, and again only after a write worked. */
 static void rewrite_file(struct fleet *f)
 {
@@ -226,6 +275,10 @@ int fleet_attach(struct fleet *f, struct report *r,
 		return 0;
 	f->report = r;
 	f->hooks = *hooks;
+	if (f->opts.netns_ref) {
+		look_up_netns(f);
+		f->next_netns_ms = mono_ms() + FLEET_NETNS_LOOKUP_MS;
+	}
 	r->metrics = f->metrics;
 	if (f->opts.names)
 		r->names = f->names;
@@ -252,19 +305,6 @@ void fleet_event(struct fleet *f, uint64_t tag, int64_t now_ms)
 		httpd_event(f->httpd, tag, now_ms);
 }
 
-int64_t fleet_next_deadline(const struct fleet *f)
-{
-	int64_t a, b;
-
-	if (!f)
-		return 0;
-	a = f->httpd ? httpd_next_deadline(f->httpd) : 0;
-	b = f->next_file_ms;
-	if (!a || (b && b < a))
-		return b;
-	return a;
-}
-
 void fleet_tick(struct fleet *f, int64_t now_ms)
 {
 	if (!f)
@@ -274,6 +314,10 @@ void fleet_tick(struct fleet *f, int64_t now_ms)
 	if (f->next_file_ms && now_ms >= f->next_file_ms) {
 		f->next_file_ms = now_ms + (int64_t)f->opts.interval * 1000;
 		rewrite_file(f);
+	}
+	if (f->next_netns_ms && now_ms >= f->next_netns_ms) {
+		f->next_netns_ms = now_ms + FLEET_NETNS_LOOKUP_MS;
+		look_up_netns(f);
 	}
 }
 

@@ -13,6 +13,9 @@
 #include "httpd.h"
 
 #define FLEET_INTERVAL_DEFAULT 15   /* --metrics-interval, seconds */
+/* -N NAME is looked up again this often (ms): a namespace made after the
+ * start, or made again, is traced from then on. */
+#define FLEET_NETNS_LOOKUP_MS 2000
 
 /* The options (cli.c fills them). */
 struct fleet_options {
@@ -29,9 +32,10 @@ struct fleet_options {
 /* Parsers of the options' values, for cli.c: 0 or -EINVAL with `msg`. */
 int fleet_parse_labels(const char *arg, unsigned *labels, struct errmsg *msg);
 
-/* -N NAME / CONTAINER-ID-PREFIX into the inode the kernel filters on, at
- * start. 0 (nothing to do, or `*inode` set), or -ENOENT / -EEXIST with
- * `msg` saying why (a usage error: exit 2). */
+/* -N NAME / CONTAINER-ID-PREFIX into the inode of the namespace it names
+ * now. 0 (nothing to do, or `*inode` set), or -ENOENT (none yet: the run
+ * goes on and looks again every FLEET_NETNS_LOOKUP_MS) / -EEXIST (a
+ * prefix of several containers' IDs: exit 2) with `msg` saying why. */
 int fleet_resolve_netns(const struct fleet_options *o, uint32_t *inode,
 			struct errmsg *msg);
 
@@ -43,6 +47,8 @@ struct fleet;
 struct fleet_hooks {
 	int (*watch)(void *ctx, int fd, uint32_t events, uint64_t tag);
 	void (*refresh)(void *ctx);
+	/* -N NAME: one more namespace inode to trace; 0 or -errno. */
+	int (*add_netns)(void *ctx, uint32_t inode);
 	void *ctx;
 	uint64_t tag_base;          /* the server's tags: tag_base and up */
 };

@@ -385,6 +385,13 @@ static int watch_fd(void *ctx, int fd, uint32_t events, uint64_t tag)
 	return tracer_watch_fd(run->t, fd, events, tag);
 }
 
+static int add_netns(void *ctx, uint32_t inode)
+{
+	struct run *run = ctx;
+
+	return tracer_add_netns(run->t, inode);
+}
+
 static void refresh(void *ctx)
 {
 	struct run *run = ctx;
@@ -396,7 +403,9 @@ static void refresh(void *ctx)
 
 static int attach_fleet(struct run *run)
 {
-	struct fleet_hooks hooks = { watch_fd, refresh, run, TAG_FLEET };
+	struct fleet_hooks hooks = {
+		watch_fd, refresh, add_netns, run, TAG_FLEET,
+	};
 	struct errmsg msg;
 
 	errmsg_init(&msg);
@@ -641,6 +650,32 @@ out:
 	return status;
 }
 
+/* -N NAME or a container ID: the kernel filters on a set of inodes that
+ * fleet.c fills, now and as the name comes to name a namespace (made
+ * after the start, or again). None by that name yet is said, and the run
+ * goes on; an ID prefix of several containers is a usage error. */
+static int resolve_netns_name(struct options *opts)
+{
+	struct errmsg msg;
+	uint32_t inode = 0;
+	int ret;
+
+	if (!opts->fleet.netns_ref)
+		return 0;
+	errmsg_init(&msg);
+	opts->filter.netns_by_name = true;
+	ret = fleet_resolve_netns(&opts->fleet, &inode, &msg);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		return 0;
+	}
+	if (ret) {
+		fprintf(stderr, "tcpdrop: %s\n", msg.text);
+		cli_print_usage_hint(stderr);
+	}
+	return ret;
+}
+
 /* With fd 0, 1 or 2 closed at start, the next fd we open would take its
  * number, and rows meant for stdout would go into a BPF map or a ring.
  * /dev/null fills the gap; writes to it then go nowhere, as they would. */
@@ -688,12 +723,8 @@ int main(int argc, char **argv)
 		printf("tcpdrop %s\n", TCPDROP_VERSION);
 		return EXIT_SUCCESS;
 	}
-	/* -N NAME: one inode, looked up now (the kernel filters on one). */
-	if (fleet_resolve_netns(&opts.fleet, &opts.filter.netns, &msg)) {
-		fprintf(stderr, "tcpdrop: %s\n", msg.text);
-		cli_print_usage_hint(stderr);
+	if (resolve_netns_name(&opts))
 		return EXIT_USAGE;
-	}
 	/* -w /dev/stdout with rows: two writers on one stream. */
 	if (opts.pcap_path && !cli_pcap_to_stdout(&opts) &&
 	    pcapfile_check_target(opts.pcap_path, !no_rows(&opts), &msg)) {

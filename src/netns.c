@@ -397,13 +397,13 @@ int netns_find(const char *proc_dir, const char *netns_dir, const char *ref,
 	}
 	if (!netns_is_container_prefix(ref))
 		return errmsg_set(msg, -ENOENT, "-N %s: no network namespace "
-				  "of that name in %s now (names are looked "
-				  "up once, at start)", ref, netns_dir);
+				  "of that name in %s yet; its drops are traced "
+				  "once it appears", ref, netns_dir);
 	ret = find_by_container(proc_dir, ref, inode, id, msg);
 	if (ret == -ENOENT)
 		return errmsg_set(msg, -ENOENT, "-N %s: no network namespace "
 				  "of that name in %s, and no running "
-				  "container whose ID starts so (looked up "
-				  "once, at start)", ref, netns_dir);
+				  "container whose ID starts so, yet; its drops "
+				  "are traced once it appears", ref, netns_dir);
 	return ret;
 }

@@ -632,6 +632,14 @@ int tracer_count_maps(struct tracer *t, struct kcount_maps *maps)
 	return 0;
 }
 
+int tracer_add_netns(struct tracer *t, uint32_t inode)
+{
+	int fd = object_map_fd(&t->obj, "tcpdrop_netns_set");
+	uint32_t one = 1;
+
+	return fd < 0 ? fd : sys_map_update(fd, &inode, &one, BPF_ANY);
+}
+
 void tracer_detach(struct tracer *t)
 {
 	detach(t->perf_fd);

@@ -93,6 +93,10 @@ int tracer_read_lost(struct tracer *t, uint64_t *lost);
 struct kcount_maps;
 int tracer_count_maps(struct tracer *t, struct kcount_maps *maps);
 
+/* Adds a namespace inode to the set -N NAME filters on (filter.h
+ * netns_by_name). 0, or -errno (-E2BIG: TCPDROP_NETNS_SET_MAX already). */
+int tracer_add_netns(struct tracer *t, uint32_t inode);
+
 /* Detaches the program: no drop is recorded after it, and what is in
  * the rings stays there to be drained. Safe twice. */
 void tracer_detach(struct tracer *t);

@@ -667,6 +667,58 @@ fleet_netns_name() {
 	fi
 }
 
+# --- -N NAME before the namespace exists, and when it is made again ----------
+# tcpdrop -N NAME starts while no namespace has that name: it says so and
+# runs; once `ip netns add NAME` has made it, its drops are rows (within
+# the 2 s between lookups), another namespace's are not; deleted and made
+# again (a new inode), the new one's are rows too.
+fleet_netns_later() {
+	test=fleet_netns_later ns="${NS_PREFIX}-later" other="${NS_PREFIX}-other"
+	start_tracer later -S -N "$ns" ||
+		{ fail "$test" "tcpdrop did not start: $(cat "$WORK/later.err")"; return; }
+	fleet_ns "$ns" && fleet_ns "$other" ||
+		{ stop_tracer; fail "$test" "ip netns add failed"; return; }
+	# The other namespace's drop first: nothing may show it.
+	fleet_exec "$other" "$DROPGEN" syn4 127.0.0.72 40720 127.0.0.73 9 >/dev/null
+	tries=0
+	while ! grep -q '127.0.0.70:40700' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40700 127.0.0.71 9 >/dev/null
+		tries=$((tries + 1))
+		sleep 0.5
+	done
+	first=$(stat -L -c %i "/run/netns/$ns")
+	fleet_ns_del "$ns"
+	# A freed inode number goes to the next namespace made: a filler
+	# takes it, so that the name's new namespace has another.
+	fleet_ns "$ns-filler"
+	fleet_ns "$ns"
+	second=$(stat -L -c %i "/run/netns/$ns")
+	tries=0
+	while ! grep -q '127.0.0.70:40701' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
+		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
+		tries=$((tries + 1))
+		sleep 0.5
+	done
+	stop_tracer
+	fleet_ns_del "$ns"
+	fleet_ns_del "$ns-filler"
+	fleet_ns_del "$other"
+	expect_clean_exit "$test" later || return
+	if [ "$(sed -n 1p "$WORK/later.err")" != "tcpdrop: -N $ns: no network namespace of that name in /run/netns yet; its drops are traced once it appears" ]; then
+		fail "$test" "first line: $(sed -n 1p "$WORK/later.err")"
+	elif ! grep -q '127.0.0.70:40700 *127.0.0.71:9 .*SYN *NO_SOCKET' "$WORK/later.out"; then
+		fail "$test" "no row from the namespace made after the start"
+	elif [ "$first" = "$second" ]; then
+		fail "$test" "the namespace made again kept inode $first: nothing tested"
+	elif ! grep -q '127.0.0.70:40701 *127.0.0.71:9 .*SYN *NO_SOCKET' "$WORK/later.out"; then
+		fail "$test" "no row from the namespace made again (inode $second, was $first)"
+	elif grep -q '127.0.0.72' "$WORK/later.out"; then
+		fail "$test" "a row from another namespace: $(grep '127.0.0.72' "$WORK/later.out")"
+	else
+		pass "$test"
+	fi
+}
+
 # --- names: a container's cgroup ---------------------------------------------
 # A sleep in a network namespace of its own, moved into a cgroup named as
 # docker's systemd driver names one below a kubelet's cgroupfs pod: its
@@ -736,8 +788,10 @@ run_fleet_scenarios() {
 	fleet_prometheus
 	if [ -n "$FLEET_NO_NETNS" ]; then
 		skip fleet_netns_name "no ip netns here (a busybox guest)"
+		skip fleet_netns_later "no ip netns here (a busybox guest)"
 	else
 		fleet_netns_name
+		fleet_netns_later
 	fi
 	fleet_container
 }

@@ -43,7 +43,12 @@ static void test_open(void)
 	CHECK_STR(obj.progs[1].sec_name, "kprobe/tcp_drop");
 	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_KPROBE);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 9);
+	CHECK_INT(obj.nmaps, 10);
+	/* -N NAME's namespaces, keys only. */
+	m = object_map(&obj, "tcpdrop_netns_set");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_HASH &&
+	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
+	      m->spec.max_entries == TCPDROP_NETNS_SET_MAX);
 	/* Count mode's keys (1 entry until the loader sizes it), its epoch,
 	 * and the drops no key could hold. */
 	m = object_map(&obj, "tcpdrop_counts");
