@@ -74,6 +74,34 @@ fleet_exec() {
 		ip netns exec "$@"
 	fi
 }
+# named_ns_add NAME, named_ns_exec NAME CMD..., named_ns_del NAME: a
+# namespace under /run/netns/NAME, as `ip netns add` makes one; in a
+# busybox guest (no ip netns) the way it does it: unshare, then the new
+# namespace's file bind-mounted there.
+named_ns_add() {
+	if [ -z "$FLEET_NO_NETNS" ]; then
+		fleet_ns "$1"
+		return
+	fi
+	mkdir -p /run/netns && : >"/run/netns/$1" &&
+		unshare -n sh -c "ip link set lo up && mount --bind /proc/self/ns/net /run/netns/$1"
+}
+named_ns_exec() {
+	n=$1
+	shift
+	if [ -z "$FLEET_NO_NETNS" ]; then
+		ip netns exec "$n" "$@"
+	else
+		nsenter --net="/run/netns/$n" "$@"
+	fi
+}
+named_ns_del() {
+	if [ -z "$FLEET_NO_NETNS" ]; then
+		ip netns del "$1"
+	else
+		umount "/run/netns/$1" && rm -f "/run/netns/$1"
+	fi
+}
 # fleet_filter NAME: the -N option for namespace NAME (words); in a guest,
 # the port every drop here is made to (the server's own traffic is not).
 fleet_filter() {
@@ -638,18 +666,18 @@ fleet_nohup() {
 # --- names: ip netns ---------------------------------------------------------
 fleet_netns_name() {
 	ns="${NS_PREFIX}-named"
-	fleet_ns "$ns" || { fail fleet_netns_name "ip netns add failed"; return; }
-	start_tracer named -S -n $(fleet_filter "$ns") ||
-		{ fleet_ns_del "$ns"; fail fleet_netns_name "tcpdrop did not start: $(cat "$WORK/named.err")"; return; }
-	fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.68 40680 127.0.0.69 9 >/dev/null
+	named_ns_add "$ns" || { fail fleet_netns_name "cannot make namespace $ns"; return; }
+	start_tracer named -S -n -N "$ns" ||
+		{ named_ns_del "$ns"; fail fleet_netns_name "tcpdrop did not start: $(cat "$WORK/named.err")"; return; }
+	named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.68 40680 127.0.0.69 9 >/dev/null
 	wait_for '127.0.0.68:40680' "$WORK/named.out"
 	stop_tracer
-	start_tracer namedj -S -n -j $(fleet_filter "$ns") ||
-		{ fleet_ns_del "$ns"; fail fleet_netns_name "tcpdrop -j did not start"; return; }
-	fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.68 40681 127.0.0.69 9 >/dev/null
+	start_tracer namedj -S -n -j -N "$ns" ||
+		{ named_ns_del "$ns"; fail fleet_netns_name "tcpdrop -j did not start"; return; }
+	named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.68 40681 127.0.0.69 9 >/dev/null
 	wait_for '40681' "$WORK/namedj.out"
 	stop_tracer
-	fleet_ns_del "$ns"
+	named_ns_del "$ns"
 	expect_clean_exit fleet_netns_name namedj || return
 	row=$(grep '127.0.0.68:40680' "$WORK/named.out")
 	json=$(grep '"sport":40681' "$WORK/namedj.out")
@@ -676,33 +704,33 @@ fleet_netns_later() {
 	test=fleet_netns_later ns="${NS_PREFIX}-later" other="${NS_PREFIX}-other"
 	start_tracer later -S -N "$ns" ||
 		{ fail "$test" "tcpdrop did not start: $(cat "$WORK/later.err")"; return; }
-	fleet_ns "$ns" && fleet_ns "$other" ||
-		{ stop_tracer; fail "$test" "ip netns add failed"; return; }
+	named_ns_add "$ns" && named_ns_add "$other" ||
+		{ stop_tracer; fail "$test" "cannot make the namespaces"; return; }
 	# The other namespace's drop first: nothing may show it.
-	fleet_exec "$other" "$DROPGEN" syn4 127.0.0.72 40720 127.0.0.73 9 >/dev/null
+	named_ns_exec "$other" "$DROPGEN" syn4 127.0.0.72 40720 127.0.0.73 9 >/dev/null
 	tries=0
 	while ! grep -q '127.0.0.70:40700' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
-		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40700 127.0.0.71 9 >/dev/null
+		named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40700 127.0.0.71 9 >/dev/null
 		tries=$((tries + 1))
 		sleep 0.5
 	done
 	first=$(stat -L -c %i "/run/netns/$ns")
-	fleet_ns_del "$ns"
+	named_ns_del "$ns"
 	# A freed inode number goes to the next namespace made: a filler
 	# takes it, so that the name's new namespace has another.
-	fleet_ns "$ns-filler"
-	fleet_ns "$ns"
+	named_ns_add "$ns-filler"
+	named_ns_add "$ns"
 	second=$(stat -L -c %i "/run/netns/$ns")
 	tries=0
 	while ! grep -q '127.0.0.70:40701' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
-		fleet_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
+		named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
 		tries=$((tries + 1))
 		sleep 0.5
 	done
 	stop_tracer
-	fleet_ns_del "$ns"
-	fleet_ns_del "$ns-filler"
-	fleet_ns_del "$other"
+	named_ns_del "$ns"
+	named_ns_del "$ns-filler"
+	named_ns_del "$other"
 	expect_clean_exit "$test" later || return
 	if [ "$(sed -n 1p "$WORK/later.err")" != "tcpdrop: -N $ns: no network namespace of that name in /run/netns yet; its drops are traced once it appears" ]; then
 		fail "$test" "first line: $(sed -n 1p "$WORK/later.err")"
@@ -786,9 +814,9 @@ run_fleet_scenarios() {
 	fleet_nohup
 	fleet_daemonset_caps
 	fleet_prometheus
-	if [ -n "$FLEET_NO_NETNS" ]; then
-		skip fleet_netns_name "no ip netns here (a busybox guest)"
-		skip fleet_netns_later "no ip netns here (a busybox guest)"
+	if [ -n "$FLEET_NO_NETNS" ] && { ! have unshare || ! have nsenter; }; then
+		skip fleet_netns_name "needs ip netns, or unshare and nsenter"
+		skip fleet_netns_later "needs ip netns, or unshare and nsenter"
 	else
 		fleet_netns_name
 		fleet_netns_later
