@@ -1,6 +1,7 @@
 #include "fleet.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,29 @@ int fleet_parse_labels(const char *arg, unsigned *labels, struct errmsg *msg)
 	}
 }
 
+/* /run/netns as the host sees it. tcpdrop may move into a mount namespace
+ * of its own for tracefs (tracefs.c), a copy whose mounts follow the
+ * host's only where the host's are shared: on a system whose mounts are
+ * private (a busybox init), a namespace bind-mounted there later would be
+ * unseen. A path through a descriptor of the host's root, taken before,
+ * keeps the host's view. */
+static char netns_dir[48] = NETNS_DIR;
+
+void fleet_pin_netns_dir(void)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		snprintf(netns_dir, sizeof(netns_dir), "/proc/self/fd/%d%s", fd,
+			 NETNS_DIR);
+}
+
 int fleet_resolve_netns(const struct fleet_options *o, uint32_t *inode,
 			struct errmsg *msg)
 {
 	if (!o->netns_ref)
 		return 0;
-	return netns_find(NETNS_PROC_DIR, NETNS_DIR, o->netns_ref, inode, msg);
+	return netns_find(NETNS_PROC_DIR, netns_dir, o->netns_ref, inode, msg);
 }
 
 int fleet_open(struct fleet **out, const struct fleet_options *o,
@@ -100,7 +118,7 @@ int fleet_open(struct fleet **out, const struct fleet_options *o,
 	if (o->serve || o->file)
 		ret = metrics_new(&f->metrics, o->labels);
 	if (ret == 0 && (o->names || (o->labels & METRICS_LABEL_NETNS)))
-		ret = netns_resolver_new(&f->names, NETNS_PROC_DIR, NETNS_DIR);
+		ret = netns_resolver_new(&f->names, NETNS_PROC_DIR, netns_dir);
 	if (ret) {
 		fleet_free(f);
 		return errmsg_set(msg, ret, "out of memory");

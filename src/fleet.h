@@ -32,6 +32,11 @@ struct fleet_options {
 /* Parsers of the options' values, for cli.c: 0 or -EINVAL with `msg`. */
 int fleet_parse_labels(const char *arg, unsigned *labels, struct errmsg *msg);
 
+/* Keeps a descriptor of the root as it is now, for /run/netns to be read
+ * as the host has it once tcpdrop is in a mount namespace of its own
+ * (fleet.c). Called before tracing; the descriptor stays for the run. */
+void fleet_pin_netns_dir(void);
+
 /* -N NAME / CONTAINER-ID-PREFIX into the inode of the namespace it names
  * now. 0 (nothing to do, or `*inode` set), or -ENOENT (none yet: the run
  * goes on and looks again every FLEET_NETNS_LOOKUP_MS) / -EEXIST (a

@@ -723,6 +723,7 @@ int main(int argc, char **argv)
 		printf("tcpdrop %s\n", TCPDROP_VERSION);
 		return EXIT_SUCCESS;
 	}
+	fleet_pin_netns_dir();
 	if (resolve_netns_name(&opts))
 		return EXIT_USAGE;
 	/* -w /dev/stdout with rows: two writers on one stream. */

@@ -398,12 +398,12 @@ int netns_find(const char *proc_dir, const char *netns_dir, const char *ref,
 	if (!netns_is_container_prefix(ref))
 		return errmsg_set(msg, -ENOENT, "-N %s: no network namespace "
 				  "of that name in %s yet; its drops are traced "
-				  "once it appears", ref, netns_dir);
+				  "once it appears", ref, NETNS_DIR);
 	ret = find_by_container(proc_dir, ref, inode, id, msg);
 	if (ret == -ENOENT)
 		return errmsg_set(msg, -ENOENT, "-N %s: no network namespace "
 				  "of that name in %s, and no running "
 				  "container whose ID starts so, yet; its drops "
-				  "are traced once it appears", ref, netns_dir);
+				  "are traced once it appears", ref, NETNS_DIR);
 	return ret;
 }
