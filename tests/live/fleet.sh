@@ -700,6 +700,18 @@ fleet_netns_name() {
 # runs; once `ip netns add NAME` has made it, its drops are rows (within
 # the 2 s between lookups), another namespace's are not; deleted and made
 # again (a new inode), the new one's are rows too.
+# later_syns NS SPORT: SYNs from 127.0.0.70:SPORT to a closed port in NS,
+# one every 0.5 s for up to 10 s, until the row shows in later.out (the
+# name is looked up every 2 s).
+later_syns() {
+	tries=0
+	while ! grep -q "127.0.0.70:$2" "$WORK/later.out" && [ "$tries" -lt 20 ]; do
+		named_ns_exec "$1" "$DROPGEN" syn4 127.0.0.70 "$2" 127.0.0.71 9 >/dev/null
+		tries=$((tries + 1))
+		sleep 0.5
+	done
+}
+
 fleet_netns_later() {
 	test=fleet_netns_later ns="${NS_PREFIX}-later" other="${NS_PREFIX}-other"
 	start_tracer later -S -N "$ns" ||
@@ -708,12 +720,7 @@ fleet_netns_later() {
 		{ stop_tracer; fail "$test" "cannot make the namespaces"; return; }
 	# The other namespace's drop first: nothing may show it.
 	named_ns_exec "$other" "$DROPGEN" syn4 127.0.0.72 40720 127.0.0.73 9 >/dev/null
-	tries=0
-	while ! grep -q '127.0.0.70:40700' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
-		named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40700 127.0.0.71 9 >/dev/null
-		tries=$((tries + 1))
-		sleep 0.5
-	done
+	later_syns "$ns" 40700
 	first=$(stat -L -c %i "/run/netns/$ns")
 	named_ns_del "$ns"
 	# A freed inode number goes to the next namespace made: a filler
@@ -721,12 +728,7 @@ fleet_netns_later() {
 	named_ns_add "$ns-filler"
 	named_ns_add "$ns"
 	second=$(stat -L -c %i "/run/netns/$ns")
-	tries=0
-	while ! grep -q '127.0.0.70:40701' "$WORK/later.out" && [ "$tries" -lt 20 ]; do
-		named_ns_exec "$ns" "$DROPGEN" syn4 127.0.0.70 40701 127.0.0.71 9 >/dev/null
-		tries=$((tries + 1))
-		sleep 0.5
-	done
+	later_syns "$ns" 40701
 	stop_tracer
 	named_ns_del "$ns"
 	named_ns_del "$ns-filler"
