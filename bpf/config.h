@@ -53,8 +53,8 @@ struct tcpdrop_config {
 	__u32 netns;             /* namespace inode; 0: any */
 	/* The ports of the self-check's drops (src/selfcheck.c), host
 	 * order: from selfcheck_sport to selfcheck_dport + i, drop i of
-	 * TCPDROP_SELFCHECK_DROPS; tcpdrop_selfcheck keeps the first of
-	 * each. */
+	 * TCPDROP_SELFCHECK_DROPS; the program keeps the first of each in
+	 * its self-check phase, and leaves these packets out after it. */
 	__u16 selfcheck_sport;
 	__u16 selfcheck_dport;
 	/* Count in the kernel (tcpdrop_counts) instead of sending records;

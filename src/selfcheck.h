@@ -3,7 +3,8 @@
  * kernel (--btf) gives offsets that load and run but read nonsense: rows
  * that lie, or no rows at all. So a child process, in a network namespace
  * of its own, sends two segments of exact bytes through a raw socket while
- * the program tcpdrop_selfcheck is attached: a SYN with SELFCHECK_PAYLOAD
+ * the program is attached in its self-check phase (tcpdrop_phase): a SYN
+ * with SELFCHECK_PAYLOAD
  * bytes of data from 127.0.0.1:SPORT to the closed port 127.0.0.1:DPORT,
  * and a RST to a listener on 127.0.0.1:DPORT+1. The kernel drops both,
  * and the records the program kept must hold exactly: the tuples, the
