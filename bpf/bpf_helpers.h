@@ -25,9 +25,26 @@ static long (*bpf_get_stack)(void *ctx, void *buf, unsigned int size,
  * bpf_probe_read, which has the same arguments (see event.h). */
 static long (*bpf_probe_read_kernel)(void *dst, unsigned int size,
 				     const void *src) = (void *)113;
+/* 5.8+ (kernel/bpf/ringbuf.c): copies size bytes into the BPF ring
+ * buffer; 0 or -EAGAIN when it is full. */
+static long (*bpf_ringbuf_output)(void *ringbuf, void *data,
+				  unsigned long long size,
+				  unsigned long long flags) = (void *)130;
+static unsigned long long (*bpf_ringbuf_query)(void *ringbuf,
+					       unsigned long long flags) =
+	(void *)134;
+
+/* 5.11+: the current task as a pointer whose BTF type the verifier knows
+ * (the kernel's own BTF), so that its fields are plain loads. */
+struct task_struct;
+static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;
 
 #define BPF_F_CURRENT_CPU 0xffffffffULL
 #define BPF_NOEXIST 1ULL
+#define BPF_RB_NO_WAKEUP 1ULL
+#define BPF_RB_FORCE_WAKEUP 2ULL
+#define BPF_RB_RING_SIZE 1ULL
+#define BPF_RB_PROD_POS 3ULL
 #define EEXIST 17
 
 /* Map definitions live in the "maps" section, one symbol a map; the loader

@@ -66,13 +66,20 @@ struct tcpdrop_config {
 	/* -s with -w: packet bytes to copy into each record, 1 to
 	 * TCPDROP_SNAP_MAX; 0: none (no -w). Only with have_btf. */
 	__u32 snaplen;
+	/* Records go to tcpdrop_ring (BPF_MAP_TYPE_RINGBUF, 5.8+) instead
+	 * of the per-CPU perf rings of tcpdrop_events. */
+	__u32 ringbuf;
+	/* The task's name read from bpf_get_current_task_btf() (5.11+,
+	 * the kernel's own BTF): two loads instead of a helper that copies
+	 * it byte by byte. */
+	__u32 task_btf;
 };
 
 _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
 	       8 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
 	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
-	       2 + 2 + 4 + 4 + 4 + 4,
+	       2 + 2 + 4 + 4 + 4 + 4 + 4 + 4,
 	       "tcpdrop_config has holes");
 _Static_assert(__builtin_offsetof(struct tcpdrop_config, addrs) % 4 == 0,
 	       "tcpdrop_config.addrs is misaligned");

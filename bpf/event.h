@@ -132,6 +132,9 @@ struct tcpdrop_count_key {
  * in tcpdrop_check, nothing is sent), then tracing. */
 struct tcpdrop_phase {
 	__u32 tracing;
+	/* With the BPF ring buffer: the bytes each CPU writes before it
+	 * wakes the reader (0: at every record). */
+	__u32 wakeup_bytes;
 };
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for

@@ -48,6 +48,12 @@ struct trace_event_raw_kfree_skb {
 	unsigned int reason;
 } CORE;
 
+struct task_struct {
+	int pid;
+	int tgid;
+	char comm[16];
+} CORE;
+
 struct ns_common {
 	unsigned int inum;
 } CORE;
@@ -99,6 +105,17 @@ struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 	.max_entries = 0,      /* one per CPU, set by the loader */
 };
 
+/* The BPF ring buffer (5.8+), shared by all CPUs: where it exists the
+ * records go here, at a tenth of the cost of bpf_perf_event_output()
+ * (README, "Performance"). max_entries (bytes) is set by the loader; on
+ * older kernels the loader makes it a small array, never used. */
+struct tcpdrop_map_def tcpdrop_ring SEC("maps") = {
+	.type = 27,            /* BPF_MAP_TYPE_RINGBUF */
+	.key_size = 0,
+	.value_size = 0,
+	.max_entries = 0,
+};
+
 /* The record is built here, not on the 512-byte BPF stack: with its stack
  * frames it is about 1 KiB. One slot per CPU; a tracepoint program is not
  * preempted by another run of itself on the same CPU. */
@@ -109,6 +126,9 @@ struct tcpdrop_record {
 	 * they end: the frames' bytes are bounded by TCPDROP_STACK_BUF * 8,
 	 * the packet's by TCPDROP_SNAP_BUF (both masks). */
 	unsigned char packet_room[TCPDROP_SNAP_BUF];
+	/* Ring buffer bytes this CPU wrote since it last woke the reader
+	 * (ring_wakeup()); kept from record to record. */
+	__u64 unwoken;
 };
 
 struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
@@ -172,25 +192,55 @@ struct tcpdrop_map_def tcpdrop_check SEC("maps") = {
 	.max_entries = TCPDROP_SELFCHECK_DROPS,
 };
 
+/* The program's phase, set by user space (src/tracer.c): the self-check
+ * first, then tracing. Before anything is traced, the program proves on
+ * the running kernel that it decodes a known packet exactly (a wrong BTF
+ * would make it read plausible nonsense): it keeps the first drop of each
+ * of the self-check's two (src/selfcheck.c), decoded the way every drop
+ * is, before any filter, for user space to compare with what it sent.
+ * One program for both: a second one would cost a detach, which waits for
+ * an RCU tasks-trace grace period (20 to 90 ms), or stay attached. */
+struct tcpdrop_map_def tcpdrop_phase SEC("maps") = {
+	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct tcpdrop_phase),
+	.max_entries = 1,
+};
+
+INLINE const struct tcpdrop_phase *phase_of(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tcpdrop_phase, &zero);
+}
+
 #define READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), &(src))
 /* A field that a layout discovered without BTF may lack (src/btfgen.c):
  * absent, it stays 0, and its poisoned access is never reached. */
 #define READ_IF(dst, src) do { if (field_exists(src)) READ(dst, src); } while (0)
+/* A kernel field read by a load of its own where the verifier knows the
+ * pointer's BTF type (`direct`: the tp_btf program, 5.5+; the JIT makes
+ * it a load that cannot fault, BPF_PROBE_MEM, about 1 ns), else with
+ * bpf_probe_read_kernel() (about 30 ns). `direct` is a constant in each
+ * program: only one of the two is compiled into it. */
+#define LOAD(direct, dst, src) do { \
+	if (direct) (dst) = (src); else READ(dst, src); } while (0)
+#define LOAD_IF(direct, dst, src) do { \
+	if (field_exists(src)) LOAD(direct, dst, src); } while (0)
 #define cfg tcpdrop_cfg
 
 /* SKB_NOT_DROPPED_YET and SKB_CONSUMED come before NOT_SPECIFIED in every
  * kernel that has reasons; a subsystem in the high 16 bits (6.4+) is a
  * drop. */
-INLINE int is_not_a_drop(struct trace_event_raw_kfree_skb *ctx,
-			 struct tcpdrop_event *ev)
+INLINE int is_not_a_drop(unsigned int reason)
 {
-	if (!field_exists(ctx->reason)) {
-		ev->reason = TCPDROP_NO_REASON;
-		return 0;
-	}
-	ev->reason = ctx->reason;
-	return ev->reason < cfg.reason_min_drop;
+	return reason != TCPDROP_NO_REASON && reason < cfg.reason_min_drop;
 }
+
+/* The tracepoint's record, for its fields' existence only (CO-RE against
+ * the format file): the tp_btf program's arguments follow the same
+ * kernel versions. */
+#define TP_RECORD ((struct trace_event_raw_kfree_skb *)0)
 
 /* The linear part of the packet: head + [0, tail). Headers are looked for
  * there only, so a short or truncated packet is never decoded from bytes
@@ -378,18 +428,20 @@ INLINE int read_skb_window(struct sk_buff *skb, void *buf,
 	return 0;
 }
 
-INLINE void read_skb(struct sk_buff *skb, void *buf, struct skb_view *v)
+INLINE void read_skb(struct sk_buff *skb, void *buf, struct skb_view *v,
+		     int direct)
 {
 	__builtin_memset(v, 0, sizeof(*v));
 	v->nh = NO_HEADER;
-	if (skb_window_possible(skb) && read_skb_window(skb, buf, v) == 0)
+	if (!direct && skb_window_possible(skb) &&
+	    read_skb_window(skb, buf, v) == 0)
 		return;
-	READ(v->head, skb->head);
-	READ(v->tail, skb->tail);
-	READ(v->nh, skb->network_header);
-	READ_IF(v->sk, skb->sk);
-	READ_IF(v->dev, skb->dev);
-	READ_IF(v->len, skb->len);
+	LOAD(direct, v->head, skb->head);
+	LOAD(direct, v->tail, skb->tail);
+	LOAD(direct, v->nh, skb->network_header);
+	LOAD_IF(direct, v->sk, skb->sk);
+	LOAD_IF(direct, v->dev, skb->dev);
+	LOAD_IF(direct, v->len, skb->len);
 }
 
 /* Addresses, ports and flags come from the packet's own headers, and only
@@ -445,13 +497,13 @@ INLINE struct sock *socket_of(struct trace_event_raw_kfree_skb *ctx)
  * the packet, in the namespace where the packet was dropped (`net`, 0
  * when no device tells). */
 INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
-			       struct net *net, struct net **sk_net)
+			       struct net *net, struct net **sk_net, int direct)
 {
 	unsigned short family = 0, num = 0;
 
-	READ_IF(family, sk->__sk_common.skc_family);
-	READ_IF(num, sk->__sk_common.skc_num);
-	READ_IF(*sk_net, sk->__sk_common.skc_net.net);
+	LOAD_IF(direct, family, sk->__sk_common.skc_family);
+	LOAD_IF(direct, num, sk->__sk_common.skc_num);
+	LOAD_IF(direct, *sk_net, sk->__sk_common.skc_net.net);
 	/* tcp_drop()'s own socket argument is the drop's, whatever it
 	 * holds: a reset socket is already unhashed, its port 0. */
 	if (ev->hook == TCPDROP_HOOK_TCP_DROP)
@@ -464,28 +516,28 @@ INLINE int socket_is_the_drops(struct sock *sk, const struct tcpdrop_event *ev,
 }
 
 INLINE void read_context(struct sk_buff *skb, const struct skb_view *v,
-			 struct sock *sk, struct tcpdrop_event *ev)
+			 struct sock *sk, struct tcpdrop_event *ev, int direct)
 {
 	struct net_device *dev = v->dev;
 	struct net *net = 0, *sk_net = 0;
 
 	ev->len = v->len;
 	if (dev) {
-		READ_IF(ev->ifindex, dev->ifindex);
-		READ_IF(net, dev->nd_net.net);
+		LOAD_IF(direct, ev->ifindex, dev->ifindex);
+		LOAD_IF(direct, net, dev->nd_net.net);
 	} else {
 		/* tcp_v4_rcv() and tcp_v6_rcv() clear skb->dev before the
 		 * socket layer; the input device's index stays in skb_iif,
 		 * set by __netif_receive_skb_core(). */
-		READ_IF(ev->ifindex, skb->skb_iif);
+		LOAD_IF(direct, ev->ifindex, skb->skb_iif);
 	}
-	if (sk && socket_is_the_drops(sk, ev, net, &sk_net)) {
-		READ_IF(ev->state, sk->__sk_common.skc_state);
+	if (sk && socket_is_the_drops(sk, ev, net, &sk_net, direct)) {
+		LOAD_IF(direct, ev->state, sk->__sk_common.skc_state);
 		if (!net)
 			net = sk_net;
 	}
 	if (net)
-		READ_IF(ev->netns, net->ns.inum);
+		LOAD_IF(direct, ev->netns, net->ns.inum);
 }
 
 /* Loops are unrolled: kernels before 5.3 refuse back-edges, and with the
@@ -602,7 +654,8 @@ INLINE unsigned int take_stack(void *ctx, struct tcpdrop_record *rec)
  * which need not be the network header, so it is corrected by their
  * distance where skb->data is known (not in a discovered layout). */
 INLINE unsigned int packet_length(struct sk_buff *skb, const struct packet *p,
-				  unsigned int nh, const struct tcpdrop_event *ev)
+				  unsigned int nh, const struct tcpdrop_event *ev,
+				  int direct)
 {
 	unsigned char ip[6];
 	const unsigned char *data = 0;
@@ -619,7 +672,7 @@ INLINE unsigned int packet_length(struct sk_buff *skb, const struct packet *p,
 	}
 	if (len)
 		return len;
-	READ_IF(data, skb->data);
+	LOAD_IF(direct, data, skb->data);
 	if (data)
 		return ev->len - (unsigned int)((p->head + nh) - data);
 	return ev->len;
@@ -638,7 +691,7 @@ INLINE unsigned int packet_length(struct sk_buff *skb, const struct packet *p,
  * bytes copied, bounded by a mask for every kernel's verifier. */
 INLINE unsigned int take_packet(struct sk_buff *skb, const struct skb_view *v,
 				struct tcpdrop_record *rec,
-				unsigned int stack_len)
+				unsigned int stack_len, int direct)
 {
 	struct tcpdrop_event *ev = &rec->ev;
 	struct packet p = { v->head, v->tail };
@@ -647,7 +700,7 @@ INLINE unsigned int take_packet(struct sk_buff *skb, const struct skb_view *v,
 
 	if (!p.head || nh == NO_HEADER || nh > p.tail)
 		return 0;
-	ev->pkt_len = packet_length(skb, &p, nh, ev);
+	ev->pkt_len = packet_length(skb, &p, nh, ev, direct);
 	caplen = p.tail - nh;
 	if (caplen > ev->pkt_len)
 		caplen = ev->pkt_len;
@@ -673,6 +726,45 @@ INLINE void count_lost(void)
 
 	if (lost)
 		*lost += 1;
+}
+
+/* The ring buffer wakes the reader only when this CPU has written
+ * phase->wakeup_bytes since it last did (user space makes that a quarter
+ * of the ring over the online CPUs, as a perf ring's watermark): a wakeup
+ * is an irq_work, a self-IPI that costs more than the drop, and the ring
+ * buffer's own policy wakes at every record once the reader has caught
+ * up. Counted here, not with bpf_ringbuf_query(): a helper call costs
+ * 15 to 20 ns. Drops that come one by one are read at the reader's
+ * 100 ms tick. */
+INLINE unsigned long long ring_wakeup(struct tcpdrop_record *rec,
+				      unsigned long long size)
+{
+	const struct tcpdrop_phase *phase = phase_of();
+
+	/* With the ring's 8-byte header, rounded up to 8
+	 * (kernel/bpf/ringbuf.c, BPF_RINGBUF_HDR_SZ). */
+	rec->unwoken += (size + 8 + 7) & ~7ull;
+	if (phase && rec->unwoken < phase->wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	rec->unwoken = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+/* Sends the record's first `size` bytes to user space; a record that
+ * does not fit (a full ring) is counted lost. */
+INLINE void send_record(void *ctx, struct tcpdrop_record *rec,
+			unsigned long long size)
+{
+	long ret;
+
+	if (cfg.ringbuf)
+		ret = bpf_ringbuf_output(&tcpdrop_ring, rec, size,
+					 ring_wakeup(rec, size));
+	else
+		ret = bpf_perf_event_output(ctx, &tcpdrop_events,
+					    BPF_F_CURRENT_CPU, rec, size);
+	if (ret)
+		count_lost();
 }
 
 /* Adds this drop to its key in tcpdrop_counts (event.h). A key seen for
@@ -719,14 +811,31 @@ INLINE void count_drop(void *ctx, const struct tcpdrop_event *ev)
 		*full += 1;
 }
 
-INLINE void read_task(void *ctx, struct tcpdrop_event *ev)
+/* The task on the CPU: its ids and name. In the tp_btf program (`direct`)
+ * on 5.11+ they are loads from bpf_get_current_task_btf(): one helper
+ * call instead of three (each call costs 15 to 20 ns, return thunks
+ * included), and comm in two 8-byte loads (the helper copies it byte by
+ * byte). task->tgid is what user space calls the PID, task->pid the
+ * thread's (as bpf_get_current_pid_tgid() gives them). */
+INLINE void read_task(void *ctx, struct tcpdrop_event *ev, int direct)
 {
-	unsigned long long id = bpf_get_current_pid_tgid();
+	unsigned long long id, comm[2];
+	struct task_struct *task;
 
 	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cpu = bpf_get_smp_processor_id();
+	if (direct && cfg.task_btf) {
+		task = bpf_get_current_task_btf();
+		ev->pid = task->tgid;
+		ev->tid = task->pid;
+		comm[0] = *(const unsigned long long *)task->comm;
+		comm[1] = *(const unsigned long long *)(task->comm + 8);
+		__builtin_memcpy(ev->comm, comm, sizeof(ev->comm));
+		return;
+	}
+	id = bpf_get_current_pid_tgid();
 	ev->pid = id >> 32;
 	ev->tid = (unsigned int)id;
-	ev->cpu = bpf_get_smp_processor_id();
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
@@ -740,28 +849,6 @@ INLINE int reset_its_socket(const struct tcpdrop_event *ev)
 {
 	return ev->hook == TCPDROP_HOOK_TCP_DROP &&
 	       (ev->tcpflags & TCPDROP_RST) && ev->state == TCP_STATE_CLOSE;
-}
-
-/* The program's phase, set by user space (src/tracer.c): the self-check
- * first, then tracing. Before anything is traced, the program proves on
- * the running kernel that it decodes a known packet exactly (a wrong BTF
- * would make it read plausible nonsense): it keeps the first drop of each
- * of the self-check's two (src/selfcheck.c), decoded the way every drop
- * is, before any filter, for user space to compare with what it sent.
- * One program for both: a second one would cost a detach, which waits for
- * an RCU tasks-trace grace period (20 to 90 ms), or stay attached. */
-struct tcpdrop_map_def tcpdrop_phase SEC("maps") = {
-	.type = 2,             /* BPF_MAP_TYPE_ARRAY */
-	.key_size = sizeof(__u32),
-	.value_size = sizeof(struct tcpdrop_phase),
-	.max_entries = 1,
-};
-
-INLINE const struct tcpdrop_phase *phase_of(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&tcpdrop_phase, &zero);
 }
 
 /* A packet between the self-check's ports on 127.0.0.1, either way: once
@@ -806,23 +893,23 @@ INLINE int keep_selfcheck_drop(const struct tcpdrop_event *ev)
 INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		       struct sk_buff *skb, struct sock *sk,
 		       unsigned short protocol, unsigned long long location,
-		       int selfcheck)
+		       int selfcheck, int direct)
 {
 	struct tcpdrop_event *ev = &rec->ev;
 	unsigned long long stack_len, pkt_bytes = 0;
 	struct skb_view v;
 
 	if (cfg.have_btf) {
-		read_skb(skb, rec->frames, &v);
+		read_skb(skb, rec->frames, &v, direct);
 		if (read_headers(&v, protocol, ev))
 			return 0;
 		if (selfcheck) {
-			read_context(skb, &v, sk ? sk : v.sk, ev);
+			read_context(skb, &v, sk ? sk : v.sk, ev, direct);
 			return keep_selfcheck_drop(ev);
 		}
 		if (cfg.family && ev->family != cfg.family)
 			return 0;
-		read_context(skb, &v, sk ? sk : v.sk, ev);
+		read_context(skb, &v, sk ? sk : v.sk, ev, direct);
 		/* The self-check's namespace, torn down after tracing began,
 		 * purges its sockets' queues: not the host's drops. (Not its
 		 * inode: the next namespace made takes the freed number.) */
@@ -837,16 +924,14 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		count_drop(ctx, ev);
 		return 0;
 	}
-	read_task(ctx, ev);
+	read_task(ctx, ev, direct);
 	stack_len = take_stack(ctx, rec);
 	if (cfg.have_btf && cfg.snaplen) {
-		pkt_bytes = take_packet(skb, &v, rec, stack_len);
+		pkt_bytes = take_packet(skb, &v, rec, stack_len, direct);
 		VERIFIER_BOUND(pkt_bytes, TCPDROP_SNAP_BUF - 1);
 		VERIFIER_BOUND(stack_len, TCPDROP_STACK_BUF * 8 - 1);
 	}
-	if (bpf_perf_event_output(ctx, &tcpdrop_events, BPF_F_CURRENT_CPU, rec,
-				  sizeof(*ev) + stack_len + pkt_bytes))
-		count_lost();
+	send_record(ctx, rec, sizeof(*ev) + stack_len + pkt_bytes);
 	return 0;
 }
 
@@ -863,30 +948,63 @@ INLINE struct tcpdrop_record *new_record(unsigned char hook)
 	return rec;
 }
 
-SEC("tracepoint/skb/kfree_skb")
-int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+/* What both programs on skb:kfree_skb do with its arguments: `protocol`
+ * in host order, `reason` TCPDROP_NO_REASON on kernels without one. */
+INLINE int kfree_skb_drop(void *ctx, struct sk_buff *skb, struct sock *rx_sk,
+			  unsigned short protocol, unsigned int reason,
+			  unsigned long long location, int direct)
 {
-	struct sk_buff *skb = ctx->skbaddr;
-	unsigned short protocol = ctx->protocol;
 	const struct tcpdrop_phase *phase = phase_of();
 	struct tcpdrop_record *rec;
 	int selfcheck = !phase || phase->tracing == 0;
 
 	if (selfcheck && !cfg.have_btf)
 		return 0;
-	if (!selfcheck && !family_wanted(protocol))
+	/* The self-check's drops are drops on every kernel: only their
+	 * reason is wanted here. */
+	if (!selfcheck && (!family_wanted(protocol) || is_not_a_drop(reason) ||
+			   !reason_wanted(reason)))
 		return 0;
 	rec = new_record(TCPDROP_HOOK_KFREE_SKB);
 	if (!rec)
 		return 0;
-	/* The self-check's drops are drops on every kernel: only their
-	 * reason is wanted here. */
-	if ((is_not_a_drop(ctx, &rec->ev) || !reason_wanted(rec->ev.reason)) &&
-	    !selfcheck)
-		return 0;
-	return report_drop(ctx, rec, skb, cfg.have_btf ? socket_of(ctx) : 0,
-			   protocol, (unsigned long long)ctx->location,
-			   selfcheck);
+	rec->ev.reason = reason;
+	return report_drop(ctx, rec, skb, cfg.have_btf ? rx_sk : 0, protocol,
+			   location, selfcheck, direct);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	unsigned int reason = TCPDROP_NO_REASON;
+
+	if (field_exists(ctx->reason))
+		reason = ctx->reason;
+	return kfree_skb_drop(ctx, ctx->skbaddr, socket_of(ctx), ctx->protocol,
+			      reason, (unsigned long long)ctx->location, 0);
+}
+
+/* The same tracepoint as a BTF-typed raw tracepoint (5.5+, where the
+ * kernel has its BTF): the arguments of trace_kfree_skb() (skb, location,
+ * reason from 5.17, rx_sk from 6.11), skb a pointer whose type the
+ * verifier knows, so that its fields are plain loads. Loaded instead of
+ * tcpdrop_kfree_skb where no stack is taken (src/tracer.c): its stack
+ * would begin with the frames of the raw tracepoint's own call. */
+SEC("tp_btf/kfree_skb")
+int tcpdrop_kfree_skb_btf(unsigned long long *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)ctx[0];
+	struct sock *rx_sk = 0;
+	unsigned int reason = TCPDROP_NO_REASON;
+	unsigned short protocol;
+
+	if (field_exists(TP_RECORD->reason))
+		reason = (unsigned int)ctx[2];
+	if (field_exists(TP_RECORD->rx_sk))
+		rx_sk = (struct sock *)ctx[3];
+	protocol = skb->protocol;
+	protocol = (unsigned short)(protocol >> 8 | protocol << 8);
+	return kfree_skb_drop(ctx, skb, rx_sk, protocol, reason, ctx[1], 1);
 }
 
 /* tcp_drop(sk, skb): from 4.7 to 5.17 it frees with __kfree_skb(), which
@@ -913,7 +1031,7 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 		return 0;
 	rec->ev.reason = TCPDROP_NO_REASON;
 	return report_drop(ctx, rec, skb, sk, protocol,
-			   kprobe_return_address(ctx), 0);
+			   kprobe_return_address(ctx), 0, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

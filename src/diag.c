@@ -92,12 +92,30 @@ static void diag_discovery(const struct tracer_discovery *d)
 		(long long)d->stats.elapsed_us % 1000, text);
 }
 
+/* Which program is on skb:kfree_skb, and why not the faster one. */
+static void diag_program(const struct tracer *t)
+{
+	int status = tracer_tp_btf(t);
+
+	if (status == 0) {
+		fprintf(stderr, "tcpdrop: program tp_btf/kfree_skb (fields "
+			"read by plain loads)\n");
+		return;
+	}
+	fprintf(stderr, "tcpdrop: program tracepoint/skb/kfree_skb (not "
+		"tp_btf: %s)\n", status == -ENOENT ? "no BTF of the kernel's own" :
+		status == -EOPNOTSUPP ? "stacks are taken" :
+		status == -ECANCELED ? "TCPDROP_NO_TP_BTF is set" :
+		"the verifier refused it");
+}
+
 /* -v: what was found about this kernel, for bug reports. */
 void diag_kernel_facts(const struct tracer *t)
 {
 	const struct kernel_facts *k = tracer_kernel(t);
 	char reason[16], rx_sk[16];
 	uint64_t ring_bytes;
+	bool ringbuf;
 	int nrings;
 
 	fprintf(stderr, "tcpdrop: skb:kfree_skb id %u (tracefs %s), reason %s,"
@@ -106,15 +124,19 @@ void diag_kernel_facts(const struct tracer *t)
 		field_place(&k->kfree_skb, "reason", reason, sizeof(reason)),
 		field_place(&k->kfree_skb, "rx_sk", rx_sk, sizeof(rx_sk)),
 		k->kfree_skb.nsymbols, k->reason_min_drop);
-	tracer_rings(t, &nrings, &ring_bytes);
+	tracer_rings(t, &nrings, &ring_bytes, &ringbuf);
 	fprintf(stderr, "tcpdrop: BTF %s, helper %s, ",
 		k->btf_path[0] ? k->btf_path : "none",
 		k->has_probe_read_kernel ? "probe_read_kernel" : "probe_read");
-	if (nrings)
+	if (ringbuf)
+		fprintf(stderr, "a BPF ring buffer of %llu KiB\n",
+			(unsigned long long)ring_bytes / 1024);
+	else if (nrings)
 		fprintf(stderr, "%d perf rings of %llu KiB\n", nrings,
 			(unsigned long long)ring_bytes / 1024);
 	else
 		fprintf(stderr, "counts in the kernel (no perf rings)\n");
+	diag_program(t);
 	diag_discovery(tracer_discovery(t));
 	diag_selfcheck(tracer_selfcheck(t));
 	diag_kprobe(t);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "sys.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
@@ -245,6 +246,33 @@ static bool find_probe_read_kernel(const struct kernel_facts *k)
 	return kernel_at_least(5, 5);
 }
 
+/* Whether the kernel makes a BPF ring buffer (BPF_MAP_TYPE_RINGBUF, 5.8+,
+ * and backported by some vendors): by making the smallest one, one page,
+ * and closing it. Before 5.8 the type is unknown (-EINVAL). */
+static bool find_ringbuf(void)
+{
+	struct sys_map_spec spec = {
+		.name = "tcpdrop_probe",
+		.type = BPF_MAP_TYPE_RINGBUF,
+		.max_entries = (uint32_t)sysconf(_SC_PAGESIZE),
+	};
+	int fd = sys_map_create(&spec);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool find_task_btf(const struct kernel_facts *k)
+{
+	int64_t id;
+
+	return k->btf && strcmp(k->btf_path, KERNEL_BTF_PATH) == 0 &&
+	       btf_enum_value(k->btf, "bpf_func_id",
+			      "BPF_FUNC_get_current_task_btf", &id) == 0;
+}
+
 int kernel_facts_read(struct kernel_facts *k, const char *btf_path,
 		      struct errmsg *msg)
 {
@@ -268,6 +296,8 @@ int kernel_facts_read(struct kernel_facts *k, const char *btf_path,
 	}
 	k->reason_min_drop = find_reason_min_drop(k);
 	k->has_probe_read_kernel = find_probe_read_kernel(k);
+	k->has_ringbuf = find_ringbuf();
+	k->has_task_btf = find_task_btf(k);
 	return 0;
 }
 

@@ -28,6 +28,10 @@ struct kernel_facts {
 	bool has_rx_sk;                   /* 6.11+ */
 	uint32_t reason_min_drop;         /* NOT_SPECIFIED's value */
 	bool has_probe_read_kernel;       /* helper 113, 5.5+ */
+	bool has_ringbuf;                 /* BPF_MAP_TYPE_RINGBUF, 5.8+ */
+	/* helper 158, 5.11+, and the BTF is the kernel's own (sysfs), which
+	 * the helper's result is typed with */
+	bool has_task_btf;
 };
 
 /* Fails with a message when we lack the privileges to load and attach BPF

@@ -23,14 +23,18 @@ static void copy_name(char *dst, size_t size, const char *src)
 }
 
 /* Program type from the section name, as clang users name them. */
-static int prog_type_of(const char *sec_name, uint32_t *type)
+static int prog_type_of(const char *sec_name, struct object_prog *prog)
 {
-	if (strncmp(sec_name, "tracepoint/", 11) == 0)
-		*type = BPF_PROG_TYPE_TRACEPOINT;
-	else if (strncmp(sec_name, "kprobe/", 7) == 0)
-		*type = BPF_PROG_TYPE_KPROBE;
-	else
+	if (strncmp(sec_name, "tracepoint/", 11) == 0) {
+		prog->type = BPF_PROG_TYPE_TRACEPOINT;
+	} else if (strncmp(sec_name, "kprobe/", 7) == 0) {
+		prog->type = BPF_PROG_TYPE_KPROBE;
+	} else if (strncmp(sec_name, "tp_btf/", 7) == 0) {
+		prog->type = BPF_PROG_TYPE_TRACING;
+		prog->expected_attach_type = BPF_TRACE_RAW_TP;
+	} else {
 		return -ENOTSUP;
+	}
 	return 0;
 }
 
@@ -46,7 +50,7 @@ static int add_prog(struct bpf_object *obj, int idx, const char *sec_name,
 		return errmsg_set(msg, -E2BIG, "too many programs in the BPF "
 				  "object");
 	prog = &obj->progs[obj->nprogs];
-	ret = prog_type_of(sec_name, &prog->type);
+	ret = prog_type_of(sec_name, prog);
 	if (ret)
 		return errmsg_set(msg, ret, "unknown program section '%s'",
 				  sec_name);
@@ -437,6 +441,8 @@ int object_create_maps(struct bpf_object *obj, struct errmsg *msg)
 	int i, ret;
 
 	for (i = 0; i < obj->nmaps; i++) {
+		if (obj->maps[i].fd >= 0)
+			continue;
 		ret = create_map(&obj->maps[i], msg);
 		if (ret)
 			return ret;
@@ -587,6 +593,8 @@ static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 		.insns = prog->insns,
 		.insn_cnt = prog->insn_cnt,
 		.license = obj->license,
+		.expected_attach_type = prog->expected_attach_type,
+		.attach_btf_id = prog->attach_btf_id,
 	};
 	int ret;
 
@@ -623,17 +631,35 @@ int object_load_program(struct bpf_object *obj, const char *name,
 	return errmsg_set(msg, -ENOENT, "BPF object has no program %s", name);
 }
 
-int object_set_autoload(struct bpf_object *obj, const char *name, bool load)
+static struct object_prog *find_prog(struct bpf_object *obj, const char *name)
 {
 	int i;
 
-	for (i = 0; i < obj->nprogs; i++) {
-		if (strcmp(obj->progs[i].name, name) == 0) {
-			obj->progs[i].skip = !load;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	for (i = 0; i < obj->nprogs; i++)
+		if (strcmp(obj->progs[i].name, name) == 0)
+			return &obj->progs[i];
+	return NULL;
+}
+
+int object_set_attach_btf_id(struct bpf_object *obj, const char *name,
+			     uint32_t btf_id)
+{
+	struct object_prog *prog = find_prog(obj, name);
+
+	if (!prog)
+		return -ENOENT;
+	prog->attach_btf_id = btf_id;
+	return 0;
+}
+
+int object_set_autoload(struct bpf_object *obj, const char *name, bool load)
+{
+	struct object_prog *prog = find_prog(obj, name);
+
+	if (!prog)
+		return -ENOENT;
+	prog->skip = !load;
+	return 0;
 }
 
 int object_load(struct bpf_object *obj, struct errmsg *msg)

@@ -40,6 +40,8 @@ struct object_prog {
 	char name[OBJECT_NAME_MAX];
 	char sec_name[OBJECT_NAME_MAX * 2];
 	uint32_t type;        /* BPF_PROG_TYPE_*, from the section name */
+	uint32_t expected_attach_type; /* BPF_TRACE_RAW_TP for tp_btf/ */
+	uint32_t attach_btf_id;  /* tp_btf/: set by object_set_attach_btf_id */
 	int sec_idx;
 	struct bpf_insn *insns; /* owned copy, patched in place */
 	size_t insn_cnt;
@@ -92,6 +94,9 @@ int object_core_relocate(struct bpf_object *obj,
  * kernels that only have an older helper with the same arguments. */
 void object_replace_helper(struct bpf_object *obj, int32_t from, int32_t to);
 
+/* Creates every map not created yet: after a failure, the caller may
+ * change the spec of the map that failed (object_map()) and call it
+ * again, which goes on from that map. */
 int object_create_maps(struct bpf_object *obj, struct errmsg *msg);
 
 /* Whether object_load() loads program `name` (all do by default): a hook
@@ -99,6 +104,10 @@ int object_create_maps(struct bpf_object *obj, struct errmsg *msg);
 int object_set_autoload(struct bpf_object *obj, const char *name,
 			bool load);
 
+/* The kernel BTF id a tp_btf program attaches to (its btf_trace_<name>
+ * typedef), passed at its load. 0 or -ENOENT. */
+int object_set_attach_btf_id(struct bpf_object *obj, const char *name,
+			     uint32_t btf_id);
 /* Loads one program that object_load() skipped, after it: 0, or -errno
  * with `msg` (a verifier refusal leaves its log in obj->verifier_log). */
 int object_load_program(struct bpf_object *obj, const char *name,

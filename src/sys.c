@@ -138,6 +138,8 @@ int sys_prog_load(const struct sys_prog_load *load)
 	attr.insn_cnt = (uint32_t)load->insn_cnt;
 	attr.license = ptr_to_u64(load->license);
 	attr.kern_version = load->kern_version;
+	attr.expected_attach_type = load->expected_attach_type;
+	attr.attach_btf_id = load->attach_btf_id;
 	copy_obj_name(attr.prog_name, load->name);
 	if (load->log_buf && load->log_size) {
 		load->log_buf[0] = '\0';
@@ -146,6 +148,15 @@ int sys_prog_load(const struct sys_prog_load *load)
 		attr.log_level = load->log_level;
 	}
 	return prog_load_retrying(&attr);
+}
+
+int sys_raw_tracepoint_open(int prog_fd)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = (uint32_t)prog_fd;
+	return bpf_cmd(BPF_RAW_TRACEPOINT_OPEN, &attr);
 }
 
 static int next_id_cmd(int cmd, uint32_t start, uint32_t *next)

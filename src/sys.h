@@ -38,6 +38,10 @@ struct sys_prog_load {
 	size_t insn_cnt;
 	const char *license;
 	uint32_t kern_version;         /* needed by kprobe programs before 5.0 */
+	/* BPF_PROG_TYPE_TRACING (tp_btf): BPF_TRACE_RAW_TP, and the kernel
+	 * BTF id of the tracepoint's btf_trace_<name> typedef; else 0. */
+	uint32_t expected_attach_type;
+	uint32_t attach_btf_id;
 	char *log_buf;                 /* NULL: no log requested */
 	size_t log_size;
 	uint32_t log_level;
@@ -46,6 +50,11 @@ struct sys_prog_load {
 /* BPF_PROG_LOAD: the program's fd or -errno. An -EAGAIN (the verifier
  * saw a signal pending) is tried again, five times in all. */
 int sys_prog_load(const struct sys_prog_load *load);
+
+/* BPF_RAW_TRACEPOINT_OPEN of a tp_btf program (5.5+: the tracepoint is
+ * the one its attach_btf_id names, so no name is given): the attachment's
+ * fd, which detaches when closed, or -errno. */
+int sys_raw_tracepoint_open(int prog_fd);
 
 /* Calls op(arg) until it returns anything but -EAGAIN, `attempts` times
  * at most; gives its last return. */

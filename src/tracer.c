@@ -17,17 +17,31 @@
 #include "object.h"
 #include "kcount.h"
 #include "kprobe.h"
+#include "ringbuf.h"
+#include "ringsize.h"
 #include "selfcheck.h"
 
 extern const unsigned char tcpdrop_bpf_object[];
 extern const unsigned char tcpdrop_bpf_object_end[];
 
 #define PROG_NAME "tcpdrop_kfree_skb"
+#define BTF_PROG_NAME "tcpdrop_kfree_skb_btf"
+/* The raw tracepoint's BTF type, which a tp_btf program names to attach
+ * (include/trace/bpf_probe.h, 5.5+). */
+#define BTF_TRACE_TYPE "btf_trace_kfree_skb"
+/* Set (to anything) by the tests and the benchmark: the tracepoint
+ * program even where the tp_btf one would be used. */
+#define NO_TP_BTF_ENV "TCPDROP_NO_TP_BTF"
 #define KPROBE_PROG_NAME "tcpdrop_tcp_drop"
 #define KPROBE_FUNC "tcp_drop"
 /* Set (to anything) by the tests: attach the kprobe through tracefs's
  * kprobe_events even where the perf kprobe PMU is there. */
 #define KPROBE_TRACEFS_ENV "TCPDROP_KPROBE_VIA_TRACEFS"
+/* Set (to anything) by the tests: send records through the perf rings
+ * even where the kernel has the BPF ring buffer, as kernels before 5.8
+ * do. */
+#define PERF_RING_ENV "TCPDROP_PERF_RING"
+#define RING_MAP_NAME "tcpdrop_ring"
 #define CTX_TYPE "trace_event_raw_kfree_skb"
 
 struct tracer {
@@ -38,8 +52,13 @@ struct tracer {
 	int perf_fd;          /* the tracepoint attachment */
 	struct perf_ring *rings;
 	int nrings;
+	bool use_ringbuf;     /* records go to the BPF ring buffer */
+	const char *prog_name;   /* the program on skb:kfree_skb */
+	int tp_btf_status;    /* 0: tp_btf used; -errno: why not (diag) */
+	struct ringbuf ringbuf;
 	int epoll_fd;
 	int nvalues;          /* values of a per-CPU map: possible CPUs */
+	int nonline;          /* online CPUs */
 	bool have_btf;        /* false: degraded mode, no packet headers */
 	struct tracer_discovery disc; /* without kernel BTF: the layout */
 	struct btf *layout_btf;       /* ... as a synthetic BTF */
@@ -62,6 +81,9 @@ struct tracer *tracer_new(void)
 		return NULL;
 	t->perf_fd = -1;
 	t->epoll_fd = -1;
+	t->ringbuf.map_fd = -1;
+	t->prog_name = PROG_NAME;
+	t->tp_btf_status = -ENOTSUP;
 	kprobe_init(&t->kprobe);
 	t->kprobe_status = -ENOTSUP;
 	return t;
@@ -101,6 +123,8 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	out->count_in_kernel = cfg->count_in_kernel;
 	out->count_netns = cfg->count_netns;
 	out->snaplen = cfg->snaplen;
+	out->ringbuf = t->use_ringbuf;
+	out->task_btf = t->kernel.has_task_btf;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
@@ -143,6 +167,35 @@ static int check_packets(struct tracer *t, const struct tracer_config *cfg,
 			  t->disc.tried ? t->disc.why : "");
 }
 
+/* The BPF ring buffer holds what the perf rings of every online CPU
+ * would: cfg->ring_pages a CPU, rounded up to a power of two (the
+ * kernel's rule), at most RINGSIZE_TOTAL_MAX. Where it is not used, the
+ * loader makes its map a one-slot array that nothing reads: the
+ * program's references to it must still name a map, and its code for
+ * the ring is dead code to the verifier (cfg.ringbuf is 0). */
+static int size_ringbuf(struct tracer *t, const struct tracer_config *cfg)
+{
+	struct object_map *map = object_map(&t->obj, RING_MAP_NAME);
+	uint64_t want = (uint64_t)cfg->ring_pages *
+			(uint64_t)sysconf(_SC_PAGESIZE) *
+			(uint64_t)(t->nonline > 0 ? t->nonline : 1);
+	uint64_t bytes = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (!map)
+		return -ENOENT;
+	if (!t->use_ringbuf) {
+		map->spec.type = BPF_MAP_TYPE_ARRAY;
+		map->spec.key_size = sizeof(uint32_t);
+		map->spec.value_size = sizeof(uint32_t);
+		map->spec.max_entries = 1;
+		return 0;
+	}
+	while (bytes < want && bytes < RINGSIZE_TOTAL_MAX)
+		bytes *= 2;
+	map->spec.max_entries = (uint32_t)bytes;
+	return 0;
+}
+
 /* Fills the settings in one step, sizes the perf event array, and swaps
  * in the old probe-read helper on kernels before 5.5. */
 static int configure(struct tracer *t, const struct tracer_config *cfg,
@@ -162,6 +215,8 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 	if (ret == 0)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
 					     (uint32_t)possible_cpus);
+	if (ret == 0)
+		ret = size_ringbuf(t, cfg);
 	/* Preallocated kernel memory: only when it is used. */
 	if (ret == 0 && cfg->count_in_kernel)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_counts",
@@ -188,6 +243,70 @@ static int explain_map_failure(int ret, struct errmsg *msg)
 	return ret;
 }
 
+/* Before 5.11 the BPF ring buffer counts against RLIMIT_MEMLOCK, which
+ * a container may refuse to raise: a smaller ring still works, as a
+ * smaller perf ring does (open_ring). object_create_maps() goes on from
+ * the map that failed. */
+static int create_maps(struct tracer *t, struct errmsg *msg)
+{
+	struct object_map *ring = object_map(&t->obj, RING_MAP_NAME);
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+	int ret = object_create_maps(&t->obj, msg);
+
+	while (ret == -EPERM && t->use_ringbuf && ring && ring->fd < 0 &&
+	       ring->spec.max_entries > page) {
+		ring->spec.max_entries /= 2;
+		errmsg_init(msg);
+		ret = object_create_maps(&t->obj, msg);
+	}
+	return ret;
+}
+
+/* The tp_btf program reads the sk_buff with plain loads, a third of the
+ * tracepoint program's cost (README, "Performance"). It needs the
+ * kernel's own BTF (the verifier types its arguments with it, so an
+ * outside --btf file will not do), 5.5+, and a row without a stack: a
+ * stack taken there begins with the raw tracepoint's own frames. The
+ * kernels without reasons take 8 caller frames (want_caller). Gives the
+ * BTF id to attach to, or -errno why not. */
+static int tp_btf_target(const struct tracer *t, const struct tracer_config *cfg)
+{
+	if (getenv(NO_TP_BTF_ENV))
+		return -ECANCELED;
+	if (!t->kernel.btf || strcmp(t->kernel.btf_path, KERNEL_BTF_PATH))
+		return -ENOENT;
+	if (cfg->stack || !t->kernel.has_reason)
+		return -EOPNOTSUPP;
+	return btf_find(t->kernel.btf, BTF_TRACE_TYPE, BTF_KIND_TYPEDEF);
+}
+
+/* Loads the program chosen for skb:kfree_skb: the tp_btf one where
+ * tp_btf_target() allows, and the tracepoint one where not, or where
+ * the verifier refused the tp_btf one (said with -v). */
+static int load_kfree_skb(struct tracer *t, const struct tracer_config *cfg,
+			  struct errmsg *msg)
+{
+	int btf_id = tp_btf_target(t, cfg);
+	int ret;
+
+	t->prog_name = PROG_NAME;
+	t->tp_btf_status = btf_id < 0 ? btf_id : 0;
+	if (btf_id > 0) {
+		object_set_attach_btf_id(&t->obj, BTF_PROG_NAME,
+					 (uint32_t)btf_id);
+		ret = object_load_program(&t->obj, BTF_PROG_NAME, msg);
+		if (ret == 0) {
+			t->prog_name = BTF_PROG_NAME;
+			return 0;
+		}
+		t->tp_btf_status = ret;
+		free(t->obj.verifier_log);
+		t->obj.verifier_log = NULL;
+		errmsg_init(msg);
+	}
+	return object_load_program(&t->obj, PROG_NAME, msg);
+}
+
 static int load_object(struct tracer *t, const struct tracer_config *cfg,
 		       int possible_cpus, struct errmsg *msg)
 {
@@ -209,13 +328,12 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	ret = object_core_relocate(&t->obj, &target, msg);
 	if (ret)
 		return ret;
-	raise_memlock_limit();
-	ret = object_create_maps(&t->obj, msg);
+	ret = create_maps(t, msg);
 	if (ret)
 		return explain_map_failure(ret, msg);
 	/* Loaded on its own, later, where it is wanted (load_kprobe). */
 	object_set_autoload(&t->obj, KPROBE_PROG_NAME, false);
-	ret = object_load(&t->obj, msg);
+	ret = load_kfree_skb(t, cfg, msg);
 	if (ret) {
 		/* Kept past the stop, which closes the object. */
 		t->verifier_log = t->obj.verifier_log;
@@ -253,11 +371,32 @@ static int open_ring(struct tracer *t, int cpu, size_t pages)
 	return ret;
 }
 
+/* The one BPF ring buffer, read through its own mapping; its epoll tag
+ * is 0, as the first perf ring's would be. */
+static int open_ringbuf(struct tracer *t, struct errmsg *msg)
+{
+	struct object_map *map = object_map(&t->obj, RING_MAP_NAME);
+	int ret;
+
+	if (!map)
+		return errmsg_set(msg, -ENOENT, "the BPF object has no map %s",
+				  RING_MAP_NAME);
+	ret = ringbuf_open(&t->ringbuf, map->fd, map->spec.max_entries);
+	if (ret == 0)
+		ret = tracer_watch_fd(t, map->fd, EPOLLIN, 0);
+	if (ret)
+		return errmsg_set(msg, ret, "cannot map the BPF ring buffer: "
+				  "%s", strerror(-ret));
+	return 0;
+}
+
 static int open_rings(struct tracer *t, const struct tracer_config *cfg,
 		      const bool *online, int ncpus, struct errmsg *msg)
 {
 	int cpu, ret;
 
+	if (t->use_ringbuf)
+		return open_ringbuf(t, msg);
 	t->rings = calloc((size_t)ncpus, sizeof(*t->rings));
 	if (!t->rings)
 		return errmsg_set(msg, -ENOMEM, "out of memory");
@@ -307,13 +446,16 @@ static void attach_kprobe(struct tracer *t)
 
 static int attach(struct tracer *t, struct errmsg *msg)
 {
-	int prog_fd = object_prog_fd(&t->obj, PROG_NAME);
+	int prog_fd = object_prog_fd(&t->obj, t->prog_name);
 	int ret;
 
 	if (prog_fd < 0)
 		return errmsg_set(msg, prog_fd, "BPF object has no program "
-				  "%s", PROG_NAME);
-	ret = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
+				  "%s", t->prog_name);
+	if (t->tp_btf_status == 0)
+		ret = sys_raw_tracepoint_open(prog_fd);
+	else
+		ret = attach_tracepoint(prog_fd, t->kernel.kfree_skb.id);
 	if (ret < 0)
 		return errmsg_set(msg, ret, "cannot attach to tracepoint "
 				  "skb:kfree_skb: %s", strerror(-ret));
@@ -346,6 +488,7 @@ static int read_cpus(struct tracer *t, bool *possible, bool *online,
 	if (ret < 0)
 		return errmsg_set(msg, ret, "cannot read the online CPUs: %s",
 				  strerror(-ret));
+	t->nonline = count_cpus(online, ret);
 	return 0;
 }
 
@@ -382,9 +525,14 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 static int start_tracing(struct tracer *t)
 {
 	int fd = object_map_fd(&t->obj, "tcpdrop_phase");
-	struct tcpdrop_phase phase = { 1 };
+	struct tcpdrop_phase phase = { 1, 0 };
 	uint32_t zero = 0;
 
+	/* A quarter of the ring in all, as the perf rings' watermark. */
+	if (t->ringbuf.data)
+		phase.wakeup_bytes = (uint32_t)(t->ringbuf.size /
+				     RING_WAKEUP_PART /
+				     (uint64_t)(t->nonline > 0 ? t->nonline : 1));
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
 
@@ -430,8 +578,6 @@ static void discover(struct tracer *t, const struct tracer_config *cfg)
 	if (cfg->no_discovery)
 		return;
 	d->tried = true;
-	/* Its maps count against RLIMIT_MEMLOCK before 5.11 too. */
-	raise_memlock_limit();
 	errmsg_init(&why);
 	ret = discover_run(&t->kernel.kfree_skb, t->kernel.kfree_skb.id,
 			   t->kernel.has_probe_read_kernel, &d->layout,
@@ -514,10 +660,13 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 
 	errmsg_init(msg);
 	selfcheck_init(&t->selfcheck);
+	raise_memlock_limit();
 	ret = kernel_facts_read(&t->kernel, cfg->btf_path, msg);
 	if (ret)
 		goto out;
 	t->kernel_read = true;
+	t->use_ringbuf = t->kernel.has_ringbuf && !cfg->count_in_kernel &&
+			 !getenv(PERF_RING_ENV);
 	if (!t->kernel.btf)
 		discover(t, cfg);
 	step = "reading the CPU lists";
@@ -549,7 +698,8 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 				 strerror(errno));
 		goto out;
 	}
-	step = "opening the perf rings";
+	step = t->use_ringbuf ? "mapping the BPF ring buffer" :
+				"opening the perf rings";
 	/* Counting in the kernel, the program sends no record. */
 	if (!cfg->count_in_kernel)
 		ret = open_rings(t, cfg, online, npossible, msg);
@@ -596,10 +746,23 @@ static int drain_ring(struct perf_ring *ring, const struct tracer_sink *sink)
 	return ret;
 }
 
+static int drain_ringbuf(struct tracer *t, const struct tracer_sink *sink)
+{
+	int ret = ringbuf_drain(&t->ringbuf, sink->sample, sink->ctx);
+
+	if (ret == -EINVAL) {
+		sink->corrupt(sink->ctx, RINGBUF_NO_CPU);
+		return 0;
+	}
+	return ret;
+}
+
 int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink)
 {
 	int i, ret;
 
+	if (t->ringbuf.data)
+		return drain_ringbuf(t, sink);
 	if (index >= 0)
 		return index < t->nrings ? drain_ring(&t->rings[index], sink)
 					 : 0;
@@ -683,15 +846,23 @@ const struct tracer_discovery *tracer_discovery(const struct tracer *t)
 	return &t->disc;
 }
 
+int tracer_tp_btf(const struct tracer *t)
+{
+	return t->tp_btf_status;
+}
+
 const struct selfcheck *tracer_selfcheck(const struct tracer *t)
 {
 	return &t->selfcheck;
 }
 
-void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes)
+void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes,
+		  bool *ringbuf)
 {
-	*nrings = t->nrings;
-	*bytes = t->nrings ? t->rings[0].data_size : 0;
+	*ringbuf = t->ringbuf.data != NULL;
+	*nrings = *ringbuf ? 1 : t->nrings;
+	*bytes = *ringbuf ? t->ringbuf.size :
+		 t->nrings ? t->rings[0].data_size : 0;
 }
 
 /* Undoes the kernel side, in reverse order; the facts and the verifier
@@ -704,6 +875,7 @@ static void tracer_stop(struct tracer *t)
 	kprobe_detach(&t->kprobe);
 	discover_release(t->disc_keep);
 	t->disc_keep = NULL;
+	ringbuf_close(&t->ringbuf);
 	for (i = 0; i < t->nrings; i++)
 		ring_close(&t->rings[i]);
 	free(t->rings);

@@ -123,11 +123,18 @@ int tracer_kprobe(const struct tracer *t, const struct kprobe **kp);
 /* Discovery's outcome, for -v and the degraded mode's line. */
 const struct tracer_discovery *tracer_discovery(const struct tracer *t);
 
+/* 0 when the program on skb:kfree_skb is the tp_btf one, else -errno
+ * why not: -ENOENT no kernel BTF of its own, -EOPNOTSUPP a stack is
+ * taken, -ECANCELED TCPDROP_NO_TP_BTF, or the verifier's refusal. For -v. */
+int tracer_tp_btf(const struct tracer *t);
+
 /* What the self-check did (selfcheck.h), for -v. */
 const struct selfcheck *tracer_selfcheck(const struct tracer *t);
 
-/* The rings: how many, and the data bytes of each. */
-void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes);
+/* The rings: how many, and the data bytes of each; `ringbuf` when the
+ * records go to the one BPF ring buffer (then nrings is 1). */
+void tracer_rings(const struct tracer *t, int *nrings, uint64_t *bytes,
+		  bool *ringbuf);
 
 /* Undoes every step that was done, in reverse, and frees `t`; NULL is
  * fine. After it nothing of ours is left in the kernel. */
