@@ -392,8 +392,12 @@ void report_corrupt(void *ctx, int cpu)
 	struct report *r = ctx;
 
 	r->malformed++;
-	fprintf(r->diag, "tcpdrop: corrupt record in the ring of CPU %d, "
-		"skipped\n", cpu);
+	if (cpu < 0)   /* RINGBUF_NO_CPU: the one BPF ring buffer */
+		fprintf(r->diag, "tcpdrop: corrupt record in the BPF ring "
+			"buffer, skipped with what followed it\n");
+	else
+		fprintf(r->diag, "tcpdrop: corrupt record in the ring of CPU "
+			"%d, skipped\n", cpu);
 }
 
 static const char *count_reason_name(void *ctx, uint32_t reason, char *buf,

@@ -40,6 +40,15 @@ sh tests/live/live.sh >"$one" 2>&1
 cat "$one"
 cat "$one" >>"$log"
 
+# The same kernel through the paths older kernels take: the tracepoint
+# program where tp_btf would serve (before 5.5, or without the kernel's
+# own BTF), the perf rings where the BPF ring buffer would (before 5.8).
+echo "== live tests, older kernels' paths (tracepoint program, perf rings)"
+COMPAT_ONLY=1 TEST_SUFFIX=@compat TCPDROP_NO_TP_BTF=1 TCPDROP_PERF_RING=1 \
+	sh tests/live/live.sh >"$one" 2>&1
+cat "$one"
+cat "$one" >>"$log"
+
 passed=$(grep -c '^PASS' "$log")
 failed=$(grep -c '^FAIL' "$log")
 skipped=$(grep -c '^SKIP' "$log")

@@ -319,25 +319,45 @@ fault_accounting_closed_pipe() {
 
 # The rings' size: --ring-pages's, else the mode's (ringsize.h: 20 ms at
 # the mode's rate, 256 pages with 4 KiB pages for both rows and stacks),
-# and none at all when counting in the kernel.
+# and none at all when counting in the kernel. Where the kernel has the
+# BPF ring buffer (5.8+) it is one ring with the pages of every online CPU,
+# rounded up to a power of two; TCPDROP_PERF_RING=1 takes the perf rings
+# of older kernels, one per CPU.
+ring_bytes_want() {
+	pow=$page
+	while [ "$pow" -lt "$(($1 * page * cpus))" ] && [ "$pow" -lt $((64 << 20)) ]; do
+		pow=$((pow * 2))
+	done
+	echo "a BPF ring buffer of $((pow / 1024)) KiB"
+}
+
 fault_ring_sizes() {
 	test=ring_sizes
 	page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
 	cpus=$(grep -c '^processor' /proc/cpuinfo)
-	for case in "4 -S --ring-pages 4" "256 -S" "256" "0 -c"; do
+	grep -qs . /sys/devices/system/cpu/online &&
+		cpus=$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
+			n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' \
+			/sys/devices/system/cpu/online)
+	for case in "4 perf -S --ring-pages 4" "256 perf -S" "256 perf" "0 perf -c" \
+		"4 ringbuf -S --ring-pages 4" "256 ringbuf -S" "256 ringbuf" "0 ringbuf -c"; do
 		set -- $case
-		pages=$1
-		shift
-		"$TCPDROP" "$@" -v -d 1 >/dev/null 2>"$WORK/$test.err"
-		if [ "$pages" = 0 ]; then
-			want="counts in the kernel (no perf rings)"
-		else
-			want="$cpus perf rings of $((pages * page / 1024)) KiB"
-		fi
+		pages=$1 kind=$2
+		shift 2
 		# 64 KiB pages: the mode's default is 16 pages, not 256.
-		[ "$page" != 4096 ] && [ "$pages" = 256 ] && want="$cpus perf rings of 1024 KiB"
+		[ "$page" != 4096 ] && [ "$pages" = 256 ] && pages=16
+		# Before 5.8 there is no ring buffer: perf rings either way.
+		kernel_at_least 5 8 || kind=perf
+		if [ "$kind" = perf ]; then
+			TCPDROP_PERF_RING=1 "$TCPDROP" "$@" -v -d 1 >/dev/null 2>"$WORK/$test.err"
+			want="$cpus perf rings of $((pages * page / 1024)) KiB"
+		else
+			"$TCPDROP" "$@" -v -d 1 >/dev/null 2>"$WORK/$test.err"
+			want=$(ring_bytes_want "$pages")
+		fi
+		[ "$pages" = 0 ] && want="counts in the kernel (no perf rings)"
 		if ! grep -q "helper [a-z_]*, $want\$" "$WORK/$test.err"; then
-			fail "$test" "tcpdrop $*: want '$want': $(grep 'helper' "$WORK/$test.err")"
+			fail "$test" "tcpdrop $* ($kind): want '$want': $(grep 'helper' "$WORK/$test.err")"
 			return
 		fi
 	done

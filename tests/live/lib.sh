@@ -2,9 +2,10 @@
 # matching. POSIX sh, so that the kernel-matrix guests (busybox) can use it.
 # Expects TCPDROP, DROPGEN and WORK to be set by the caller.
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-skip() { echo "SKIP $1: $2"; }
+# TEST_SUFFIX names a second pass of the same tests (tests/run.sh).
+pass() { echo "PASS $1${TEST_SUFFIX}"; }
+fail() { echo "FAIL $1${TEST_SUFFIX}: $2"; }
+skip() { echo "SKIP $1${TEST_SUFFIX}: $2"; }
 
 # start_tracer NAME [ARGS...]: runs tcpdrop in the background with its
 # output in $WORK/NAME.out and .err, and returns once it printed its

@@ -110,6 +110,28 @@ if [ -n "$PCAPNG_ONLY" ]; then
 	run_pcapng_scenarios
 	exit 0
 fi
+# COMPAT_ONLY=1: the paths of older kernels on this one (tests/run.sh sets
+# TCPDROP_NO_TP_BTF and TCPDROP_PERF_RING): the tracepoint program for
+# rows without stacks (5.5+ kernels with their own BTF take tp_btf), and
+# the perf rings (5.8+ take the BPF ring buffer). The decoding, filters,
+# truth and accounting tests once more, each name with TEST_SUFFIX.
+if [ -n "$COMPAT_ONLY" ]; then
+	test_syn4
+	test_syn6
+	test_established
+	test_bad_checksum
+	family_filter ipv4_only -4
+	family_filter ipv6_only -6
+	run_operator_scenarios
+	test_netns_filter
+	run_truth_scenarios
+	fault_stalled_reader
+	fault_accounting rows -S
+	fault_accounting stacks
+	fault_accounting json -j
+	fault_accounting_closed_pipe
+	exit 0
+fi
 # FAULTS_ONLY=1: only the fault scenarios (tests/live/faults.sh).
 if [ -n "$FAULTS_ONLY" ]; then
 	run_fault_scenarios

@@ -35,15 +35,32 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 2);
+	CHECK_INT(obj.nprogs, 3);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
-	CHECK_STR(obj.progs[1].name, "tcpdrop_tcp_drop");
-	CHECK_STR(obj.progs[1].sec_name, "kprobe/tcp_drop");
-	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_KPROBE);
+	CHECK_INT(obj.progs[0].expected_attach_type, 0);
+	/* The same tracepoint as tp_btf: a tracing program attached as a
+	 * raw tracepoint, its BTF id given by the loader. */
+	CHECK_STR(obj.progs[1].name, "tcpdrop_kfree_skb_btf");
+	CHECK_STR(obj.progs[1].sec_name, "tp_btf/kfree_skb");
+	CHECK_INT(obj.progs[1].type, BPF_PROG_TYPE_TRACING);
+	CHECK_INT(obj.progs[1].expected_attach_type, BPF_TRACE_RAW_TP);
+	CHECK_INT(obj.progs[1].attach_btf_id, 0);
+	CHECK_INT(object_set_attach_btf_id(&obj, "tcpdrop_kfree_skb_btf", 77),
+		  0);
+	CHECK_INT(obj.progs[1].attach_btf_id, 77);
+	CHECK_INT(object_set_attach_btf_id(&obj, "no_such_prog", 77), -ENOENT);
+	CHECK_STR(obj.progs[2].name, "tcpdrop_tcp_drop");
+	CHECK_STR(obj.progs[2].sec_name, "kprobe/tcp_drop");
+	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_KPROBE);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 10);
+	CHECK_INT(obj.nmaps, 11);
+	/* The BPF ring buffer: its size in bytes is set by the loader. */
+	m = object_map(&obj, "tcpdrop_ring");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_RINGBUF &&
+	      m->spec.key_size == 0 && m->spec.value_size == 0 &&
+	      m->spec.max_entries == 0);
 	/* -N NAME's namespaces, keys only. */
 	m = object_map(&obj, "tcpdrop_netns_set");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_HASH &&
@@ -81,12 +98,14 @@ static void test_open(void)
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
 	      m->spec.max_entries == 0);
 	/* The record with room for its stack frames and its packet (-w),
-	 * one per CPU. */
+	 * one per CPU, and the CPU's count of ring bytes since its last
+	 * wakeup of the reader. */
 	m = object_map(&obj, "tcpdrop_scratch");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) +
-				    TCPDROP_STACK_BUF * 8 + TCPDROP_SNAP_BUF);
+				    TCPDROP_STACK_BUF * 8 + TCPDROP_SNAP_BUF +
+				    8);
 	/* The program's own count of records it could not write. */
 	m = object_map(&obj, "tcpdrop_lost");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
