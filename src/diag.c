@@ -99,7 +99,9 @@ static void diag_program(const struct tracer *t)
 
 	if (status == 0) {
 		fprintf(stderr, "tcpdrop: program tp_btf/kfree_skb (fields "
-			"read by plain loads)\n");
+			"read by plain loads, the packet's headers %s)\n",
+			tracer_direct_packet(t) ? "too" :
+			"with bpf_probe_read_kernel()");
 		return;
 	}
 	fprintf(stderr, "tcpdrop: program tracepoint/skb/kfree_skb (not "

@@ -641,6 +641,27 @@ static struct object_prog *find_prog(struct bpf_object *obj, const char *name)
 	return NULL;
 }
 
+int object_probe_program(struct bpf_object *obj, const char *name)
+{
+	struct object_prog *prog = find_prog(obj, name);
+	struct errmsg msg;
+	int ret;
+
+	if (!prog)
+		return -ENOENT;
+	errmsg_init(&msg);
+	ret = relocate_prog(obj, prog, &msg);
+	if (ret == 0)
+		ret = load_prog(obj, prog, &msg);
+	free(obj->verifier_log);
+	obj->verifier_log = NULL;
+	obj->verifier_log_len = 0;
+	if (prog->fd >= 0)
+		close(prog->fd);
+	prog->fd = -1;
+	return ret;
+}
+
 int object_set_attach_btf_id(struct bpf_object *obj, const char *name,
 			     uint32_t btf_id)
 {

@@ -108,6 +108,10 @@ int object_set_autoload(struct bpf_object *obj, const char *name,
  * typedef), passed at its load. 0 or -ENOENT. */
 int object_set_attach_btf_id(struct bpf_object *obj, const char *name,
 			     uint32_t btf_id);
+/* A feature probe: loads program `name` (no map may be created yet if it
+ * uses none) and unloads it at once. 0 when the verifier took it, else
+ * -errno; no verifier log is kept. */
+int object_probe_program(struct bpf_object *obj, const char *name);
 /* Loads one program that object_load() skipped, after it: 0, or -errno
  * with `msg` (a verifier refusal leaves its log in obj->verifier_log). */
 int object_load_program(struct bpf_object *obj, const char *name,

@@ -26,6 +26,7 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 
 #define PROG_NAME "tcpdrop_kfree_skb"
 #define BTF_PROG_NAME "tcpdrop_kfree_skb_btf"
+#define PROBE_PROG_NAME "tcpdrop_probe_packet"
 /* The raw tracepoint's BTF type, which a tp_btf program names to attach
  * (include/trace/bpf_probe.h, 5.5+). */
 #define BTF_TRACE_TYPE "btf_trace_kfree_skb"
@@ -54,6 +55,7 @@ struct tracer {
 	int nrings;
 	bool use_ringbuf;     /* records go to the BPF ring buffer */
 	const char *prog_name;   /* the program on skb:kfree_skb */
+	struct tcpdrop_config settings;  /* the program's, as last set */
 	int tp_btf_status;    /* 0: tp_btf used; -errno: why not (diag) */
 	struct ringbuf ringbuf;
 	int epoll_fd;
@@ -202,16 +204,16 @@ static int configure(struct tracer *t, const struct tracer_config *cfg,
 		     int possible_cpus, struct errmsg *msg)
 {
 	uint32_t reasons[TCPDROP_REASONS_MAX] = { 0 };
-	struct tcpdrop_config settings;
+	struct tcpdrop_config *settings = &t->settings;
 	int ret = check_filter(t, cfg->filter, reasons, msg);
 
 	if (ret == 0)
 		ret = check_packets(t, cfg, msg);
 	if (ret)
 		return ret;
-	fill_config(t, cfg, reasons, &settings);
-	ret = object_set_rodata(&t->obj, TCPDROP_CONFIG_NAME, &settings,
-				sizeof(settings));
+	fill_config(t, cfg, reasons, settings);
+	ret = object_set_rodata(&t->obj, TCPDROP_CONFIG_NAME, settings,
+				sizeof(*settings));
 	if (ret == 0)
 		ret = object_set_max_entries(&t->obj, "tcpdrop_events",
 					     (uint32_t)possible_cpus);
@@ -280,6 +282,25 @@ static int tp_btf_target(const struct tracer *t, const struct tracer_config *cfg
 	return btf_find(t->kernel.btf, BTF_TRACE_TYPE, BTF_KIND_TYPEDEF);
 }
 
+/* Whether the tp_btf program may read the packet with plain loads
+ * (cfg.direct_packet): its probe program, loaded and unloaded before the
+ * maps are made, while the settings can still change. A probe the
+ * verifier refuses costs a load of a few instructions. */
+static void probe_direct_packet(struct tracer *t,
+				const struct tracer_config *cfg)
+{
+	int btf_id = tp_btf_target(t, cfg);
+
+	if (btf_id <= 0)
+		return;
+	object_set_attach_btf_id(&t->obj, PROBE_PROG_NAME, (uint32_t)btf_id);
+	if (object_probe_program(&t->obj, PROBE_PROG_NAME) != 0)
+		return;
+	t->settings.direct_packet = 1;
+	object_set_rodata(&t->obj, TCPDROP_CONFIG_NAME, &t->settings,
+			  sizeof(t->settings));
+}
+
 /* Loads the program chosen for skb:kfree_skb: the tp_btf one where
  * tp_btf_target() allows, and the tracepoint one where not, or where
  * the verifier refused the tp_btf one (said with -v). */
@@ -328,6 +349,7 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	ret = object_core_relocate(&t->obj, &target, msg);
 	if (ret)
 		return ret;
+	probe_direct_packet(t, cfg);
 	ret = create_maps(t, msg);
 	if (ret)
 		return explain_map_failure(ret, msg);
@@ -849,6 +871,11 @@ const struct tracer_discovery *tracer_discovery(const struct tracer *t)
 int tracer_tp_btf(const struct tracer *t)
 {
 	return t->tp_btf_status;
+}
+
+bool tracer_direct_packet(const struct tracer *t)
+{
+	return t->tp_btf_status == 0 && t->settings.direct_packet;
 }
 
 const struct selfcheck *tracer_selfcheck(const struct tracer *t)

@@ -128,6 +128,10 @@ const struct tracer_discovery *tracer_discovery(const struct tracer *t);
  * taken, -ECANCELED TCPDROP_NO_TP_BTF, or the verifier's refusal. For -v. */
 int tracer_tp_btf(const struct tracer *t);
 
+/* Whether the tp_btf program reads the packet's headers with plain loads
+ * (newer kernels' verifiers take them; bpf/config.h direct_packet). */
+bool tracer_direct_packet(const struct tracer *t);
+
 /* What the self-check did (selfcheck.h), for -v. */
 const struct selfcheck *tracer_selfcheck(const struct tracer *t);
 
