@@ -80,7 +80,9 @@ HOST_CFLAGS := $(CFLAGS_COMMON) -O2 -fsanitize=address,undefined -fno-omit-frame
 BPF_CFLAGS := -target bpf -mcpu=v2 -O2 -g -Wall -Werror -Ibpf -D__TARGET_ARCH_$(BPF_ARCH)
 
 SRC       := $(wildcard src/*.c)
-LIB_SRC   := $(filter-out src/main.c,$(SRC))
+# src/printf_libc.c replaces musl's vfprintf(): the static binary only,
+# never the unit tests and fuzz harnesses, which link with glibc.
+LIB_SRC   := $(filter-out src/main.c src/printf_libc.c,$(SRC))
 HEADERS   := $(wildcard src/*.h bpf/*.h)
 BPF_OBJ   := $(BUILD)/tcpdrop.bpf.o
 DISC_OBJ  := $(BUILD)/discover.bpf.o
