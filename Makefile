@@ -64,8 +64,7 @@ UAPI      := $(BUILD)/uapi
 # -O2), no unwind tables (.eh_frame, 18 KB: nothing unwinds, C has no
 # exceptions) and no PIE (4 KB: a static non-PIE binary is loaded at its
 # link address). The unit tests keep -O2.
-SIZE_CFLAGS := -Os -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie \
-	-fomit-frame-pointer
+SIZE_CFLAGS := -Os -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
 # arm64: the tiny code model addresses data with one ADR instead of
 # ADRP+ADD (3.6 KB); it holds while the binary spans under 1 MiB.
 ifeq ($(ARCH),arm64)
