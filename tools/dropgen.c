@@ -686,10 +686,16 @@ static int prepare_comm(int fd)
 	return 0;
 }
 
+/* The note also gives the task's PID (one thread: its TID too), which
+ * the row's PID and TID columns must equal. */
 static int run_comm(const struct mode *m, const struct tuple *t,
 		    unsigned int arg, struct drop_report *report)
 {
-	report->note = "comm=" COMM_PRINTED;
+	static char comm_note[64];
+
+	snprintf(comm_note, sizeof(comm_note), "comm=%s pid=%d", COMM_PRINTED,
+		 (int)getpid());
+	report->note = comm_note;
 	return run_syn(m, t, arg, report);
 }
 

@@ -304,6 +304,14 @@ truth_comm_text() {
 		fail comm_escaped "COMM is '$comm', want 'evil\\x1b[31mX'"
 		return
 	fi
+	# The task on the CPU is dropgen's: on loopback the drop happens in
+	# the softirq its own send runs.
+	want_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$WORK/comm.gen")
+	pid=$(rows comm 127.0.0.104:40104 127.0.0.105:9 | awk '{ print $2 }')
+	if [ -z "$want_pid" ] || [ "$pid" != "$want_pid" ]; then
+		fail comm_escaped "PID is '$pid', dropgen's is '$want_pid'"
+		return
+	fi
 	pass comm_escaped
 }
 
@@ -326,6 +334,13 @@ truth_comm_json() {
 	got=$(jq -r 'select(.type == "drop" and .saddr == "127.0.0.106") | .comm' "$WORK/commj.out")
 	if [ "$got" != "evil${ESC}[31mX" ]; then
 		fail comm_json "comm decodes to '$(echo "$got" | od -c | head -n 2 | tr -s ' ')'"
+		return
+	fi
+	# dropgen has one thread: its PID is its TID.
+	want_pid=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' "$WORK/commj.gen")
+	ids=$(jq -r 'select(.type == "drop" and .saddr == "127.0.0.106") | "\(.pid) \(.tid)"' "$WORK/commj.out")
+	if [ -z "$want_pid" ] || [ "$ids" != "$want_pid $want_pid" ]; then
+		fail comm_json "pid and tid are '$ids', dropgen's pid is '$want_pid'"
 		return
 	fi
 	pass comm_json
