@@ -198,8 +198,9 @@ static int size_ringbuf(struct tracer *t, const struct tracer_config *cfg)
 	return 0;
 }
 
-/* Fills the settings in one step, sizes the perf event array, and swaps
- * in the old probe-read helper on kernels before 5.5. */
+/* Fills the settings in one step, sizes the perf event array and the
+ * ring buffer, and swaps in the old probe-read helper on kernels before
+ * 5.5. */
 static int configure(struct tracer *t, const struct tracer_config *cfg,
 		     int possible_cpus, struct errmsg *msg)
 {
@@ -264,8 +265,8 @@ static int create_maps(struct tracer *t, struct errmsg *msg)
 	return ret;
 }
 
-/* The tp_btf program reads the sk_buff with plain loads, a third of the
- * tracepoint program's cost (README, "Performance"). It needs the
+/* The tp_btf program reads the sk_buff with plain loads, about half the
+ * tracepoint program's cost (README, "How it works" and "Benchmarks"). It needs the
  * kernel's own BTF (the verifier types its arguments with it, so an
  * outside --btf file will not do), 5.5+, and a row without a stack: a
  * stack taken there begins with the raw tracepoint's own frames. The
@@ -277,8 +278,10 @@ static int tp_btf_target(const struct tracer *t, const struct tracer_config *cfg
 		return -ECANCELED;
 	if (!t->kernel.btf || strcmp(t->kernel.btf_path, KERNEL_BTF_PATH))
 		return -ENOENT;
-	if (cfg->stack || !t->kernel.has_reason)
+	if (cfg->stack)
 		return -EOPNOTSUPP;
+	if (!t->kernel.has_reason)
+		return -ENODATA;
 	return btf_find(t->kernel.btf, BTF_TRACE_TYPE, BTF_KIND_TYPEDEF);
 }
 

@@ -28,6 +28,47 @@ run_core_scenarios() {
 	test_tracefs_places
 	test_bad_btf_file
 	test_btf_not_regular
+	test_program_choice
+}
+
+# program_choice: -v names the program on skb:kfree_skb. tp_btf for rows
+# without stacks where the kernel has its own BTF and reasons (5.17+);
+# the tracepoint program with stacks, without reasons (the caller's
+# frames), without the kernel's BTF, or with TCPDROP_NO_TP_BTF. On this
+# kind of machine (6.18) the tp_btf program also reads the packet with
+# plain loads; older verifiers refuse that, and -v says so.
+program_line() {
+	"$@" -v -d 1 2>&1 >/dev/null | sed -n 's/^tcpdrop: program //p'
+}
+
+test_program_choice() {
+	if [ ! -s /sys/kernel/btf/vmlinux ]; then
+		want_s="tracepoint/skb/kfree_skb (not tp_btf: no BTF of the kernel's own)"
+		want_stacks=$want_s
+	elif kernel_at_least 5 17; then
+		want_s="tp_btf/kfree_skb (fields read by plain loads, the packet's headers *)"
+		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks are taken)"
+	else
+		want_s="tracepoint/skb/kfree_skb (not tp_btf: no reasons here: the caller's frames are taken)"
+		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks are taken)"
+	fi
+	kernel_at_least 6 18 && [ -s /sys/kernel/btf/vmlinux ] &&
+		want_s="tp_btf/kfree_skb (fields read by plain loads, the packet's headers too)"
+	for case in s stacks forced; do
+		case $case in
+		s) got=$(program_line "$TCPDROP" -S); want=$want_s ;;
+		stacks) got=$(program_line "$TCPDROP"); want=$want_stacks ;;
+		forced)
+			got=$(TCPDROP_NO_TP_BTF=1 program_line "$TCPDROP" -S)
+			want="tracepoint/skb/kfree_skb (not tp_btf: TCPDROP_NO_TP_BTF is set)" ;;
+		esac
+		# shellcheck disable=SC2254 # want may hold a pattern
+		case $got in
+		$want) ;;
+		*) fail program_choice "$case: '$got', want '$want'"; return ;;
+		esac
+	done
+	pass program_choice
 }
 
 run_operator_scenarios() {
@@ -867,8 +908,16 @@ test_nothing_left() {
 	pass nothing_left
 }
 
+# Only what tcpdrop could leave: tracefs and debugfs mounts anywhere, and
+# any mount whose path names tcpdrop (its fallback directories, the
+# tests' namespaces): other programs on the host may mount and unmount
+# their own things (an `ip netns add`) while the tests run.
 mount_table() {
-	awk '{ print $5, $9 }' /proc/self/mountinfo | sort
+	# mountinfo: the mount point is field 5, the type follows the "-"
+	# that ends the optional fields.
+	awk '{ for (i = 7; i < NF && $i != "-"; i++) ; type = $(i + 1) }
+		type == "tracefs" || type == "debugfs" || $5 ~ /tcpdrop/ {
+			print $5, type }' /proc/self/mountinfo | sort
 }
 
 # --- filters, each shown to keep what it selects and hide the rest -------

@@ -35,7 +35,7 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 3);
+	CHECK_INT(obj.nprogs, 4);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
@@ -51,9 +51,14 @@ static void test_open(void)
 		  0);
 	CHECK_INT(obj.progs[1].attach_btf_id, 77);
 	CHECK_INT(object_set_attach_btf_id(&obj, "no_such_prog", 77), -ENOENT);
-	CHECK_STR(obj.progs[2].name, "tcpdrop_tcp_drop");
-	CHECK_STR(obj.progs[2].sec_name, "kprobe/tcp_drop");
-	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_KPROBE);
+	/* The feature probe: a tp_btf program of its own section. */
+	CHECK_STR(obj.progs[2].name, "tcpdrop_probe_packet");
+	CHECK_STR(obj.progs[2].sec_name, "tp_btf/probe_packet");
+	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACING);
+	CHECK_INT(obj.progs[2].expected_attach_type, BPF_TRACE_RAW_TP);
+	CHECK_STR(obj.progs[3].name, "tcpdrop_tcp_drop");
+	CHECK_STR(obj.progs[3].sec_name, "kprobe/tcp_drop");
+	CHECK_INT(obj.progs[3].type, BPF_PROG_TYPE_KPROBE);
 	CHECK_STR(obj.license, "GPL");
 	CHECK_INT(obj.nmaps, 11);
 	/* The BPF ring buffer: its size in bytes is set by the loader. */
