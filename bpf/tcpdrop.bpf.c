@@ -107,7 +107,7 @@ struct tcpdrop_map_def tcpdrop_events SEC("maps") = {
 
 /* The BPF ring buffer (5.8+), shared by all CPUs: where it exists the
  * records go here, at a tenth of the cost of bpf_perf_event_output()
- * (README, "Performance"). max_entries (bytes) is set by the loader; on
+ * (README, "How it works"). max_entries (bytes) is set by the loader; on
  * older kernels the loader makes it a small array, never used. */
 struct tcpdrop_map_def tcpdrop_ring SEC("maps") = {
 	.type = 27,            /* BPF_MAP_TYPE_RINGBUF */
@@ -592,8 +592,8 @@ INLINE int ports_wanted(const struct tcpdrop_event *ev)
 
 /* Compared a 32-bit word at a time (addresses and masks are 4-byte
  * aligned in both structs, config.h): a quarter of the instructions of a
- * byte loop, which the unrolling multiplies by TCPDROP_ADDRS_MAX, two
- * ends and three programs. */
+ * byte loop, which the unrolling multiplies by TCPDROP_ADDRS_MAX, the
+ * two ends and each program. */
 INLINE int addr_in(const volatile struct tcpdrop_cidr *net, unsigned short family,
 		   const unsigned char *addr)
 {

@@ -1035,12 +1035,18 @@ test_json() {
 		skip json "jq is not installed here"
 		return
 	fi
-	start_tracer json -j ||
-		{ fail json "tcpdrop did not start: $(cat "$WORK/json.err")"; return; }
-	in_ns json "$DROPGEN" syn4 127.0.0.34 40037 127.0.0.35 9 >/dev/null ||
-		{ stop_tracer; fail json "dropgen failed"; return; }
+	# Its own namespace (-N): no drop made elsewhere on the host at the
+	# same time can be one of its rows.
+	ns="$NS_PREFIX-json"
+	{ ip netns add "$ns" && ip -n "$ns" link set lo up; } ||
+		{ fail json "cannot make a namespace"; return; }
+	start_tracer json -j -N "$(stat -L -c %i "/run/netns/$ns")" ||
+		{ ip netns del "$ns"; fail json "tcpdrop did not start: $(cat "$WORK/json.err")"; return; }
+	ip netns exec "$ns" "$DROPGEN" syn4 127.0.0.34 40037 127.0.0.35 9 >/dev/null ||
+		{ stop_tracer; ip netns del "$ns"; fail json "dropgen failed"; return; }
 	wait_for '"saddr":"127.0.0.34"' "$WORK/json.out"
 	stop_tracer
+	ip netns del "$ns"
 	expect_clean_exit json json || return
 	if grep -q Tracing "$WORK/json.out"; then
 		fail json "the Tracing line went to stdout"
