@@ -139,7 +139,7 @@ void diag_kernel_facts(const struct tracer *t)
 		fprintf(stderr, "%d perf rings of %llu KiB\n", nrings,
 			(unsigned long long)ring_bytes / 1024);
 	else
-		fprintf(stderr, "counts in the kernel (no perf rings)\n");
+		fprintf(stderr, "counts in the kernel (no ring)\n");
 	diag_program(t);
 	diag_discovery(tracer_discovery(t));
 	diag_selfcheck(tracer_selfcheck(t));

@@ -160,6 +160,8 @@ static void update_lost(struct run *run)
 {
 	if (tracer_read_lost(run->t, &run->r->lost))
 		run->r->lost = run->r->ring_lost;
+	if (tracer_read_missed(run->t, &run->r->missed))
+		run->r->missed = 0;
 }
 
 /* Prints the counts when their interval is up. */
@@ -427,6 +429,10 @@ static void print_summary(const struct report *r)
 	if (r->want_stack)
 		fprintf(stderr, ", %llu without a stack",
 			(unsigned long long)r->no_stack);
+	if (r->missed)
+		fprintf(stderr, ", %llu frees the kernel did not let the program "
+			"see (one inside another on the same CPU)",
+			(unsigned long long)r->missed);
 	fputc('\n', stderr);
 }
 

@@ -56,6 +56,9 @@ struct report {
 					 * caller keeps it current */
 	uint64_t lost_printed;          /* lost when counts were last printed */
 	uint64_t ring_lost;             /* as the rings reported them */
+	uint64_t missed;                /* frees the kernel ran none of our
+					 * programs for (a recursion guard);
+					 * the caller keeps it current */
 	uint64_t no_stack;              /* rows whose stack the kernel
 					 * could not give */
 	uint64_t unkept;                /* counted in the kernel in no key:

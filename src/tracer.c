@@ -243,21 +243,26 @@ static int explain_map_failure(int ret, struct errmsg *msg)
 		snprintf(msg->text + len, sizeof(msg->text) - len,
 			 " (before Linux 5.11 BPF maps count against 'ulimit "
 			 "-l'; raise it)");
+	else if (ret == -ENOMEM)
+		snprintf(msg->text + len, sizeof(msg->text) - len,
+			 " (BPF maps are charged to the memory cgroup: its "
+			 "limit is too small for them)");
 	return ret;
 }
 
 /* Before 5.11 the BPF ring buffer counts against RLIMIT_MEMLOCK, which
- * a container may refuse to raise: a smaller ring still works, as a
- * smaller perf ring does (open_ring). object_create_maps() goes on from
- * the map that failed. */
+ * a container may refuse to raise (-EPERM), and from 5.11 against the
+ * memory cgroup, whose limit may be small (-ENOMEM): a smaller ring still
+ * works, as a smaller perf ring does (open_ring). object_create_maps()
+ * goes on from the map that failed. */
 static int create_maps(struct tracer *t, struct errmsg *msg)
 {
 	struct object_map *ring = object_map(&t->obj, RING_MAP_NAME);
 	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
 	int ret = object_create_maps(&t->obj, msg);
 
-	while (ret == -EPERM && t->use_ringbuf && ring && ring->fd < 0 &&
-	       ring->spec.max_entries > page) {
+	while ((ret == -EPERM || ret == -ENOMEM) && t->use_ringbuf && ring &&
+	       ring->fd < 0 && ring->spec.max_entries > page) {
 		ring->spec.max_entries /= 2;
 		errmsg_init(msg);
 		ret = object_create_maps(&t->obj, msg);
@@ -807,6 +812,27 @@ int tracer_read_lost(struct tracer *t, uint64_t *lost)
 	if (fd < 0)
 		return -ENOENT;
 	return sys_map_sum_percpu(fd, &zero, t->nvalues, lost);
+}
+
+static uint64_t prog_misses(int prog_fd)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (prog_fd < 0 || sys_obj_info(prog_fd, &info, &len))
+		return 0;
+	/* A kernel before 5.12 fills less and leaves the rest 0. */
+	return info.recursion_misses;
+}
+
+int tracer_read_missed(struct tracer *t, uint64_t *missed)
+{
+	if (!t->obj_open)
+		return -ENOENT;
+	*missed = prog_misses(object_prog_fd(&t->obj, t->prog_name)) +
+		  prog_misses(object_prog_fd(&t->obj, KPROBE_PROG_NAME));
+	return 0;
 }
 
 int tracer_count_maps(struct tracer *t, struct kcount_maps *maps)

@@ -88,6 +88,12 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink);
  * counted them itself since the start: exact at any time. 0 or -errno. */
 int tracer_read_lost(struct tracer *t, uint64_t *lost);
 
+/* The runs of tcpdrop's programs the kernel skipped because one of them
+ * was already running on that CPU (a free inside a traced one:
+ * recursion_misses of bpf_prog_info, 5.12+; 0 before): frees that were
+ * never seen, drops or not, so not in `lost`. 0 or -errno. */
+int tracer_read_missed(struct tracer *t, uint64_t *missed);
+
 /* The maps of the in-kernel counts (count_in_kernel), for kcount.h.
  * 0 or -ENOENT. */
 struct kcount_maps;

@@ -355,7 +355,7 @@ fault_ring_sizes() {
 			"$TCPDROP" "$@" -v -d 1 >/dev/null 2>"$WORK/$test.err"
 			want=$(ring_bytes_want "$pages")
 		fi
-		[ "$pages" = 0 ] && want="counts in the kernel (no perf rings)"
+		[ "$pages" = 0 ] && want="counts in the kernel (no ring)"
 		if ! grep -q "helper [a-z_]*, $want\$" "$WORK/$test.err"; then
 			fail "$test" "tcpdrop $* ($kind): want '$want': $(grep 'helper' "$WORK/$test.err")"
 			return
