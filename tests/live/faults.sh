@@ -22,6 +22,7 @@ run_fault_scenarios() {
 	fault_accounting_closed_pipe
 	fault_fd_limit
 	fault_ring_sizes
+	fault_ring_small_cgroup
 }
 
 # In a guest: the host's BTF, another kernel's, is refused.
@@ -362,6 +363,50 @@ fault_ring_sizes() {
 		fi
 	done
 	pass "$test"
+}
+
+# A memory cgroup of its own (v1 or v2, under this shell's) whose limit
+# cannot hold the ring asked for: the ring buffer is halved until the
+# cgroup takes it (tracer.c create_maps()), and the run goes on.
+memory_cgroup_dir() {
+	v1=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
+	if [ -n "$v1" ] && [ -w "/sys/fs/cgroup/memory$v1" ]; then
+		echo "/sys/fs/cgroup/memory$v1 memory.limit_in_bytes"
+		return
+	fi
+	v2=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+	if [ -n "$v2" ] && grep -qw memory "/sys/fs/cgroup$v2/cgroup.subtree_control" 2>/dev/null; then
+		echo "/sys/fs/cgroup$v2 memory.max"
+	fi
+}
+
+fault_ring_small_cgroup() {
+	test=ring_small_cgroup
+	set -- $(memory_cgroup_dir)
+	if [ $# != 2 ] || ! kernel_at_least 5 11; then
+		skip "$test" "no memory cgroup of our own to limit here (or a kernel before 5.11, which charges BPF memory to ulimit -l)"
+		return
+	fi
+	cg="$1/tcpdrop-test-$$" limit_file=$2
+	if ! mkdir "$cg" 2>/dev/null || ! echo 24M >"$cg/$limit_file"; then
+		rmdir "$cg" 2>/dev/null
+		skip "$test" "cannot make a memory cgroup under $1"
+		return
+	fi
+	# 4096 pages a CPU: a 32 MiB ring or more, which 24 MiB cannot hold.
+	sh -c "echo \$\$ >'$cg/cgroup.procs' && exec '$TCPDROP' -S --ring-pages 4096 -v -d 1" \
+		>/dev/null 2>"$WORK/$test.err"
+	status=$?
+	sleep 0.2
+	rmdir "$cg" 2>/dev/null
+	kib=$(sed -n 's/.*a BPF ring buffer of \([0-9]*\) KiB$/\1/p' "$WORK/$test.err")
+	if [ "$status" != 0 ]; then
+		fail "$test" "exit $status: $(tail -n 2 "$WORK/$test.err")"
+	elif [ -z "$kib" ] || [ "$kib" -ge 32768 ] || [ $((kib & (kib - 1))) != 0 ]; then
+		fail "$test" "ring '$kib' KiB: want a power of two under 32768: $(grep helper "$WORK/$test.err")"
+	else
+		pass "$test"
+	fi
 }
 
 # Every limit on open files from 3 to 16 stops a different step of the
