@@ -106,7 +106,7 @@ static void diag_program(const struct tracer *t)
 	}
 	fprintf(stderr, "tcpdrop: program tracepoint/skb/kfree_skb (not "
 		"tp_btf: %s)\n", status == -ENOENT ? "no BTF of the kernel's own" :
-		status == -EOPNOTSUPP ? "stacks are taken" :
+		status == -EOPNOTSUPP ? "stacks or packets (-w) are taken" :
 		status == -ENODATA ? "no reasons here: the caller's frames "
 		"are taken" :
 		status == -ECANCELED ? "TCPDROP_NO_TP_BTF is set" :

@@ -3,7 +3,7 @@
  * ring shared by every CPU. The reader maps the consumer page read-write
  * and the producer page plus the data area read-only (the kernel maps the
  * data pages twice back to back, so a record never wraps for us), walks
- * the committed records and releases consumer_pos after each. Formats
+ * the committed records and releases consumer_pos as it goes. Formats
  * nothing. */
 #ifndef TCPDROP_RINGBUF_H
 #define TCPDROP_RINGBUF_H
@@ -16,6 +16,9 @@
 /* The `cpu` on_sample gets: one ring serves all CPUs, and the record
  * carries its CPU itself if it needs one. */
 #define RINGBUF_NO_CPU -1
+/* A drain gives the room back (consumer_pos) every 1/8 of the ring and
+ * at its end. */
+#define RINGBUF_RELEASE_PART 8
 
 struct ringbuf {
 	int map_fd;                /* the RINGBUF map (not owned, not closed), -1 for memory */

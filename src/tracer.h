@@ -130,8 +130,8 @@ int tracer_kprobe(const struct tracer *t, const struct kprobe **kp);
 const struct tracer_discovery *tracer_discovery(const struct tracer *t);
 
 /* 0 when the program on skb:kfree_skb is the tp_btf one, else -errno
- * why not: -ENOENT no kernel BTF of its own, -EOPNOTSUPP a stack is
- * taken, -ENODATA no reasons on this kernel (the caller's frames are
+ * why not: -ENOENT no kernel BTF of its own, -EOPNOTSUPP a stack or the
+ * packet (-w) is taken, -ENODATA no reasons on this kernel (the caller's frames are
  * taken), -ECANCELED TCPDROP_NO_TP_BTF, or the verifier's refusal. For
  * -v. */
 int tracer_tp_btf(const struct tracer *t);

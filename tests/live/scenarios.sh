@@ -47,10 +47,10 @@ test_program_choice() {
 		want_stacks=$want_s
 	elif kernel_at_least 5 17; then
 		want_s="tp_btf/kfree_skb (fields read by plain loads, the packet's headers *)"
-		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks are taken)"
+		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks or packets (-w) are taken)"
 	else
 		want_s="tracepoint/skb/kfree_skb (not tp_btf: no reasons here: the caller's frames are taken)"
-		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks are taken)"
+		want_stacks="tracepoint/skb/kfree_skb (not tp_btf: stacks or packets (-w) are taken)"
 	fi
 	kernel_at_least 6 18 && [ -s /sys/kernel/btf/vmlinux ] &&
 		want_s="tp_btf/kfree_skb (fields read by plain loads, the packet's headers too)"
