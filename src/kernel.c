@@ -246,10 +246,7 @@ static bool find_probe_read_kernel(const struct kernel_facts *k)
 	return kernel_at_least(5, 5);
 }
 
-/* Whether the kernel makes a BPF ring buffer (BPF_MAP_TYPE_RINGBUF, 5.8+,
- * and backported by some vendors): by making the smallest one, one page,
- * and closing it. Before 5.8 the type is unknown (-EINVAL). */
-static bool find_ringbuf(void)
+bool kernel_has_ringbuf(void)
 {
 	struct sys_map_spec spec = {
 		.name = "tcpdrop_probe",
@@ -296,7 +293,6 @@ int kernel_facts_read(struct kernel_facts *k, const char *btf_path,
 	}
 	k->reason_min_drop = find_reason_min_drop(k);
 	k->has_probe_read_kernel = find_probe_read_kernel(k);
-	k->has_ringbuf = find_ringbuf();
 	k->has_task_btf = find_task_btf(k);
 	return 0;
 }

@@ -28,7 +28,6 @@ struct kernel_facts {
 	bool has_rx_sk;                   /* 6.11+ */
 	uint32_t reason_min_drop;         /* NOT_SPECIFIED's value */
 	bool has_probe_read_kernel;       /* helper 113, 5.5+ */
-	bool has_ringbuf;                 /* BPF_MAP_TYPE_RINGBUF, 5.8+ */
 	/* helper 158, 5.11+, and the BTF is the kernel's own (sysfs), which
 	 * the helper's result is typed with */
 	bool has_task_btf;
@@ -37,6 +36,12 @@ struct kernel_facts {
 /* Fails with a message when we lack the privileges to load and attach BPF
  * programs (root, or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN for tracefs). */
 int kernel_check_privileges(struct errmsg *msg);
+
+/* Whether the kernel makes a BPF ring buffer (BPF_MAP_TYPE_RINGBUF, 5.8+,
+ * and backported by some vendors): found by making the smallest one, one
+ * page, and closing it at once (before 5.8 the type is unknown,
+ * -EINVAL). A bpf() call, so asked only where a ring is wanted. */
+bool kernel_has_ringbuf(void);
 
 /* Reads what the kernel offers. The BTF comes from `btf_path` when given
  * (failing to read it is an error), else from the first place that has it

@@ -611,26 +611,6 @@ static int load_prog(struct bpf_object *obj, struct object_prog *prog,
 			  "program %s: %s", prog->name, strerror(-ret));
 }
 
-int object_load_program(struct bpf_object *obj, const char *name,
-			struct errmsg *msg)
-{
-	int i, ret;
-
-	for (i = 0; i < obj->nprogs; i++) {
-		struct object_prog *prog = &obj->progs[i];
-
-		if (strcmp(prog->name, name) != 0)
-			continue;
-		if (prog->fd >= 0)
-			return 0;
-		ret = relocate_prog(obj, prog, msg);
-		if (ret == 0)
-			ret = load_prog(obj, prog, msg);
-		return ret;
-	}
-	return errmsg_set(msg, -ENOENT, "BPF object has no program %s", name);
-}
-
 static struct object_prog *find_prog(struct bpf_object *obj, const char *name)
 {
 	int i;
@@ -639,6 +619,23 @@ static struct object_prog *find_prog(struct bpf_object *obj, const char *name)
 		if (strcmp(obj->progs[i].name, name) == 0)
 			return &obj->progs[i];
 	return NULL;
+}
+
+int object_load_program(struct bpf_object *obj, const char *name,
+			struct errmsg *msg)
+{
+	struct object_prog *prog = find_prog(obj, name);
+	int ret;
+
+	if (!prog)
+		return errmsg_set(msg, -ENOENT, "BPF object has no program %s",
+				  name);
+	if (prog->fd >= 0)
+		return 0;
+	ret = relocate_prog(obj, prog, msg);
+	if (ret == 0)
+		ret = load_prog(obj, prog, msg);
+	return ret;
 }
 
 int object_probe_program(struct bpf_object *obj, const char *name)
@@ -650,9 +647,7 @@ int object_probe_program(struct bpf_object *obj, const char *name)
 	if (!prog)
 		return -ENOENT;
 	errmsg_init(&msg);
-	ret = relocate_prog(obj, prog, &msg);
-	if (ret == 0)
-		ret = load_prog(obj, prog, &msg);
+	ret = object_load_program(obj, name, &msg);
 	free(obj->verifier_log);
 	obj->verifier_log = NULL;
 	obj->verifier_log_len = 0;

@@ -54,7 +54,6 @@ struct tracer {
 	struct perf_ring *rings;
 	int nrings;
 	bool use_ringbuf;     /* records go to the BPF ring buffer */
-	const char *prog_name;   /* the program on skb:kfree_skb */
 	struct tcpdrop_config settings;  /* the program's, as last set */
 	int tp_btf_status;    /* 0: tp_btf used; -errno: why not (diag) */
 	struct ringbuf ringbuf;
@@ -84,7 +83,6 @@ struct tracer *tracer_new(void)
 	t->perf_fd = -1;
 	t->epoll_fd = -1;
 	t->ringbuf.map_fd = -1;
-	t->prog_name = PROG_NAME;
 	t->tp_btf_status = -ENOTSUP;
 	kprobe_init(&t->kprobe);
 	t->kprobe_status = -ENOTSUP;
@@ -169,6 +167,12 @@ static int check_packets(struct tracer *t, const struct tracer_config *cfg,
 			  t->disc.tried ? t->disc.why : "");
 }
 
+/* Online CPUs, read before the object is loaded; never 0 (a divisor). */
+static uint64_t online_cpus(const struct tracer *t)
+{
+	return t->nonline > 0 ? (uint64_t)t->nonline : 1;
+}
+
 /* The BPF ring buffer holds what the perf rings of every online CPU
  * would: cfg->ring_pages a CPU, rounded up to a power of two (the
  * kernel's rule), at most RINGSIZE_TOTAL_MAX. Where it is not used, the
@@ -179,8 +183,7 @@ static int size_ringbuf(struct tracer *t, const struct tracer_config *cfg)
 {
 	struct object_map *map = object_map(&t->obj, RING_MAP_NAME);
 	uint64_t want = (uint64_t)cfg->ring_pages *
-			(uint64_t)sysconf(_SC_PAGESIZE) *
-			(uint64_t)(t->nonline > 0 ? t->nonline : 1);
+			(uint64_t)sysconf(_SC_PAGESIZE) * online_cpus(t);
 	uint64_t bytes = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (!map)
@@ -299,11 +302,8 @@ static int tp_btf_target(const struct tracer *t, const struct tracer_config *cfg
  * (cfg.direct_packet): its probe program, loaded and unloaded before the
  * maps are made, while the settings can still change. A probe the
  * verifier refuses costs a load of a few instructions. */
-static void probe_direct_packet(struct tracer *t,
-				const struct tracer_config *cfg)
+static void probe_direct_packet(struct tracer *t, int btf_id)
 {
-	int btf_id = tp_btf_target(t, cfg);
-
 	if (btf_id <= 0)
 		return;
 	object_set_attach_btf_id(&t->obj, PROBE_PROG_NAME, (uint32_t)btf_id);
@@ -314,25 +314,27 @@ static void probe_direct_packet(struct tracer *t,
 			  sizeof(t->settings));
 }
 
-/* Loads the program chosen for skb:kfree_skb: the tp_btf one where
- * tp_btf_target() allows, and the tracepoint one where not, or where
- * the verifier refused the tp_btf one (said with -v). */
-static int load_kfree_skb(struct tracer *t, const struct tracer_config *cfg,
-			  struct errmsg *msg)
+/* The program on skb:kfree_skb, as load_kfree_skb() chose it. */
+static const char *kfree_skb_prog(const struct tracer *t)
 {
-	int btf_id = tp_btf_target(t, cfg);
+	return t->tp_btf_status == 0 ? BTF_PROG_NAME : PROG_NAME;
+}
+
+/* Loads the program chosen for skb:kfree_skb: the tp_btf one where
+ * tp_btf_target() gave its BTF id (`btf_id` > 0), and the tracepoint one
+ * where it gave why not, or where the verifier refused the tp_btf one
+ * (said with -v). */
+static int load_kfree_skb(struct tracer *t, int btf_id, struct errmsg *msg)
+{
 	int ret;
 
-	t->prog_name = PROG_NAME;
 	t->tp_btf_status = btf_id < 0 ? btf_id : 0;
 	if (btf_id > 0) {
 		object_set_attach_btf_id(&t->obj, BTF_PROG_NAME,
 					 (uint32_t)btf_id);
 		ret = object_load_program(&t->obj, BTF_PROG_NAME, msg);
-		if (ret == 0) {
-			t->prog_name = BTF_PROG_NAME;
+		if (ret == 0)
 			return 0;
-		}
 		t->tp_btf_status = ret;
 		free(t->obj.verifier_log);
 		t->obj.verifier_log = NULL;
@@ -350,7 +352,7 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 		.ctx_fmt = &t->kernel.kfree_skb,
 	};
 	size_t len = (size_t)(tcpdrop_bpf_object_end - tcpdrop_bpf_object);
-	int ret;
+	int btf_id, ret;
 
 	ret = object_open(&t->obj, tcpdrop_bpf_object, len, msg);
 	if (ret)
@@ -362,13 +364,14 @@ static int load_object(struct tracer *t, const struct tracer_config *cfg,
 	ret = object_core_relocate(&t->obj, &target, msg);
 	if (ret)
 		return ret;
-	probe_direct_packet(t, cfg);
+	btf_id = tp_btf_target(t, cfg);
+	probe_direct_packet(t, btf_id);
 	ret = create_maps(t, msg);
 	if (ret)
 		return explain_map_failure(ret, msg);
 	/* Loaded on its own, later, where it is wanted (load_kprobe). */
 	object_set_autoload(&t->obj, KPROBE_PROG_NAME, false);
-	ret = load_kfree_skb(t, cfg, msg);
+	ret = load_kfree_skb(t, btf_id, msg);
 	if (ret) {
 		/* Kept past the stop, which closes the object. */
 		t->verifier_log = t->obj.verifier_log;
@@ -481,12 +484,12 @@ static void attach_kprobe(struct tracer *t)
 
 static int attach(struct tracer *t, struct errmsg *msg)
 {
-	int prog_fd = object_prog_fd(&t->obj, t->prog_name);
+	int prog_fd = object_prog_fd(&t->obj, kfree_skb_prog(t));
 	int ret;
 
 	if (prog_fd < 0)
 		return errmsg_set(msg, prog_fd, "BPF object has no program "
-				  "%s", t->prog_name);
+				  "%s", kfree_skb_prog(t));
 	if (t->tp_btf_status == 0)
 		ret = sys_raw_tracepoint_open(prog_fd);
 	else
@@ -566,8 +569,7 @@ static int start_tracing(struct tracer *t)
 	/* A quarter of the ring in all, as the perf rings' watermark. */
 	if (t->ringbuf.data)
 		phase.wakeup_bytes = (uint32_t)(t->ringbuf.size /
-				     RING_WAKEUP_PART /
-				     (uint64_t)(t->nonline > 0 ? t->nonline : 1));
+				     RING_WAKEUP_PART / online_cpus(t));
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
 
@@ -700,8 +702,9 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	if (ret)
 		goto out;
 	t->kernel_read = true;
-	t->use_ringbuf = t->kernel.has_ringbuf && !cfg->count_in_kernel &&
-			 !getenv(PERF_RING_ENV);
+	/* Probed only where records are sent: counts need no ring. */
+	t->use_ringbuf = !cfg->count_in_kernel && !getenv(PERF_RING_ENV) &&
+			 kernel_has_ringbuf();
 	if (!t->kernel.btf)
 		discover(t, cfg);
 	step = "reading the CPU lists";
@@ -835,7 +838,7 @@ int tracer_read_missed(struct tracer *t, uint64_t *missed)
 {
 	if (!t->obj_open)
 		return -ENOENT;
-	*missed = prog_misses(object_prog_fd(&t->obj, t->prog_name)) +
+	*missed = prog_misses(object_prog_fd(&t->obj, kfree_skb_prog(t))) +
 		  prog_misses(object_prog_fd(&t->obj, KPROBE_PROG_NAME));
 	return 0;
 }
