@@ -12,6 +12,9 @@ static long (*bpf_map_update_elem)(void *map, const void *key,
 				   const void *value,
 				   unsigned long long flags) = (void *)2;
 static unsigned long long (*bpf_ktime_get_ns)(void) = (void *)5;
+/* 5.5+: jiffies_64; the verifier inlines it into one load on 64-bit
+ * kernels (kernel/bpf/verifier.c, do_misc_fixups()). */
+static unsigned long long (*bpf_jiffies64)(void) = (void *)118;
 static unsigned int (*bpf_get_smp_processor_id)(void) = (void *)8;
 static unsigned long long (*bpf_get_current_pid_tgid)(void) = (void *)14;
 static long (*bpf_get_current_comm)(void *buf, unsigned int size) = (void *)16;

@@ -76,13 +76,17 @@ struct tcpdrop_config {
 	/* The tp_btf program reads the packet's first bytes with plain loads
 	 * through skb->head: the verifier takes it (tcpdrop_probe_packet). */
 	__u32 direct_packet;
+	/* The rows show whole seconds only (text, -t hms, no -w): the tp_btf
+	 * program may give a drop the time of an earlier drop of the same
+	 * tick on its CPU (tcpdrop.bpf.c, drop_time()). */
+	__u32 tick_time;
 };
 
 _Static_assert(sizeof(struct tcpdrop_cidr) == 36, "tcpdrop_cidr has holes");
 _Static_assert(sizeof(struct tcpdrop_config) ==
 	       8 * 4 + 3 * 2 * TCPDROP_PORTS_MAX + 4 +
 	       36 * TCPDROP_ADDRS_MAX + 4 + 4 * TCPDROP_REASONS_MAX + 4 + 4 +
-	       2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
+	       2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
 	       "tcpdrop_config has holes");
 _Static_assert(__builtin_offsetof(struct tcpdrop_config, addrs) % 4 == 0,
 	       "tcpdrop_config.addrs is misaligned");

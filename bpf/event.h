@@ -135,6 +135,11 @@ struct tcpdrop_phase {
 	/* With the BPF ring buffer: the bytes each CPU writes before it
 	 * wakes the reader (0: at every record). */
 	__u32 wakeup_bytes;
+	/* With config tick_time: (CLOCK_REALTIME - CLOCK_MONOTONIC) modulo
+	 * one second, in ns, when tracing began: where the wall clock's
+	 * seconds begin on the monotonic clock. */
+	__u32 wall_offset_ns;
+	__u32 pad;
 };
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for
@@ -147,9 +152,7 @@ _Static_assert(sizeof(struct tcpdrop_event) % 8 == 0,
 _Static_assert(sizeof(struct tcpdrop_count_key) ==
 	       8 + 8 * TCPDROP_CALLER_FRAMES + 3 * 4 + 2 * 2 + 16 + 8,
 	       "tcpdrop_count_key has holes");
-
-_Static_assert(sizeof(struct tcpdrop_count_key) ==
-	       8 + 8 * TCPDROP_CALLER_FRAMES + 3 * 4 + 2 * 2 + 16 + 8,
-	       "tcpdrop_count_key has holes");
+_Static_assert(sizeof(struct tcpdrop_phase) == 4 * 4,
+	       "tcpdrop_phase has holes");
 
 #endif

@@ -129,6 +129,10 @@ struct tcpdrop_record {
 	/* Ring buffer bytes this CPU wrote since it last woke the reader
 	 * (ring_wakeup()); kept from record to record. */
 	__u64 unwoken;
+	/* drop_time()'s last reading of the clock on this CPU, and the
+	 * tick it belongs to (0: none to reuse). */
+	__u64 tick_jiffies;
+	__u64 tick_ns;
 };
 
 struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
@@ -791,10 +795,9 @@ INLINE void count_lost(void)
  * 15 to 20 ns. Drops that come one by one are read at the reader's
  * 100 ms tick. */
 INLINE unsigned long long ring_wakeup(struct tcpdrop_record *rec,
+				      const struct tcpdrop_phase *phase,
 				      unsigned long long size)
 {
-	const struct tcpdrop_phase *phase = phase_of();
-
 	/* With the ring's 8-byte header, rounded up to 8
 	 * (kernel/bpf/ringbuf.c, BPF_RINGBUF_HDR_SZ). */
 	rec->unwoken += (size + 8 + 7) & ~7ull;
@@ -807,13 +810,14 @@ INLINE unsigned long long ring_wakeup(struct tcpdrop_record *rec,
 /* Sends the record's first `size` bytes to user space; a record that
  * does not fit (a full ring) is counted lost. */
 INLINE void send_record(void *ctx, struct tcpdrop_record *rec,
+			const struct tcpdrop_phase *phase,
 			unsigned long long size)
 {
 	long ret;
 
 	if (cfg.ringbuf)
 		ret = bpf_ringbuf_output(&tcpdrop_ring, rec, size,
-					 ring_wakeup(rec, size));
+					 ring_wakeup(rec, phase, size));
 	else
 		ret = bpf_perf_event_output(ctx, &tcpdrop_events,
 					    BPF_F_CURRENT_CPU, rec, size);
@@ -865,18 +869,53 @@ INLINE void count_drop(void *ctx, const struct tcpdrop_event *ev)
 		*full += 1;
 }
 
+/* The drop's time on the monotonic clock, in ns. Where the rows show
+ * whole seconds (config tick_time, the tp_btf program), a drop in the
+ * same tick (jiffies) as the one before it on this CPU takes that one's
+ * time: bpf_ktime_get_ns() costs about 55 ns on a VM with return thunks
+ * (the helper, the clocksource's indirect call, three returns), a
+ * quarter of the program, and bpf_jiffies64() one inlined load. Two
+ * drops of one tick are less than a tick apart (at most 10 ms, HZ 100),
+ * plus however late the timer interrupt that advances jiffies is: a time
+ * TICK_TIME_GUARD_NS or more before the wall clock's next second is in
+ * the same second as every drop after it in its tick. A time nearer the
+ * next second is not reused: 5% of drops read the clock for that. */
+#define NSEC_PER_SEC 1000000000ull
+#define TICK_TIME_GUARD_NS 50000000ull
+INLINE unsigned long long drop_time(struct tcpdrop_record *rec,
+				    const struct tcpdrop_phase *phase,
+				    int direct)
+{
+	unsigned long long jiffies, now, in_second;
+
+	if (!direct || !cfg.tick_time || !phase)
+		return bpf_ktime_get_ns();
+	jiffies = bpf_jiffies64();
+	if (jiffies == rec->tick_jiffies)
+		return rec->tick_ns;
+	/* After jiffies: `now` is in this tick or a later one. */
+	now = bpf_ktime_get_ns();
+	in_second = (now + phase->wall_offset_ns) % NSEC_PER_SEC;
+	rec->tick_jiffies =
+		in_second < NSEC_PER_SEC - TICK_TIME_GUARD_NS ? jiffies : 0;
+	rec->tick_ns = now;
+	return now;
+}
+
 /* The task on the CPU: its ids and name. In the tp_btf program (`direct`)
  * on 5.11+ they are loads from bpf_get_current_task_btf(): one helper
  * call instead of three (each call costs 15 to 20 ns, return thunks
  * included), and comm in two 8-byte loads (the helper copies it byte by
  * byte). task->tgid is what user space calls the PID, task->pid the
  * thread's (as bpf_get_current_pid_tgid() gives them). */
-INLINE void read_task(void *ctx, struct tcpdrop_event *ev, int direct)
+INLINE void read_task(struct tcpdrop_record *rec,
+		      const struct tcpdrop_phase *phase, int direct)
 {
+	struct tcpdrop_event *ev = &rec->ev;
 	unsigned long long id, comm[2];
 	struct task_struct *task;
 
-	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ts_ns = drop_time(rec, phase, direct);
 	ev->cpu = bpf_get_smp_processor_id();
 	if (direct && cfg.task_btf) {
 		task = bpf_get_current_task_btf();
@@ -945,6 +984,7 @@ INLINE int keep_selfcheck_drop(const struct tcpdrop_event *ev)
  * (`selfcheck`), the decoded drop is kept instead, before any filter;
  * after it, the self-check's own packets are not the host's drops. */
 INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
+		       const struct tcpdrop_phase *phase,
 		       struct sk_buff *skb, struct sock *sk,
 		       unsigned short protocol, unsigned long long location,
 		       int selfcheck, int direct)
@@ -978,7 +1018,7 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		count_drop(ctx, ev);
 		return 0;
 	}
-	read_task(ctx, ev, direct);
+	read_task(rec, phase, direct);
 	/* The tp_btf program is loaded only where no stack is taken. */
 	stack_len = direct ? 0 : take_stack(ctx, rec);
 	if (cfg.have_btf && cfg.snaplen) {
@@ -986,7 +1026,7 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		VERIFIER_BOUND(pkt_bytes, TCPDROP_SNAP_BUF - 1);
 		VERIFIER_BOUND(stack_len, TCPDROP_STACK_BUF * 8 - 1);
 	}
-	send_record(ctx, rec, sizeof(*ev) + stack_len + pkt_bytes);
+	send_record(ctx, rec, phase, sizeof(*ev) + stack_len + pkt_bytes);
 	return 0;
 }
 
@@ -1024,8 +1064,8 @@ INLINE int kfree_skb_drop(void *ctx, struct sk_buff *skb, struct sock *rx_sk,
 	if (!rec)
 		return 0;
 	rec->ev.reason = reason;
-	return report_drop(ctx, rec, skb, cfg.have_btf ? rx_sk : 0, protocol,
-			   location, selfcheck, direct);
+	return report_drop(ctx, rec, phase, skb, cfg.have_btf ? rx_sk : 0,
+			   protocol, location, selfcheck, direct);
 }
 
 SEC("tracepoint/skb/kfree_skb")
@@ -1099,7 +1139,7 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 	if (!rec)
 		return 0;
 	rec->ev.reason = TCPDROP_NO_REASON;
-	return report_drop(ctx, rec, skb, sk, protocol,
+	return report_drop(ctx, rec, phase_of(), skb, sk, protocol,
 			   kprobe_return_address(ctx), 0, 0);
 }
 

@@ -319,6 +319,8 @@ static int start(struct tracer *t, const struct options *opts)
 		.count_in_kernel = counts_in_kernel(opts),
 		.count_netns = (opts->fleet.labels & METRICS_LABEL_NETNS) != 0,
 		.snaplen = opts->pcap_path ? opts->snaplen : 0,
+		.whole_seconds = !opts->json && !opts->pcap_path &&
+				 opts->style.time == TIME_HMS,
 	};
 	struct errmsg msg;
 	int ret = tracer_start(t, &cfg, &msg);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -125,6 +126,7 @@ static void fill_config(const struct tracer *t, const struct tracer_config *cfg,
 	out->snaplen = cfg->snaplen;
 	out->ringbuf = t->use_ringbuf;
 	out->task_btf = t->kernel.has_task_btf;
+	out->tick_time = cfg->whole_seconds;
 }
 
 /* A filter the kernel cannot evaluate is the user's error (exit 2), not
@@ -558,18 +560,33 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 			  "--btf FILE)", t->kernel.btf_path, why);
 }
 
+/* (CLOCK_REALTIME - CLOCK_MONOTONIC) modulo one second, in ns: where
+ * the wall clock's seconds begin on the monotonic clock that the
+ * program's times are read on (tcpdrop_phase.wall_offset_ns). */
+static uint32_t wall_offset_in_second(void)
+{
+	struct timespec real, mono;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	ns = ((int64_t)real.tv_nsec - mono.tv_nsec) % 1000000000;
+	return (uint32_t)(ns < 0 ? ns + 1000000000 : ns);
+}
+
 /* The program's phase (event.h): the self-check until the rings are ready,
  * then tracing. */
 static int start_tracing(struct tracer *t)
 {
 	int fd = object_map_fd(&t->obj, "tcpdrop_phase");
-	struct tcpdrop_phase phase = { 1, 0 };
+	struct tcpdrop_phase phase = { .tracing = 1 };
 	uint32_t zero = 0;
 
 	/* A quarter of the ring in all, as the perf rings' watermark. */
 	if (t->ringbuf.data)
 		phase.wakeup_bytes = (uint32_t)(t->ringbuf.size /
 				     RING_WAKEUP_PART / online_cpus(t));
+	phase.wall_offset_ns = wall_offset_in_second();
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
 

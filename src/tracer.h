@@ -33,6 +33,10 @@ struct tracer_config {
 	/* -w: packet bytes per record, 1 to TCPDROP_SNAP_MAX; 0: none. The
 	 * packet needs BTF or a discovered layout: without, a usage error. */
 	uint32_t snaplen;
+	/* The rows show whole seconds, no finer (text rows with -t hms, no
+	 * -w): a drop may take the time of an earlier drop of the same tick
+	 * on its CPU, in the right second (config tick_time). */
+	bool whole_seconds;
 };
 
 /* Without kernel BTF: what discovery found (discover.h), or why not. */

@@ -37,6 +37,15 @@
  *                               the senders fell behind RATE and sent
  *                               fewer than RATE * SECONDS (kept_up=-
  *                               with RATE 0)
+ *   seconds4 SRC SPORT DST DPORT [N]
+ *                               N (3000) bad-checksum SYNs, one every
+ *                               SECONDS_GAP_US, the i-th from SPORT + i:
+ *                               TCP_CSUM each; before the result line, one
+ *                               line a SYN, "SPORT BEFORE AFTER", the
+ *                               local wall-clock times (HH:MM:SS) read
+ *                               just before and just after its send: its
+ *                               row's TIME is neither earlier than BEFORE
+ *                               nor later than the tracer's stop
  *   opts4 SRC SPORT DST DPORT   syn4 with 16 bytes of IP options (Record
  *                               Route): an IPv4 header of 36 bytes
  *   dstopts6 SRC SPORT DST DPORT
@@ -1381,6 +1390,68 @@ static int run_pace4(const struct mode *m, const struct tuple *t,
 	return 0;
 }
 
+/* ---- seconds4: drops on both sides of the wall clock's seconds ------- */
+
+/*
+ * Rows show the time to the second. A tracer that reuses one reading of
+ * the clock for several drops (tcpdrop does, within a tick) must never
+ * give a drop a second that began before it was made: at one SYN every
+ * SECONDS_GAP_US for a few seconds, each second boundary has drops just
+ * before and just after it, in the same kernel tick. Each SYN's send is
+ * stamped before and after, on CLOCK_REALTIME as the rows are.
+ */
+#define SECONDS_GAP_US		500
+#define SECONDS_DEFAULT		3000
+#define SECONDS_MAX		20000
+
+static void local_hms(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
+}
+
+static int run_seconds4(const struct mode *m, const struct tuple *t,
+			unsigned int n, struct drop_report *report)
+{
+	char before[16], after[16];
+	struct tuple each = *t;
+	struct syn_packet pkt;
+	uint64_t start, count = 0;
+	unsigned int i;
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return fail_errno("raw socket");
+	start = monotonic_ns();
+	for (i = 0; i < n && !err; i++) {
+		each.src.addr.v4.sin_port =
+			htons((uint16_t)(endpoint_port(&t->src) + i));
+		build_bad_syn(&each, &pkt);
+		sleep_until_ns(start + (uint64_t)i * SECONDS_GAP_US * 1000);
+		local_hms(before, sizeof(before));
+		if (sendto(fd, &pkt, sizeof(pkt), 0, &t->dst.addr.sa,
+			   t->dst.len) != (ssize_t)sizeof(pkt)) {
+			err = fail_errno("sendto");
+			break;
+		}
+		local_hms(after, sizeof(after));
+		printf("%u %s %s\n", (unsigned)ntohs(each.src.addr.v4.sin_port),
+		       before, after);
+		count++;
+	}
+	close_fd(&fd);
+	report->flags = "SYN";
+	report->expected = "TCP_CSUM";
+	report->count = count;
+	return err;
+}
+
 /* ---- frag4, frag6: a fragment whose first fragment never comes -------- */
 
 /*
@@ -1579,6 +1650,8 @@ static const struct mode modes[] = {
 	{ "csum4", AF_INET, 0, 0, 0, run_csum4, NULL },
 	{ "flood4", AF_INET, 1, 1000, FLOOD_MAX, run_flood4, NULL },
 	{ "pace4", AF_INET, 3, PACE_DEFAULT_RATE, PACE_MAX_RATE, run_pace4, NULL },
+	{ "seconds4", AF_INET, 1, SECONDS_DEFAULT, SECONDS_MAX, run_seconds4,
+	  NULL },
 	{ "opts4", AF_INET, 0, 0, 0, run_syn, prepare_ip_options },
 	{ "dstopts6", AF_INET6, 0, 0, 0, run_syn, prepare_dstopts },
 	{ "hbh6", AF_INET6, 0, 0, 0, run_syn, prepare_hopopts },
@@ -1668,11 +1741,11 @@ int main(int argc, char **argv)
 	mode = argc > 1 ? find_mode(argv[1]) : NULL;
 	if (!mode || argc < 6 || argc > 6 + mode->takes_arg) {
 		fprintf(stderr, "usage: dropgen [-n] MODE SRC SPORT DST DPORT "
-			"[MS (md5) | N (flood4, burst4) |\n"
+			"[MS (md5) | N (flood4, burst4, seconds4) |\n"
 			"        RATE [SECONDS [CPUS]] (pace4)]\n"
-			"modes: syn4 syn6 md5 csum4 flood4 pace4 opts4 dstopts6 "
-			"hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 frag4 "
-			"frag6 oow4 rstlisten4 hbhlate6\n");
+			"modes: syn4 syn6 md5 csum4 flood4 pace4 seconds4 opts4 "
+			"dstopts6 hbh6 burst4 comm4 nf4 nf6 nfdst6 udp4 udp6 "
+			"frag4 frag6 oow4 rstlisten4 hbhlate6\n");
 		return 1;
 	}
 	arg = mode->arg_default;

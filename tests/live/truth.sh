@@ -22,6 +22,8 @@ run_truth_scenarios() {
 	truth_fragments
 	truth_burst_text
 	truth_burst_json
+	truth_seconds
+	truth_times_json
 	truth_comm_text
 	truth_comm_json
 	truth_veth_quiet
@@ -282,6 +284,74 @@ truth_burst_json() {
 		return
 	fi
 	pass burst_stacks_json
+}
+
+# --- the TIME column's second -----------------------------------------------
+# A row never shows a second that began before its drop was made, nor one
+# after the tracer stopped. tcpdrop -S may give a drop the time of an
+# earlier drop of the same kernel tick (config tick_time); at a SYN every
+# half millisecond, each second boundary has drops on both sides of it in
+# one tick, and a reuse across it would show the second before.
+TRUTH_SECONDS=3000
+
+truth_seconds() {
+	truth_ns_up seconds || { fail time_seconds "cannot make a namespace"; return; }
+	truth_trace time_seconds seconds \
+		"'$DROPGEN' seconds4 127.0.0.112 40200 127.0.0.113 9 $TRUTH_SECONDS" -S
+	status=$?
+	end=$(date +%H:%M:%S)
+	truth_ns_down
+	[ "$status" -eq 0 ] || return
+	first=$(awk 'NR == 1 { print $2 }' "$WORK/seconds.gen")
+	if [ -z "$first" ] || [ "$first" \> "$end" ]; then
+		skip time_seconds "the run crossed midnight (from '$first' to $end)"
+		return
+	fi
+	all_rows seconds >"$WORK/seconds.rows"
+	# rows, rows of no SYN sent, rows twice, rows out of their window
+	got=$(awk -v end="$end" '
+		FNR == NR { if ($1 ~ /^[0-9]+$/) sent[$1] = $2; next }
+		{
+			rows++
+			n = split($4, a, ":"); sport = a[n]
+			if (!(sport in sent)) { unknown++; next }
+			if (seen[sport]++) { twice++; next }
+			if ($1 < sent[sport] || $1 > end) {
+				outside++
+				if (example == "")
+					example = " (sport " sport " at " $1 ", sent at " sent[sport] ")"
+			}
+		}
+		END { printf "%d %d %d %d%s", rows, unknown, twice, outside, example }
+	' "$WORK/seconds.gen" "$WORK/seconds.rows")
+	if [ "$got" != "$TRUTH_SECONDS 0 0 0" ]; then
+		fail time_seconds "rows, of no SYN sent, twice, out of their second: $got; want $TRUTH_SECONDS 0 0 0"
+		return
+	fi
+	pass time_seconds
+}
+
+# JSON times are to the nanosecond, each drop's own: -j never takes the
+# tick's time that text rows may (with -S, the tp_btf program's mode).
+truth_times_json() {
+	if ! have_jq; then
+		skip time_json_ns "jq is not installed here"
+		return
+	fi
+	truth_ns_up timesj || { fail time_json_ns "cannot make a namespace"; return; }
+	truth_trace time_json_ns timesj \
+		"'$DROPGEN' burst4 127.0.0.114 40114 127.0.0.115 9 $TRUTH_BURST" -j -S
+	status=$?
+	truth_ns_down
+	[ "$status" -eq 0 ] || return
+	got=$(jq -s -r '[.[] | select(.type == "drop")] |
+		[length, (map(.time) | unique | length)] | @tsv' "$WORK/timesj.out")
+	want=$(printf '%s\t%s' "$TRUTH_BURST" "$TRUTH_BURST")
+	if [ "$got" != "$want" ]; then
+		fail time_json_ns "rows, distinct times: $got, want $want"
+		return
+	fi
+	pass time_json_ns
 }
 
 # --- a COMM with an escape sequence --------------------------------------------
