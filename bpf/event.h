@@ -139,7 +139,25 @@ struct tcpdrop_phase {
 	 * one second, in ns, when tracing began: where the wall clock's
 	 * seconds begin on the monotonic clock. */
 	__u32 wall_offset_ns;
-	__u32 pad;
+	/* The tp_btf program gathers its records in per-CPU batches of
+	 * TCPDROP_BATCH_MAX (1), or sends each at once (0): set where user
+	 * space can flush a CPU's batch with tcpdrop_flush. */
+	__u32 batch;
+};
+
+/* Records a batch holds: one ring buffer record carries up to this many
+ * tcpdrop_event, back to back (user space takes a record's bytes past its
+ * first event as more events when there is room for one). */
+#define TCPDROP_BATCH_MAX 8
+
+/* The state of a CPU's batch, the one value of the per-CPU array
+ * tcpdrop_batch_state: what it holds, and whether a program is changing
+ * it right now on that CPU (the tp_btf program, or tcpdrop_flush run by
+ * user space on that CPU, which may interrupt each other there). User
+ * space reads `len` to know which CPUs to flush. */
+struct tcpdrop_batch_state {
+	__u32 busy;
+	__u32 len;
 };
 
 /* The frames follow at an 8-byte boundary, and the layout is the same for

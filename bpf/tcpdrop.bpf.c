@@ -133,12 +133,25 @@ struct tcpdrop_record {
 	 * tick it belongs to (0: none to reuse). */
 	__u64 tick_jiffies;
 	__u64 tick_ns;
+	/* The tp_btf program's batch (tcpdrop_batch_state says how many),
+	 * kept from drop to drop until it is full or user space flushes
+	 * it (tcpdrop_flush). */
+	struct tcpdrop_event batch[TCPDROP_BATCH_MAX];
 };
 
 struct tcpdrop_map_def tcpdrop_scratch SEC("maps") = {
 	.type = 6,             /* BPF_MAP_TYPE_PERCPU_ARRAY */
 	.key_size = sizeof(__u32),
 	.value_size = sizeof(struct tcpdrop_record),
+	.max_entries = 1,
+};
+
+/* The state of each CPU's batch (event.h), apart from the batch itself
+ * so that user space reads 8 bytes a CPU to learn which to flush. */
+struct tcpdrop_map_def tcpdrop_batch_state SEC("maps") = {
+	.type = 6,             /* BPF_MAP_TYPE_PERCPU_ARRAY */
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(struct tcpdrop_batch_state),
 	.max_entries = 1,
 };
 
@@ -777,13 +790,13 @@ INLINE unsigned int take_packet(struct sk_buff *skb, const struct skb_view *v,
 
 /* Per CPU, so no atomic add is needed: the kernel never runs this program
  * twice at once on one CPU (bpf_prog_active guards tracepoint programs). */
-INLINE void count_lost(void)
+INLINE void count_lost(unsigned int n)
 {
 	__u32 zero = 0;
 	__u64 *lost = bpf_map_lookup_elem(&tcpdrop_lost, &zero);
 
 	if (lost)
-		*lost += 1;
+		*lost += n;
 }
 
 /* The ring buffer wakes the reader only when this CPU has written
@@ -822,7 +835,64 @@ INLINE void send_record(void *ctx, struct tcpdrop_record *rec,
 		ret = bpf_perf_event_output(ctx, &tcpdrop_events,
 					    BPF_F_CURRENT_CPU, rec, size);
 	if (ret)
-		count_lost();
+		count_lost(1);
+}
+
+/* Sends the first `len` records of this CPU's batch as one ring buffer
+ * record; if it does not fit, all `len` are lost. */
+INLINE void send_batch(struct tcpdrop_record *rec, unsigned int len,
+		       unsigned long long flags)
+{
+	unsigned long long size = len * sizeof(struct tcpdrop_event);
+
+	if (bpf_ringbuf_output(&tcpdrop_ring, rec->batch, size, flags))
+		count_lost(len);
+}
+
+INLINE struct tcpdrop_batch_state *batch_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tcpdrop_batch_state, &zero);
+}
+
+/* The tp_btf program's records go into a per-CPU batch, and the batch
+ * into the ring buffer when it is full: bpf_ringbuf_output() costs
+ * about 35 ns a call on top of its copy (its lock, the producer
+ * position the CPUs share, a locked exchange that waits for the
+ * record's cache lines), once a batch instead of once a drop. User
+ * space flushes the batches that are not full on its drain tick
+ * (tcpdrop_flush), so a drop still shows within it. When tcpdrop_flush
+ * has interrupted, or been interrupted by, this program on this CPU,
+ * (`busy`), the record goes alone. Plain stores: the only reader of
+ * `busy` that matters runs on this CPU, which sees its own stores in
+ * program order; volatile keeps clang from moving them. */
+INLINE void send_batched(void *ctx, struct tcpdrop_record *rec,
+			 const struct tcpdrop_phase *phase)
+{
+	struct tcpdrop_batch_state *b = batch_state();
+	volatile __u32 *busy;
+	unsigned long long len;
+
+	if (!b || b->busy) {
+		send_record(ctx, rec, phase, sizeof(rec->ev));
+		return;
+	}
+	busy = &b->busy;
+	*busy = 1;
+	len = b->len;
+	/* Never more than TCPDROP_BATCH_MAX - 1 are kept: a bound the
+	 * verifier sees, for the copy's place. */
+	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
+	__builtin_memcpy(&rec->batch[len], &rec->ev, sizeof(rec->ev));
+	len++;
+	if (len == TCPDROP_BATCH_MAX) {
+		send_batch(rec, len, ring_wakeup(rec, phase,
+						 len * sizeof(rec->ev)));
+		len = 0;
+	}
+	b->len = (__u32)len;
+	*busy = 0;
 }
 
 /* Adds this drop to its key in tcpdrop_counts (event.h). A key seen for
@@ -1026,7 +1096,11 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		VERIFIER_BOUND(pkt_bytes, TCPDROP_SNAP_BUF - 1);
 		VERIFIER_BOUND(stack_len, TCPDROP_STACK_BUF * 8 - 1);
 	}
-	send_record(ctx, rec, phase, sizeof(*ev) + stack_len + pkt_bytes);
+	if (direct && cfg.ringbuf && !cfg.snaplen && phase && phase->batch)
+		send_batched(ctx, rec, phase);
+	else
+		send_record(ctx, rec, phase,
+			    sizeof(*ev) + stack_len + pkt_bytes);
 	return 0;
 }
 
@@ -1114,6 +1188,33 @@ int tcpdrop_probe_packet(unsigned long long *ctx)
 	const unsigned char *head = skb->head;
 
 	return *(const unsigned long long *)(head + skb->network_header) == 0;
+}
+
+/* Never attached: user space runs it with BPF_PROG_TEST_RUN on a CPU
+ * (BPF_F_TEST_RUN_ON_CPU, 5.10+; in an IPI there, or in user space's
+ * own context when that is the CPU) to send that CPU's batch, on its
+ * drain tick and at the end (src/tracer.c, tracer_flush()). A batch the
+ * tp_btf program is changing (`busy`) is left for the next tick. */
+SEC("raw_tp/tcpdrop_flush")
+int tcpdrop_flush(void *ctx)
+{
+	struct tcpdrop_batch_state *b = batch_state();
+	__u32 zero = 0;
+	struct tcpdrop_record *rec = bpf_map_lookup_elem(&tcpdrop_scratch,
+							 &zero);
+	volatile __u32 *busy;
+	unsigned long long len;
+
+	if (!cfg.ringbuf || !b || !rec || b->busy || !b->len)
+		return 0;
+	busy = &b->busy;
+	*busy = 1;
+	len = b->len;
+	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
+	send_batch(rec, (unsigned int)len, BPF_RB_NO_WAKEUP);
+	b->len = 0;
+	*busy = 0;
+	return 0;
 }
 
 /* tcp_drop(sk, skb): from 4.7 to 5.17 it frees with __kfree_skb(), which

@@ -92,6 +92,10 @@ static void diag_discovery(const struct tracer_discovery *d)
 		(long long)d->stats.elapsed_us % 1000, text);
 }
 
+#define TEXT(x) #x
+#define VALUE_TEXT(x) TEXT(x)
+#define BATCH_MAX_TEXT VALUE_TEXT(TCPDROP_BATCH_MAX)
+
 /* Which program is on skb:kfree_skb, and why not the faster one. */
 static void diag_program(const struct tracer *t)
 {
@@ -99,9 +103,11 @@ static void diag_program(const struct tracer *t)
 
 	if (status == 0) {
 		fprintf(stderr, "tcpdrop: program tp_btf/kfree_skb (fields "
-			"read by plain loads, the packet's headers %s)\n",
+			"read by plain loads, the packet's headers %s%s)\n",
 			tracer_direct_packet(t) ? "too" :
-			"with bpf_probe_read_kernel()");
+			"with bpf_probe_read_kernel()",
+			tracer_batches(t) ? "; records sent in batches of "
+			BATCH_MAX_TEXT " a CPU" : "");
 		return;
 	}
 	fprintf(stderr, "tcpdrop: program tracepoint/skb/kfree_skb (not "

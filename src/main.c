@@ -119,6 +119,19 @@ static int drain(struct run *run, int ring)
 	return tracer_drain(run->t, ring, &sink);
 }
 
+/* The records waiting in the program's per-CPU batches into the ring,
+ * then every ring into the report. A failed flush is said; its records
+ * wait for the next. */
+static int flush_and_drain(struct run *run, bool settle)
+{
+	int ret = tracer_flush(run->t, settle);
+
+	if (ret)
+		fprintf(stderr, "tcpdrop: cannot flush the program's batches: "
+			"%s\n", strerror(-ret));
+	return drain(run, -1);
+}
+
 /* The kernel's counts into the report (kcount.h). A failed read is said
  * and the next one picks up what it missed. */
 static void read_kcount(struct run *run)
@@ -185,7 +198,7 @@ static int tick_drain(struct run *run)
 	/* Once a second, so that keys of drops long gone leave the map. */
 	if (run->kcount && monotonic_ms() >= run->next_kcount_ms)
 		read_kcount(run);
-	return drain(run, -1);
+	return flush_and_drain(run, false);
 }
 
 /* What woke us: a ring to read, or the end of the run. 1 to end it. */
@@ -400,7 +413,7 @@ static void refresh(void *ctx)
 {
 	struct run *run = ctx;
 
-	drain(run, -1);
+	flush_and_drain(run, false);
 	read_kcount(run);
 	update_lost(run);
 }
@@ -468,7 +481,7 @@ static int finish(struct run *run, int ret)
 	tracer_detach(run->t);
 	if (ret)
 		run->r->discard = true;
-	end = drain(run, -1);
+	end = flush_and_drain(run, true);
 	read_kcount(run);
 	update_lost(run);
 	if (ret == 0)

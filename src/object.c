@@ -32,6 +32,8 @@ static int prog_type_of(const char *sec_name, struct object_prog *prog)
 	} else if (strncmp(sec_name, "tp_btf/", 7) == 0) {
 		prog->type = BPF_PROG_TYPE_TRACING;
 		prog->expected_attach_type = BPF_TRACE_RAW_TP;
+	} else if (strncmp(sec_name, "raw_tp/", 7) == 0) {
+		prog->type = BPF_PROG_TYPE_RAW_TRACEPOINT;
 	} else {
 		return -ENOTSUP;
 	}

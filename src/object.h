@@ -23,8 +23,8 @@
 #include "errmsg.h"
 #include "sys.h"
 
-#define OBJECT_MAPS_MAX 12
-#define OBJECT_PROGS_MAX 4
+#define OBJECT_MAPS_MAX 16
+#define OBJECT_PROGS_MAX 5
 #define OBJECT_NAME_MAX 64
 
 struct object_map {

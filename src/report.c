@@ -273,33 +273,14 @@ static int write_packet(struct report *r, const struct tcpdrop_event *ev,
 	return pcapng_write_drop(r->pcap, &d, pkt);
 }
 
-/* The record is the event, then ev.nframes frames, then ev.caplen packet
- * bytes; the perf ring pads the raw sample to 8 bytes, so `size` may be
- * larger than that. */
-int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
+/* What one drop becomes: counted, written, or both. 0 or -errno of
+ * the writing. */
+static int report_drop(struct report *r, const struct tcpdrop_event *ev_in,
+		       const uint64_t *frames, const uint8_t *pkt)
 {
-	struct report *r = ctx;
-	struct tcpdrop_event ev;
-	uint64_t frames[REPORT_STACK_DEPTH];
-	const uint8_t *pkt;
+	struct tcpdrop_event ev = *ev_in;
 	int ret;
 
-	if (size < sizeof(ev)) {
-		r->malformed++;
-		return 0;
-	}
-	memcpy(&ev, data, sizeof(ev));
-	if (ev.nframes > REPORT_STACK_DEPTH ||
-	    (size - sizeof(ev)) / sizeof(frames[0]) < ev.nframes ||
-	    ev.caplen > TCPDROP_SNAP_MAX || ev.caplen > ev.pkt_len ||
-	    size - sizeof(ev) - ev.nframes * sizeof(frames[0]) < ev.caplen) {
-		r->malformed++;
-		return 0;
-	}
-	pkt = (const uint8_t *)data + sizeof(ev) +
-	      ev.nframes * sizeof(frames[0]);
-	memcpy(frames, (const uint8_t *)data + sizeof(ev),
-	       ev.nframes * sizeof(frames[0]));
 	r->drops++;
 	if (ev.reason == TCPDROP_NO_REASON)
 		ev.location = drop_place(r, &ev, frames);
@@ -324,6 +305,69 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 		return 0;
 	}
 	return write_drop(r, &ev, frames);
+}
+
+/* One record in the `size` bytes at `data`: the event, then ev.nframes
+ * frames, then ev.caplen packet bytes. Sets `*len` to its length, or to
+ * 0 when it does not fit there or is not one (counted malformed). 0, or
+ * -errno of report_drop(). */
+static int one_record(struct report *r, const uint8_t *data, uint32_t size,
+		      uint32_t *len)
+{
+	struct tcpdrop_event ev;
+	uint64_t frames[REPORT_STACK_DEPTH];
+	size_t frames_len;
+
+	*len = 0;
+	if (size < sizeof(ev)) {
+		r->malformed++;
+		return 0;
+	}
+	memcpy(&ev, data, sizeof(ev));
+	if (ev.nframes > REPORT_STACK_DEPTH ||
+	    (size - sizeof(ev)) / sizeof(frames[0]) < ev.nframes ||
+	    ev.caplen > TCPDROP_SNAP_MAX || ev.caplen > ev.pkt_len ||
+	    size - sizeof(ev) - ev.nframes * sizeof(frames[0]) < ev.caplen) {
+		r->malformed++;
+		return 0;
+	}
+	frames_len = ev.nframes * sizeof(frames[0]);
+	memcpy(frames, data + sizeof(ev), frames_len);
+	*len = (uint32_t)(sizeof(ev) + frames_len + ev.caplen);
+	return report_drop(r, &ev, frames, data + sizeof(ev) + frames_len);
+}
+
+/* The perf ring pads a raw sample (its 4-byte size and the record) to 8
+ * bytes: up to 7 bytes after the last record. */
+#define PERF_SAMPLE_PAD_MAX 7
+
+/* A ring's record holds one record, or a batch of them back to back (the
+ * tp_btf program's, bpf/event.h): bytes left after a record that can
+ * hold another event are the next one; a few more than padding, but too
+ * few for one, are malformed. The ring has handed over the whole batch:
+ * after a write fails, its other records are counted, not written, and
+ * the first error is given. */
+int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
+{
+	struct report *r = ctx;
+	const uint8_t *p = data;
+	bool discard = r->discard;
+	uint32_t len;
+	int ret, first = 0;
+
+	do {
+		ret = one_record(r, p, size, &len);
+		if (ret && !first) {
+			first = ret;
+			r->discard = true;
+		}
+		p += len;
+		size -= len;
+	} while (len && size >= sizeof(struct tcpdrop_event));
+	r->discard = discard;
+	if (len && size > PERF_SAMPLE_PAD_MAX)
+		r->malformed++;
+	return first;
 }
 
 /* A key of the kernel's counts as the record it stands for: the local end

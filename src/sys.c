@@ -159,6 +159,17 @@ int sys_raw_tracepoint_open(int prog_fd)
 	return bpf_cmd(BPF_RAW_TRACEPOINT_OPEN, &attr);
 }
 
+int sys_prog_run_on_cpu(int prog_fd, uint32_t cpu)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.test.prog_fd = (uint32_t)prog_fd;
+	attr.test.flags = BPF_F_TEST_RUN_ON_CPU;
+	attr.test.cpu = cpu;
+	return bpf_cmd(BPF_PROG_TEST_RUN, &attr);
+}
+
 static int next_id_cmd(int cmd, uint32_t start, uint32_t *next)
 {
 	union bpf_attr attr;

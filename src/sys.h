@@ -56,6 +56,13 @@ int sys_prog_load(const struct sys_prog_load *load);
  * fd, which detaches when closed, or -errno. */
 int sys_raw_tracepoint_open(int prog_fd);
 
+/* BPF_PROG_TEST_RUN of a raw_tp program on CPU `cpu` (BPF_F_TEST_RUN_ON_CPU,
+ * 5.10+), with no context: in an IPI on that CPU, or at once where the
+ * caller is on it (net/bpf/test_run.c,
+ * bpf_prog_test_run_raw_tp()). 0, or -errno: -ENXIO for a CPU that is
+ * not online, -EINVAL where the kernel cannot. */
+int sys_prog_run_on_cpu(int prog_fd, uint32_t cpu);
+
 /* Calls op(arg) until it returns anything but -EAGAIN, `attempts` times
  * at most; gives its last return. */
 int sys_retry_eagain(int (*op)(void *arg), void *arg, int attempts);

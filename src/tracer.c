@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "batch.h"
 #include "config.h"
 #include "cpus.h"
 #include "btfgen.h"
@@ -28,6 +29,7 @@ extern const unsigned char tcpdrop_bpf_object_end[];
 #define PROG_NAME "tcpdrop_kfree_skb"
 #define BTF_PROG_NAME "tcpdrop_kfree_skb_btf"
 #define PROBE_PROG_NAME "tcpdrop_probe_packet"
+#define FLUSH_PROG_NAME "tcpdrop_flush"
 /* The raw tracepoint's BTF type, which a tp_btf program names to attach
  * (include/trace/bpf_probe.h, 5.5+). */
 #define BTF_TRACE_TYPE "btf_trace_kfree_skb"
@@ -58,6 +60,7 @@ struct tracer {
 	struct tcpdrop_config settings;  /* the program's, as last set */
 	int tp_btf_status;    /* 0: tp_btf used; -errno: why not (diag) */
 	struct ringbuf ringbuf;
+	struct batches batches;  /* the tp_btf program's, where used */
 	int epoll_fd;
 	int nvalues;          /* values of a per-CPU map: possible CPUs */
 	int nonline;          /* online CPUs */
@@ -84,6 +87,7 @@ struct tracer *tracer_new(void)
 	t->perf_fd = -1;
 	t->epoll_fd = -1;
 	t->ringbuf.map_fd = -1;
+	batches_init(&t->batches);
 	t->tp_btf_status = -ENOTSUP;
 	kprobe_init(&t->kprobe);
 	t->kprobe_status = -ENOTSUP;
@@ -532,6 +536,24 @@ static int read_cpus(struct tracer *t, bool *possible, bool *online,
 	return 0;
 }
 
+/* The tp_btf program batches its records where they go to the ring
+ * buffer and user space can flush a batch on its CPU (batch.h). Without
+ * that, each record goes at once, as in the tracepoint program. */
+static void open_batches(struct tracer *t, const bool *possible,
+			 int npossible)
+{
+	struct errmsg msg;
+
+	if (t->tp_btf_status != 0 || !t->ringbuf.data)
+		return;
+	errmsg_init(&msg);
+	if (object_load_program(&t->obj, FLUSH_PROG_NAME, &msg) != 0)
+		return;
+	batches_open(&t->batches, object_prog_fd(&t->obj, FLUSH_PROG_NAME),
+		     object_map_fd(&t->obj, "tcpdrop_batch_state"), possible,
+		     npossible);
+}
+
 /* The records the program kept in its self-check phase, compared with the drop that was
  * made. A mismatch means the BTF is not this kernel's. */
 static int check_record(struct tracer *t, struct errmsg *msg)
@@ -587,6 +609,7 @@ static int start_tracing(struct tracer *t)
 		phase.wakeup_bytes = (uint32_t)(t->ringbuf.size /
 				     RING_WAKEUP_PART / online_cpus(t));
 	phase.wall_offset_ns = wall_offset_in_second();
+	phase.batch = batches_used(&t->batches);
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
 
@@ -760,6 +783,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		ret = open_rings(t, cfg, online, npossible, msg);
 	if (ret)
 		goto out;
+	open_batches(t, possible, npossible);
 	step = "starting to trace";
 	attach_kprobe(t);
 	ret = start_tracing(t);
@@ -827,6 +851,11 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink)
 			return ret;
 	}
 	return 0;
+}
+
+int tracer_flush(struct tracer *t, bool settle)
+{
+	return batches_flush(&t->batches, settle);
 }
 
 int tracer_read_lost(struct tracer *t, uint64_t *lost)
@@ -932,6 +961,11 @@ bool tracer_direct_packet(const struct tracer *t)
 	return t->tp_btf_status == 0 && t->settings.direct_packet;
 }
 
+bool tracer_batches(const struct tracer *t)
+{
+	return batches_used(&t->batches);
+}
+
 const struct selfcheck *tracer_selfcheck(const struct tracer *t)
 {
 	return &t->selfcheck;
@@ -956,6 +990,7 @@ static void tracer_stop(struct tracer *t)
 	kprobe_detach(&t->kprobe);
 	discover_release(t->disc_keep);
 	t->disc_keep = NULL;
+	batches_close(&t->batches);
 	ringbuf_close(&t->ringbuf);
 	for (i = 0; i < t->nrings; i++)
 		ring_close(&t->rings[i]);

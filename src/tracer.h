@@ -90,6 +90,11 @@ int tracer_drain(struct tracer *t, int index, const struct tracer_sink *sink);
 
 /* The records the program could not write because a ring was full, as it
  * counted them itself since the start: exact at any time. 0 or -errno. */
+/* Sends the records that wait in the tp_btf program's per-CPU batches
+ * to the ring buffer, for the next tracer_drain() (batch.h; `settle`
+ * after tracer_detach()). 0 where there are none, or -errno. */
+int tracer_flush(struct tracer *t, bool settle);
+
 int tracer_read_lost(struct tracer *t, uint64_t *lost);
 
 /* The runs of tcpdrop's programs the kernel skipped because one of them
@@ -143,6 +148,9 @@ int tracer_tp_btf(const struct tracer *t);
 /* Whether the tp_btf program reads the packet's headers with plain loads
  * (newer kernels' verifiers take them; bpf/config.h direct_packet). */
 bool tracer_direct_packet(const struct tracer *t);
+
+/* Whether the tp_btf program batches its records (batch.h). */
+bool tracer_batches(const struct tracer *t);
 
 /* What the self-check did (selfcheck.h), for -v. */
 const struct selfcheck *tracer_selfcheck(const struct tracer *t);

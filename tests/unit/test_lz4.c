@@ -108,7 +108,7 @@ static void test_lz4_object_open(void)
 				       tcpdrop_bpf_object), &msg), 0);
 	CHECK(a.image != NULL);
 	CHECK(b.image == NULL);
-	CHECK_INT(a.nprogs, 4);
+	CHECK_INT(a.nprogs, 5);
 	CHECK_INT(a.nprogs, b.nprogs);
 	CHECK_INT(a.nmaps, b.nmaps);
 	for (i = 0; i < a.nprogs && i < b.nprogs; i++) {

@@ -35,7 +35,7 @@ static void test_open(void)
 	struct bpf_object obj;
 
 	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
-	CHECK_INT(obj.nprogs, 4);
+	CHECK_INT(obj.nprogs, 5);
 	CHECK_STR(obj.progs[0].name, "tcpdrop_kfree_skb");
 	CHECK_STR(obj.progs[0].sec_name, "tracepoint/skb/kfree_skb");
 	CHECK_INT(obj.progs[0].type, BPF_PROG_TYPE_TRACEPOINT);
@@ -56,11 +56,17 @@ static void test_open(void)
 	CHECK_STR(obj.progs[2].sec_name, "tp_btf/probe_packet");
 	CHECK_INT(obj.progs[2].type, BPF_PROG_TYPE_TRACING);
 	CHECK_INT(obj.progs[2].expected_attach_type, BPF_TRACE_RAW_TP);
-	CHECK_STR(obj.progs[3].name, "tcpdrop_tcp_drop");
-	CHECK_STR(obj.progs[3].sec_name, "kprobe/tcp_drop");
-	CHECK_INT(obj.progs[3].type, BPF_PROG_TYPE_KPROBE);
+	/* The batches' flush: a raw_tp program run on a CPU, never
+	 * attached. */
+	CHECK_STR(obj.progs[3].name, "tcpdrop_flush");
+	CHECK_STR(obj.progs[3].sec_name, "raw_tp/tcpdrop_flush");
+	CHECK_INT(obj.progs[3].type, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	CHECK_INT(obj.progs[3].expected_attach_type, 0);
+	CHECK_STR(obj.progs[4].name, "tcpdrop_tcp_drop");
+	CHECK_STR(obj.progs[4].sec_name, "kprobe/tcp_drop");
+	CHECK_INT(obj.progs[4].type, BPF_PROG_TYPE_KPROBE);
 	CHECK_STR(obj.license, "GPL");
-	CHECK_INT(obj.nmaps, 11);
+	CHECK_INT(obj.nmaps, 12);
 	/* The BPF ring buffer: its size in bytes is set by the loader. */
 	m = object_map(&obj, "tcpdrop_ring");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_RINGBUF &&
@@ -103,14 +109,20 @@ static void test_open(void)
 	      m->spec.key_size == 4 && m->spec.value_size == 4 &&
 	      m->spec.max_entries == 0);
 	/* The record with room for its stack frames and its packet (-w),
-	 * one per CPU, and the CPU's count of ring bytes since its last
-	 * wakeup of the reader. */
+	 * one per CPU; the CPU's count of ring bytes since its last wakeup
+	 * of the reader, its last clock reading and tick, and its batch. */
 	m = object_map(&obj, "tcpdrop_scratch");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
 	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
 	      m->spec.value_size == sizeof(struct tcpdrop_event) +
 				    TCPDROP_STACK_BUF * 8 + TCPDROP_SNAP_BUF +
-				    8);
+				    3 * 8 + TCPDROP_BATCH_MAX *
+				    sizeof(struct tcpdrop_event));
+	/* Each CPU's batch: busy, and how many records it holds. */
+	m = object_map(&obj, "tcpdrop_batch_state");
+	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	      m->spec.key_size == 4 && m->spec.max_entries == 1 &&
+	      m->spec.value_size == sizeof(struct tcpdrop_batch_state));
 	/* The program's own count of records it could not write. */
 	m = object_map(&obj, "tcpdrop_lost");
 	CHECK(m && m->spec.type == BPF_MAP_TYPE_PERCPU_ARRAY &&

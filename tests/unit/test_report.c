@@ -155,6 +155,63 @@ static void test_frames_beyond_the_record(void)
 	free(h.text);
 }
 
+/* The tp_btf program's batch: events back to back in one ring record,
+ * each its own row; bytes after the last that are more than the perf
+ * ring's padding, but too few for an event, are malformed. */
+static void test_batch(void)
+{
+	struct tcpdrop_event batch[TCPDROP_BATCH_MAX + 1];
+	struct harness h;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		batch[i] = syn_record().ev;
+		batch[i].sport = (uint16_t)(40001 + i);
+	}
+	harness_open(&h);
+	h.r.want_stack = false;
+	CHECK_INT(report_sample(&h.r, 0, batch, 3 * sizeof(batch[0])), 0);
+	CHECK_INT(h.r.drops, 3);
+	CHECK_INT(h.r.malformed, 0);
+	CHECK_INT(report_sample(&h.r, 0, batch, 2 * sizeof(batch[0]) + 8), 0);
+	harness_close(&h);
+	CHECK_INT(h.r.drops, 5);
+	CHECK_INT(h.r.malformed, 1);
+	CHECK(h.text && strstr(h.text, " 127.0.0.2:40001 "));
+	CHECK(h.text && strstr(h.text, " 127.0.0.2:40002 "));
+	CHECK(h.text && strstr(h.text, " 127.0.0.2:40003 "));
+	free(h.text);
+}
+
+/* A write that fails in the middle of a batch: the error is given, and
+ * the batch's other records still count (the ring has handed them over;
+ * the summary adds up only if they do), written or not. */
+static void test_batch_write_error(void)
+{
+	struct tcpdrop_event batch[3];
+	struct harness h;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		batch[i] = syn_record().ev;
+	harness_open(&h);
+	fclose(h.r.out);
+	h.r.out = fopen("/dev/full", "w");
+	CHECK(h.r.out != NULL);
+	if (!h.r.out) {
+		report_free(&h.r);
+		free(h.text);
+		return;
+	}
+	setvbuf(h.r.out, NULL, _IONBF, 0);
+	h.r.want_stack = false;
+	CHECK(report_sample(&h.r, 0, batch, sizeof(batch)) < 0);
+	CHECK_INT(h.r.drops, 3);
+	CHECK_INT(h.r.discard, false);
+	harness_close(&h);
+	free(h.text);
+}
+
 /* Two drops one after the other, each with its own stack: nothing is
  * shared between records. */
 static void test_each_row_its_own_stack(void)
@@ -332,6 +389,8 @@ int main(void)
 	RUN(test_no_stack);
 	RUN(test_frames_beyond_the_record);
 	RUN(test_each_row_its_own_stack);
+	RUN(test_batch);
+	RUN(test_batch_write_error);
 	RUN(test_free_wrapper_names);
 	RUN(test_location_past_wrapper);
 	RUN(test_location_kept);
