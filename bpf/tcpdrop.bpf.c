@@ -849,12 +849,18 @@ INLINE void send_batch(struct tcpdrop_record *rec, unsigned int len,
 		count_lost(len);
 }
 
-INLINE struct tcpdrop_batch_state *batch_state(void)
+/* Volatile, and ordered against the batch's contents by compiler
+ * barriers: the only other party, the tp_btf program or tcpdrop_flush
+ * interrupting this one, runs on this CPU, which sees its own stores in
+ * program order, so the order clang emits is the order that counts. */
+INLINE volatile struct tcpdrop_batch_state *batch_state(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&tcpdrop_batch_state, &zero);
 }
+
+#define COMPILER_BARRIER() asm volatile("" ::: "memory")
 
 /* The tp_btf program's records go into a per-CPU batch, and the batch
  * into the ring buffer when it is full: bpf_ringbuf_output() costs
@@ -863,23 +869,20 @@ INLINE struct tcpdrop_batch_state *batch_state(void)
  * record's cache lines), once a batch instead of once a drop. User
  * space flushes the batches that are not full on its drain tick
  * (tcpdrop_flush), so a drop still shows within it. When tcpdrop_flush
- * has interrupted, or been interrupted by, this program on this CPU,
- * (`busy`), the record goes alone. Plain stores: the only reader of
- * `busy` that matters runs on this CPU, which sees its own stores in
- * program order; volatile keeps clang from moving them. */
+ * has interrupted, or been interrupted by, this program on this CPU
+ * (`busy`), the record goes alone. */
 INLINE void send_batched(void *ctx, struct tcpdrop_record *rec,
 			 const struct tcpdrop_phase *phase)
 {
-	struct tcpdrop_batch_state *b = batch_state();
-	volatile __u32 *busy;
+	volatile struct tcpdrop_batch_state *b = batch_state();
 	unsigned long long len;
 
 	if (!b || b->busy) {
 		send_record(ctx, rec, phase, sizeof(rec->ev));
 		return;
 	}
-	busy = &b->busy;
-	*busy = 1;
+	b->busy = 1;
+	COMPILER_BARRIER();
 	len = b->len;
 	/* Never more than TCPDROP_BATCH_MAX - 1 are kept: a bound the
 	 * verifier sees, for the copy's place. */
@@ -892,7 +895,8 @@ INLINE void send_batched(void *ctx, struct tcpdrop_record *rec,
 		len = 0;
 	}
 	b->len = (__u32)len;
-	*busy = 0;
+	COMPILER_BARRIER();
+	b->busy = 0;
 }
 
 /* Adds this drop to its key in tcpdrop_counts (event.h). A key seen for
@@ -1198,22 +1202,22 @@ int tcpdrop_probe_packet(unsigned long long *ctx)
 SEC("raw_tp/tcpdrop_flush")
 int tcpdrop_flush(void *ctx)
 {
-	struct tcpdrop_batch_state *b = batch_state();
+	volatile struct tcpdrop_batch_state *b = batch_state();
 	__u32 zero = 0;
 	struct tcpdrop_record *rec = bpf_map_lookup_elem(&tcpdrop_scratch,
 							 &zero);
-	volatile __u32 *busy;
 	unsigned long long len;
 
 	if (!cfg.ringbuf || !b || !rec || b->busy || !b->len)
 		return 0;
-	busy = &b->busy;
-	*busy = 1;
+	b->busy = 1;
+	COMPILER_BARRIER();
 	len = b->len;
 	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
 	send_batch(rec, (unsigned int)len, BPF_RB_NO_WAKEUP);
 	b->len = 0;
-	*busy = 0;
+	COMPILER_BARRIER();
+	b->busy = 0;
 	return 0;
 }
 
