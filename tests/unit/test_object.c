@@ -3,7 +3,9 @@
  * Needs no root: nothing here calls bpf(). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "event.h"
@@ -425,6 +427,80 @@ static void test_corrupt_bytes_have_messages(void)
 	free(copy);
 }
 
+/* Where, among the program's instructions, `base + off` is read or
+ * written as a 4-byte word: 'L' a load, 'S' a store, 0 neither. */
+static char word_access(const struct bpf_insn *insn, int base, int off)
+{
+	uint8_t mode = BPF_MEM | BPF_W;
+
+	if (insn->off != off)
+		return 0;
+	if (insn->code == (BPF_LDX | mode) && insn->src_reg == base)
+		return 'L';
+	if ((insn->code == (BPF_STX | mode) || insn->code == (BPF_ST | mode)) &&
+	    insn->dst_reg == base)
+		return 'S';
+	return 0;
+}
+
+/* Checks, in program `name`, that the batch's `len` is read again after
+ * `busy` is set and written before `busy` is cleared, for the register
+ * that holds the batch state (the one whose `busy` is stored twice).
+ * clang orders volatile accesses only among themselves: a `len` read
+ * before, or written after, the `busy` window lets the other program
+ * (the flush in an IPI, or the tp_btf program in a softirq) change the
+ * batch between them: rows sent twice, or a record never sent. */
+static void check_busy_window(const struct bpf_object *obj, const char *name)
+{
+	const int busy = offsetof(struct tcpdrop_batch_state, busy);
+	const int len = offsetof(struct tcpdrop_batch_state, len);
+	const struct object_prog *prog = NULL;
+	int i, reg, windows = 0;
+
+	for (i = 0; i < obj->nprogs; i++)
+		if (strcmp(obj->progs[i].name, name) == 0)
+			prog = &obj->progs[i];
+	CHECK(prog != NULL);
+	if (!prog)
+		return;
+	for (reg = 0; reg < 10; reg++) {
+		long first = -1, last = -1, read_in = 0, written_out = 0;
+		size_t k;
+
+		for (k = 0; k < prog->insn_cnt; k++)
+			if (word_access(&prog->insns[k], reg, busy) == 'S') {
+				if (first < 0)
+					first = (long)k;
+				last = (long)k;
+			}
+		if (first < 0 || first == last)
+			continue;
+		for (k = 0; k < prog->insn_cnt; k++) {
+			char a = word_access(&prog->insns[k], reg, len);
+
+			if (a == 'L' && (long)k > first && (long)k < last)
+				read_in++;
+			if (a == 'S' && ((long)k < first || (long)k > last))
+				written_out++;
+		}
+		CHECK_INT(read_in > 0, 1);
+		CHECK_INT(written_out, 0);
+		windows++;
+	}
+	CHECK_INT(windows, 1);
+}
+
+static void test_batch_busy_window(void)
+{
+	struct errmsg err = { "" };
+	struct bpf_object obj;
+
+	CHECK_INT(object_open(&obj, tcpdrop_bpf_object, OBJ_LEN, &err), 0);
+	check_busy_window(&obj, "tcpdrop_kfree_skb_btf");
+	check_busy_window(&obj, "tcpdrop_flush");
+	object_close(&obj);
+}
+
 int main(void)
 {
 	RUN(test_open);
@@ -435,5 +511,6 @@ int main(void)
 	RUN(test_rodata_offset_bound);
 	RUN(test_truncated);
 	RUN(test_corrupt_bytes_have_messages);
+	RUN(test_batch_busy_window);
 	return check_exit_code();
 }
