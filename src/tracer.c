@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/membarrier.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -908,10 +910,26 @@ int tracer_add_netns(struct tracer *t, uint32_t inode)
 	return fd < 0 ? fd : sys_map_update(fd, &inode, &one, BPF_ANY);
 }
 
+/* Closing a raw tracepoint's link does not wait for the program's runs
+ * in flight on other CPUs (a perf event's detach does): one could still
+ * put a record into a batch after the last flush, or leave a ring buffer
+ * record reserved past the last drain. They run under RCU, so a grace
+ * period is the wait: membarrier()'s global command is synchronize_rcu()
+ * (kernel/sched/membarrier.c, 4.3+). Where it is refused (nohz_full
+ * CPUs), the final flush's retries are what is left. */
+static void wait_for_program_runs(void)
+{
+	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+}
+
 void tracer_detach(struct tracer *t)
 {
+	bool raw_tp = t->perf_fd >= 0 && t->tp_btf_status == 0;
+
 	detach(t->perf_fd);
 	t->perf_fd = -1;
+	if (raw_tp)
+		wait_for_program_runs();
 	if (t->kprobe.fd >= 0) {
 		/* The program stops; the event itself goes with the stop. */
 		detach(t->kprobe.fd);
