@@ -287,7 +287,7 @@ static int create_maps(struct tracer *t, struct errmsg *msg)
  * outside --btf file will not do), 5.5+, and a row without a stack: a
  * stack taken there begins with the raw tracepoint's own frames. The
  * kernels without reasons take 8 caller frames (want_caller). Its
- * verifier run is longer than the tracepoint program's (16 ms against
+ * verifier run is about as long as the tracepoint program's (7 ms against
  * 6 ms here for -S; README "Benchmarks"). Gives the BTF id to attach
  * to, or -errno why not. */
 static int tp_btf_target(const struct tracer *t, const struct tracer_config *cfg)
