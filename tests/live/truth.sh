@@ -29,6 +29,7 @@ run_truth_scenarios() {
 	truth_veth_quiet
 	truth_netfilter
 	truth_netfilter6_dstopts
+	truth_sender_socket
 	truth_vxlan
 }
 
@@ -608,6 +609,100 @@ truth_netfilter6_dstopts() {
 	json_row_check netfilter6_dstopts nfd 2001:db8::1 40111 2001:db8::2 8111 \
 		"$(reason_or_location NETFILTER_DROP nf_hook_slow)" "$ifindex" || return
 	pass netfilter6_dstopts
+}
+
+# --- the sender's socket, in its namespace and across veth ------------------------
+# Two SYNs of connect()ing sockets in a (dropgen nf4), each dropped by a
+# rule: one at b's netdev ingress hook on tdb, before ip_rcv_core()
+# orphans it, so that skb->sk is still a's socket in SYN_SENT, on the
+# packet's own source port but in another namespace: no state, netns b;
+# the other at a's output hook, before the packet has a device: its own
+# socket gives the state SYN_SENT and the namespace (ifindex 0). Both
+# namespaces traced at once, each with -N.
+
+# sender_row_check TEST NAME SPORT DPORT STATE IFINDEX NETNS: exactly one
+# drop line in the run: 192.0.2.1:SPORT -> 192.0.2.2:DPORT, SYN, dropped by
+# netfilter, with this state ("-": none), ifindex and netns.
+sender_row_check() {
+	got=$(jq -r 'select(.type == "drop") |
+		[.family, .saddr, .sport, .daddr, .dport, (.state // "-"),
+		 .flags, (.reason // .location), .ifindex, .netns] | @tsv' "$WORK/$2.out")
+	want=$(printf 'ipv4\t192.0.2.1\t%s\t192.0.2.2\t%s\t%s\tSYN\t%s\t%s\t%s' "$3" "$4" "$5" \
+		"$(reason_or_location NETFILTER_DROP nf_hook_slow)" "$6" "$7")
+	# shellcheck disable=SC2254
+	case "$got" in $want) return 0 ;; esac
+	fail "$1" "$2: want exactly: $want; got: $(echo "$got" | tr '\n' '|')"
+	return 1
+}
+
+# sender_rules: b drops TCP to 8113 at tdb's ingress, a TCP to 8114 on
+# its way out.
+sender_rules() {
+	in_truth_ns nft add table netdev tcpdrop_test &&
+		in_truth_ns nft add chain netdev tcpdrop_test ingress \
+			'{ type filter hook ingress device tdb priority 0; }' &&
+		in_truth_ns nft add rule netdev tcpdrop_test ingress \
+			tcp dport 8113 counter drop &&
+		ip netns exec "$TNSA" nft add table inet tcpdrop_test &&
+		ip netns exec "$TNSA" nft add chain inet tcpdrop_test output \
+			'{ type filter hook output priority 0; }' &&
+		ip netns exec "$TNSA" nft add rule inet tcpdrop_test output \
+			tcp dport 8114 counter drop
+}
+
+truth_sender_socket() {
+	test=sender_socket_veth
+	if ! have_nft || ! have_jq; then
+		skip $test "needs nft (package nftables) and jq"
+		return
+	fi
+	veth_pair $test || return
+	if ! sender_rules 2>"$WORK/sks.nft"; then
+		veth_pair_down
+		skip $test "nft cannot add the rules here: $(head -n 1 "$WORK/sks.nft")"
+		return
+	fi
+	a_inode=$(stat -L -c %i "/run/netns/$TNSA")
+	start_tracer sksa -j -S -N "$a_inode" ||
+		{ veth_pair_down; fail $test "tcpdrop did not start: $(cat "$WORK/sksa.err")"; return; }
+	a_pid=$TRACER_PID
+	if ! start_tracer sksb -j -S -N "$NS_INODE"; then
+		TRACER_PID=$a_pid
+		stop_tracer
+		veth_pair_down
+		fail $test "tcpdrop did not start: $(cat "$WORK/sksb.err")"
+		return
+	fi
+	ip netns exec "$TNSA" "$DROPGEN" -n nf4 192.0.2.1 40113 192.0.2.2 8113 \
+		>"$WORK/sks.gen" 2>&1 &&
+		ip netns exec "$TNSA" "$DROPGEN" -n nf4 192.0.2.1 40114 192.0.2.2 8114 \
+			>>"$WORK/sks.gen" 2>&1
+	gen=$?
+	sleep 0.5
+	stop_tracer
+	b_status=$TRACER_STATUS
+	TRACER_PID=$a_pid
+	stop_tracer
+	a_status=$TRACER_STATUS
+	b_dropped=$(in_truth_ns nft list chain netdev tcpdrop_test ingress |
+		sed -n 's/.* counter packets \([0-9]*\) .*/\1/p')
+	a_dropped=$(ip netns exec "$TNSA" nft list chain inet tcpdrop_test output |
+		sed -n 's/.* counter packets \([0-9]*\) .*/\1/p')
+	ifindex=$B_IFINDEX
+	b_inode=$NS_INODE
+	veth_pair_down
+	[ "$gen" -eq 0 ] || { fail $test "dropgen: $(cat "$WORK/sks.gen")"; return; }
+	TRACER_STATUS=$a_status
+	expect_clean_exit $test sksa || return
+	TRACER_STATUS=$b_status
+	expect_clean_exit $test sksb || return
+	if [ "$b_dropped/$a_dropped" != 1/1 ]; then
+		fail $test "the rules dropped '$b_dropped' (ingress of b) and '$a_dropped' (output of a) packets, want 1 and 1"
+		return
+	fi
+	sender_row_check $test sksb 40113 8113 - "$ifindex" "$b_inode" || return
+	sender_row_check $test sksa 40114 8114 SYN_SENT 0 "$a_inode" || return
+	pass $test
 }
 
 # --- TCP inside a tunnel ---------------------------------------------------------
