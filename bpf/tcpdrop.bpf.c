@@ -617,6 +617,12 @@ struct sock_view {
 	unsigned char state;
 };
 
+/* What the tp_btf program reads at its entry, before any branch. */
+struct entry_view {
+	struct skb_view skb;
+	struct sock_view sock;
+};
+
 /* The verifier checks a load of a pointer field (skc_net.net) from a
  * pointer it trusts against the kernel's lists of trusted fields, by
  * name: a search through all of the kernel's BTF each time
@@ -928,6 +934,29 @@ INLINE volatile struct tcpdrop_batch_state *batch_state(void)
 
 #define COMPILER_BARRIER() asm volatile("" ::: "memory")
 
+/* Marks this CPU's batch busy and gives how many records it holds:
+ * never more than TCPDROP_BATCH_MAX - 1 (a full one is sent at once), a
+ * bound the verifier sees for the copy's place. */
+INLINE unsigned long long batch_enter(volatile struct tcpdrop_batch_state *b)
+{
+	unsigned long long len;
+
+	b->busy = 1;
+	COMPILER_BARRIER();
+	len = b->len;
+	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
+	return len;
+}
+
+/* Sets how many records the batch holds, then frees it. */
+INLINE void batch_leave(volatile struct tcpdrop_batch_state *b,
+			unsigned long long len)
+{
+	b->len = (__u32)len;
+	COMPILER_BARRIER();
+	b->busy = 0;
+}
+
 /* The tp_btf program's records go into a per-CPU batch, and the batch
  * into the ring buffer when it is full: bpf_ringbuf_output() costs
  * about 35 ns a call on top of its copy (its lock, the producer
@@ -947,12 +976,7 @@ INLINE void send_batched(void *ctx, struct tcpdrop_record *rec,
 		send_record(ctx, rec, phase, sizeof(rec->ev));
 		return;
 	}
-	b->busy = 1;
-	COMPILER_BARRIER();
-	len = b->len;
-	/* Never more than TCPDROP_BATCH_MAX - 1 are kept: a bound the
-	 * verifier sees, for the copy's place. */
-	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
+	len = batch_enter(b);
 	__builtin_memcpy(&rec->batch[len], &rec->ev, sizeof(rec->ev));
 	len++;
 	if (len == TCPDROP_BATCH_MAX) {
@@ -960,9 +984,7 @@ INLINE void send_batched(void *ctx, struct tcpdrop_record *rec,
 						 len * sizeof(rec->ev)));
 		len = 0;
 	}
-	b->len = (__u32)len;
-	COMPILER_BARRIER();
-	b->busy = 0;
+	batch_leave(b, len);
 }
 
 /* Adds this drop to its key in tcpdrop_counts (event.h). A key seen for
@@ -1125,8 +1147,8 @@ INLINE int keep_selfcheck_drop(const struct tcpdrop_event *ev)
  * after it, the self-check's own packets are not the host's drops. */
 INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 		       const struct tcpdrop_phase *phase,
-		       struct sk_buff *skb, const struct skb_view *entry_skb,
-		       const struct sock_view *entry_sock, struct sock *sk,
+		       struct sk_buff *skb, const struct entry_view *entry,
+		       struct sock *sk,
 		       unsigned short protocol, unsigned long long location,
 		       int selfcheck, int direct)
 {
@@ -1135,16 +1157,16 @@ INLINE int report_drop(void *ctx, struct tcpdrop_record *rec,
 	struct skb_view v;
 
 	if (cfg.have_btf) {
-		if (entry_skb)
-			v = *entry_skb;
+		if (entry)
+			v = entry->skb;
 		else
 			read_skb(skb, rec->frames, &v, direct);
 		if (read_headers(skb, &v, protocol, ev, direct))
 			return 0;
 		if (!selfcheck && cfg.family && ev->family != cfg.family)
 			return 0;
-		if (entry_sock)
-			context_direct(skb, &v, entry_sock, ev);
+		if (entry)
+			context_direct(skb, &v, &entry->sock, ev);
 		else
 			read_context(skb, &v, sk ? sk : v.sk, ev);
 		if (selfcheck)
@@ -1195,8 +1217,7 @@ INLINE struct tcpdrop_record *new_record(unsigned char hook)
 /* What both programs on skb:kfree_skb do with its arguments: `protocol`
  * in host order, `reason` TCPDROP_NO_REASON on kernels without one. */
 INLINE int kfree_skb_drop(void *ctx, struct sk_buff *skb,
-			  const struct skb_view *entry_skb,
-			  const struct sock_view *entry_sock,
+			  const struct entry_view *entry,
 			  struct sock *rx_sk, unsigned short protocol,
 			  unsigned int reason, unsigned long long location,
 			  int direct)
@@ -1216,7 +1237,7 @@ INLINE int kfree_skb_drop(void *ctx, struct sk_buff *skb,
 	if (!rec)
 		return 0;
 	rec->ev.reason = reason;
-	return report_drop(ctx, rec, phase, skb, entry_skb, entry_sock,
+	return report_drop(ctx, rec, phase, skb, entry,
 			   cfg.have_btf ? rx_sk : 0, protocol, location,
 			   selfcheck, direct);
 }
@@ -1228,7 +1249,7 @@ int tcpdrop_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 
 	if (field_exists(ctx->reason))
 		reason = ctx->reason;
-	return kfree_skb_drop(ctx, ctx->skbaddr, 0, 0, socket_of(ctx),
+	return kfree_skb_drop(ctx, ctx->skbaddr, 0, socket_of(ctx),
 			      ctx->protocol, reason,
 			      (unsigned long long)ctx->location, 0);
 }
@@ -1246,8 +1267,7 @@ int tcpdrop_kfree_skb_btf(unsigned long long *ctx)
 	struct sock *rx_sk = 0;
 	unsigned int reason = TCPDROP_NO_REASON;
 	unsigned short protocol;
-	struct skb_view v;
-	struct sock_view sv;
+	struct entry_view entry;
 
 	if (field_exists(TP_RECORD->reason))
 		reason = (unsigned int)ctx[2];
@@ -1256,9 +1276,9 @@ int tcpdrop_kfree_skb_btf(unsigned long long *ctx)
 	protocol = skb->protocol;
 	protocol = (unsigned short)(protocol >> 8 | protocol << 8);
 	/* Before any branch: see read_sock(). */
-	read_skb(skb, 0, &v, 1);
-	read_sock(rx_sk ? rx_sk : v.sk, &sv);
-	return kfree_skb_drop(ctx, skb, &v, &sv, rx_sk, protocol, reason,
+	read_skb(skb, 0, &entry.skb, 1);
+	read_sock(rx_sk ? rx_sk : entry.skb.sk, &entry.sock);
+	return kfree_skb_drop(ctx, skb, &entry, rx_sk, protocol, reason,
 			      ctx[1], 1);
 }
 
@@ -1292,14 +1312,9 @@ int tcpdrop_flush(void *ctx)
 
 	if (!cfg.ringbuf || !b || !rec || b->busy || !b->len)
 		return 0;
-	b->busy = 1;
-	COMPILER_BARRIER();
-	len = b->len;
-	VERIFIER_BOUND(len, TCPDROP_BATCH_MAX - 1);
+	len = batch_enter(b);
 	send_batch(rec, (unsigned int)len, BPF_RB_NO_WAKEUP);
-	b->len = 0;
-	COMPILER_BARRIER();
-	b->busy = 0;
+	batch_leave(b, 0);
 	return 0;
 }
 
@@ -1326,7 +1341,7 @@ int tcpdrop_tcp_drop(struct pt_regs *ctx)
 	if (!rec)
 		return 0;
 	rec->ev.reason = TCPDROP_NO_REASON;
-	return report_drop(ctx, rec, phase_of(), skb, 0, 0, sk, protocol,
+	return report_drop(ctx, rec, phase_of(), skb, 0, sk, protocol,
 			   kprobe_return_address(ctx), 0, 0);
 }
 

@@ -320,7 +320,10 @@ static size_t ring_pages(const struct options *opts)
 			      page, ncpus);
 }
 
-static int start(struct tracer *t, const struct options *opts)
+/* `realtime_offset_ns`: the report's CLOCK_REALTIME - CLOCK_MONOTONIC,
+ * which the program's seconds must agree with. */
+static int start(struct tracer *t, const struct options *opts,
+		 int64_t realtime_offset_ns)
 {
 	struct tracer_config cfg = {
 		.family = opts->family,
@@ -334,6 +337,7 @@ static int start(struct tracer *t, const struct options *opts)
 		.snaplen = opts->pcap_path ? opts->snaplen : 0,
 		.whole_seconds = !opts->json && !opts->pcap_path &&
 				 opts->style.time == TIME_HMS,
+		.realtime_offset_ns = realtime_offset_ns,
 	};
 	struct errmsg msg;
 	int ret = tracer_start(t, &cfg, &msg);
@@ -645,7 +649,7 @@ static int trace(const struct options *opts, int signal_fd)
 	status = open_pcap(&run);
 	if (status || (opts->pcap_path && !run.pcap_out))
 		goto out;
-	status = start(run.t, opts);
+	status = start(run.t, opts, r.realtime_offset_ns);
 	if (status == 0)
 		status = open_kcount(&run);
 	if (status == 0)

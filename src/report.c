@@ -273,10 +273,10 @@ static int write_packet(struct report *r, const struct tcpdrop_event *ev,
 	return pcapng_write_drop(r->pcap, &d, pkt);
 }
 
-/* What one drop becomes: counted, written, or both. 0 or -errno of
- * the writing. */
+/* What one drop becomes: counted, and written unless `write` is false
+ * or the report discards. 0 or -errno of the writing. */
 static int report_drop(struct report *r, const struct tcpdrop_event *ev_in,
-		       const uint64_t *frames, const uint8_t *pkt)
+		       const uint64_t *frames, const uint8_t *pkt, bool write)
 {
 	struct tcpdrop_event ev = *ev_in;
 	int ret;
@@ -290,7 +290,7 @@ static int report_drop(struct report *r, const struct tcpdrop_event *ev_in,
 		metrics_key_of(r->metrics, &ev, &key);
 		metrics_add(r->metrics, &key, 1);
 	}
-	if (r->discard)
+	if (r->discard || !write)
 		return 0;
 	if (r->pcap) {
 		ret = write_packet(r, &ev, pkt);
@@ -308,11 +308,11 @@ static int report_drop(struct report *r, const struct tcpdrop_event *ev_in,
 }
 
 /* One record in the `size` bytes at `data`: the event, then ev.nframes
- * frames, then ev.caplen packet bytes. Sets `*len` to its length, or to
- * 0 when it does not fit there or is not one (counted malformed). 0, or
- * -errno of report_drop(). */
+ * frames, then ev.caplen packet bytes, as report_drop() takes it. Sets
+ * `*len` to its length, or to 0 when it does not fit there or is not one
+ * (counted malformed). 0, or -errno of report_drop(). */
 static int one_record(struct report *r, const uint8_t *data, uint32_t size,
-		      uint32_t *len)
+		      bool write, uint32_t *len)
 {
 	struct tcpdrop_event ev;
 	uint64_t frames[REPORT_STACK_DEPTH];
@@ -334,7 +334,8 @@ static int one_record(struct report *r, const uint8_t *data, uint32_t size,
 	frames_len = ev.nframes * sizeof(frames[0]);
 	memcpy(frames, data + sizeof(ev), frames_len);
 	*len = (uint32_t)(sizeof(ev) + frames_len + ev.caplen);
-	return report_drop(r, &ev, frames, data + sizeof(ev) + frames_len);
+	return report_drop(r, &ev, frames, data + sizeof(ev) + frames_len,
+			   write);
 }
 
 /* The perf ring pads a raw sample (its 4-byte size and the record) to 8
@@ -351,20 +352,16 @@ int report_sample(void *ctx, int cpu, const void *data, uint32_t size)
 {
 	struct report *r = ctx;
 	const uint8_t *p = data;
-	bool discard = r->discard;
 	uint32_t len;
 	int ret, first = 0;
 
 	do {
-		ret = one_record(r, p, size, &len);
-		if (ret && !first) {
+		ret = one_record(r, p, size, !first, &len);
+		if (ret && !first)
 			first = ret;
-			r->discard = true;
-		}
 		p += len;
 		size -= len;
 	} while (len && size >= sizeof(struct tcpdrop_event));
-	r->discard = discard;
 	if (len && size > PERF_SAMPLE_PAD_MAX)
 		r->malformed++;
 	return first;

@@ -8,7 +8,6 @@
 #include <linux/membarrier.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -584,23 +583,19 @@ static int check_record(struct tracer *t, struct errmsg *msg)
 			  "--btf FILE)", t->kernel.btf_path, why);
 }
 
-/* (CLOCK_REALTIME - CLOCK_MONOTONIC) modulo one second, in ns: where
- * the wall clock's seconds begin on the monotonic clock that the
+/* The rows' CLOCK_REALTIME - CLOCK_MONOTONIC modulo one second, in ns:
+ * where the wall clock's seconds begin on the monotonic clock that the
  * program's times are read on (tcpdrop_phase.wall_offset_ns). */
-static uint32_t wall_offset_in_second(void)
+static uint32_t wall_offset_in_second(int64_t realtime_offset_ns)
 {
-	struct timespec real, mono;
-	int64_t ns;
+	int64_t ns = realtime_offset_ns % 1000000000;
 
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	ns = ((int64_t)real.tv_nsec - mono.tv_nsec) % 1000000000;
 	return (uint32_t)(ns < 0 ? ns + 1000000000 : ns);
 }
 
 /* The program's phase (event.h): the self-check until the rings are ready,
  * then tracing. */
-static int start_tracing(struct tracer *t)
+static int start_tracing(struct tracer *t, const struct tracer_config *cfg)
 {
 	int fd = object_map_fd(&t->obj, "tcpdrop_phase");
 	struct tcpdrop_phase phase = { .tracing = 1 };
@@ -610,7 +605,7 @@ static int start_tracing(struct tracer *t)
 	if (t->ringbuf.data)
 		phase.wakeup_bytes = (uint32_t)(t->ringbuf.size /
 				     RING_WAKEUP_PART / online_cpus(t));
-	phase.wall_offset_ns = wall_offset_in_second();
+	phase.wall_offset_ns = wall_offset_in_second(cfg->realtime_offset_ns);
 	phase.batch = batches_used(&t->batches);
 	return fd < 0 ? fd : sys_map_update(fd, &zero, &phase, BPF_ANY);
 }
@@ -788,7 +783,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	open_batches(t, possible, npossible);
 	step = "starting to trace";
 	attach_kprobe(t);
-	ret = start_tracing(t);
+	ret = start_tracing(t, cfg);
 out:
 	if (ret) {
 		errmsg_fallback(msg, ret, step);

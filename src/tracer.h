@@ -37,6 +37,10 @@ struct tracer_config {
 	 * -w): a drop may take the time of an earlier drop of the same tick
 	 * on its CPU, in the right second (config tick_time). */
 	bool whole_seconds;
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, as the rows' times are
+	 * turned into wall-clock time with it (report.h): where the wall
+	 * clock's seconds begin for whole_seconds. */
+	int64_t realtime_offset_ns;
 };
 
 /* Without kernel BTF: what discovery found (discover.h), or why not. */

@@ -24,6 +24,7 @@ run_truth_scenarios() {
 	truth_burst_json
 	truth_seconds
 	truth_times_json
+	truth_times_us
 	truth_comm_text
 	truth_comm_json
 	truth_veth_quiet
@@ -353,6 +354,23 @@ truth_times_json() {
 		return
 	fi
 	pass time_json_ns
+}
+
+# Text rows to the microsecond (-t us) take each drop's own time too.
+truth_times_us() {
+	truth_ns_up timesus || { fail time_us_own "cannot make a namespace"; return; }
+	truth_trace time_us_own timesus \
+		"'$DROPGEN' burst4 127.0.0.116 40116 127.0.0.117 9 $TRUTH_BURST" -S -t us
+	status=$?
+	truth_ns_down
+	[ "$status" -eq 0 ] || return
+	got=$(all_rows timesus | awk 'length($1) == 15 && $1 ~ /^[0-9:]+\.[0-9]+$/ { print $1 }' |
+		sort -u | wc -l)
+	if [ "$(all_rows timesus | wc -l)/$got" != "$TRUTH_BURST/$TRUTH_BURST" ]; then
+		fail time_us_own "rows/distinct HH:MM:SS.us times: $(all_rows timesus | wc -l)/$got, want $TRUTH_BURST/$TRUTH_BURST"
+		return
+	fi
+	pass time_us_own
 }
 
 # --- a COMM with an escape sequence --------------------------------------------
